@@ -1,0 +1,114 @@
+"""Raw text -> padded id arrays, with every preprocessing choice in one serializable object.
+
+Models keep their `TextEncoder` in their Keras config, so a model loaded from a `.keras` file predicts on raw
+text with nothing else at hand.
+
+Example:
+    >>> encoder = TextEncoder.fit(["a good film", "a bad film"], max_length=4)
+    >>> encoder.encode(["a good good film indeed"]).tolist()
+    [[4, 7, 7, 5]]
+    >>> encoder.decode([4, 7, 5, 0])
+    'a good film'
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterable, Sequence
+
+import keras
+import numpy as np
+
+from textmodels.text.padding import pad_sequences
+from textmodels.text.tokenizers import CharTokenizer, WordTokenizer, get_tokenizer
+from textmodels.text.vocabulary import Vocabulary
+
+
+@keras.saving.register_keras_serializable(package="textmodels")
+class TextEncoder:
+    """A tokenizer, a `Vocabulary` and a maximum length.
+
+    Args:
+        tokenizer: a `WordTokenizer` or `CharTokenizer`.
+        vocabulary: the `Vocabulary`.
+        max_length: sequences are post-padded to at most this many ids; longer texts are truncated.
+        add_bos, add_eos: wrap every sequence in ``<bos>`` / ``<eos>``.
+    """
+
+    def __init__(
+        self,
+        tokenizer: WordTokenizer | CharTokenizer,
+        vocabulary: Vocabulary,
+        max_length: int | None = None,
+        add_bos: bool = False,
+        add_eos: bool = False,
+    ):
+        if max_length is not None and max_length < 1:
+            raise ValueError(f"max_length must be >= 1, got {max_length}.")
+        self.tokenizer = tokenizer
+        self.vocabulary = vocabulary
+        self.max_length = max_length
+        self.add_bos = add_bos
+        self.add_eos = add_eos
+
+    @classmethod
+    def fit(
+        cls,
+        texts: Iterable[str],
+        level: str = "word",
+        lowercase: bool | None = None,
+        min_count: int = 1,
+        max_size: int | None = None,
+        max_length: int | None = None,
+        add_bos: bool = False,
+        add_eos: bool = False,
+    ) -> "TextEncoder":
+        """Builds the vocabulary from ``texts``."""
+        tokenizer = get_tokenizer(level, lowercase)
+        counts = Counter()
+        for position, text in enumerate(texts):
+            try:
+                counts.update(tokenizer.tokenize(text))
+            except TypeError as error:
+                raise TypeError(f"Text #{position}: {error}") from None
+        if not counts:
+            raise ValueError("Cannot build a vocabulary: the texts contain no tokens.")
+        vocabulary = Vocabulary.build(counts, min_count=min_count, max_size=max_size)
+        return cls(tokenizer, vocabulary, max_length, add_bos, add_eos)
+
+    def encode_one(self, text: str) -> list[int]:
+        """Unpadded ids of one text (``<bos>``/``<eos>`` added as configured)."""
+        return self.vocabulary.encode(self.tokenizer.tokenize(text), self.add_bos, self.add_eos)
+
+    def encode(self, texts: Sequence[str]) -> np.ndarray:
+        """Post-padded ``int32`` ids, shape ``(len(texts), length)``; an empty text is all padding."""
+        if isinstance(texts, str):
+            raise TypeError("encode() takes a list of texts; wrap a single text in a list.")
+        sequences = []
+        for position, text in enumerate(texts):
+            try:
+                sequences.append(self.encode_one(text))
+            except TypeError as error:
+                raise TypeError(f"Text #{position}: {error}") from None
+        length = self.max_length or max((len(s) for s in sequences), default=1) or 1
+        return pad_sequences(sequences, max_length=length)
+
+    def decode(self, ids: Iterable[int]) -> str:
+        """Text for ``ids`` (stops at ``<eos>``, drops padding)."""
+        return self.tokenizer.detokenize(self.vocabulary.decode(ids))
+
+    def get_config(self) -> dict:
+        return {
+            "tokenizer": keras.saving.serialize_keras_object(self.tokenizer),
+            "vocabulary": keras.saving.serialize_keras_object(self.vocabulary),
+            "max_length": self.max_length,
+            "add_bos": self.add_bos,
+            "add_eos": self.add_eos,
+        }
+
+    @classmethod
+    def from_config(cls, config: dict) -> "TextEncoder":
+        config = dict(config)
+        config["tokenizer"] = keras.saving.deserialize_keras_object(config["tokenizer"])
+        config["vocabulary"] = keras.saving.deserialize_keras_object(config["vocabulary"])
+        return cls(**config)
