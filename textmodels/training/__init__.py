@@ -1,0 +1,6 @@
+"""Training support shared by every model: clipped optimizers and resumable, NaN-safe training runs."""
+
+from textmodels.training.optimizers import make_optimizer
+from textmodels.training.training_run import TrainingDiverged, TrainingRun
+
+__all__ = ["TrainingDiverged", "TrainingRun", "make_optimizer"]

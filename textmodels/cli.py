@@ -1,0 +1,72 @@
+"""The ``textmodels`` command: a thin dispatcher over the subcommand modules in `textmodels.commands`.
+
+Each command module exposes ``register(subparsers)``, adding subcommands whose handler (``set_defaults(handler=
+...)``) takes the parsed arguments and returns an exit code. Handlers import TensorFlow lazily, so ``--help`` is
+fast. A library error (``ValueError``, ``OSError``, ``KeyError``, ``RuntimeError``) is printed as one line,
+``error: ...``, with exit code 2: users see what is wrong, not a traceback.
+
+Example:
+    >>> main(["--version"]) == 0
+    textmodels 0.1.0
+    True
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import os
+import sys
+from collections.abc import Callable, Sequence
+
+from textmodels import __version__
+
+COMMAND_MODULES = ("textmodels.commands.classifier", "textmodels.commands.tagger", "textmodels.commands.language_model")
+USER_ERRORS = (ValueError, OSError, KeyError, RuntimeError)
+
+
+def make_main(prog: str, version: str, description: str, command_modules: Sequence[str]) -> Callable:
+    """Builds a ``main(argv=None) -> int`` for a command whose subcommands live in ``command_modules``."""
+
+    def main(argv: Sequence[str] | None = None) -> int:
+        os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+        parser = argparse.ArgumentParser(prog=prog, description=description)
+        parser.add_argument("--version", action="store_true", help="print the version and exit")
+        subparsers = parser.add_subparsers(title="commands", metavar="COMMAND")
+        for name in command_modules:
+            try:
+                module = importlib.import_module(name)
+            except ModuleNotFoundError as error:
+                if error.name != name:
+                    raise
+                continue  # a command module not written yet: its subcommands are simply absent
+            module.register(subparsers)
+        args = parser.parse_args(argv)
+        if args.version:
+            print(f"{prog} {version}")
+            return 0
+        if not hasattr(args, "handler"):
+            parser.print_help()
+            return 2
+        try:
+            return int(args.handler(args) or 0)
+        except KeyboardInterrupt:
+            print("interrupted", file=sys.stderr)
+            return 130
+        except USER_ERRORS as error:
+            message = error.args[0] if isinstance(error, KeyError) and error.args else error
+            print(f"error: {message}", file=sys.stderr)
+            return 2
+
+    return main
+
+
+main = make_main(
+    "textmodels",
+    __version__,
+    "Train and run recurrent text classifiers, taggers and language models.",
+    COMMAND_MODULES,
+)
+
+if __name__ == "__main__":
+    sys.exit(main())

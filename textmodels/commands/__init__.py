@@ -1,0 +1,1 @@
+"""Subcommands of the ``textmodels`` command; each module exposes ``register(subparsers)``."""

@@ -1,0 +1,30 @@
+"""Optimizers with gradient clipping by global norm switched on by default."""
+
+from __future__ import annotations
+
+import keras
+
+OPTIMIZERS = {"adam": keras.optimizers.Adam, "sgd": keras.optimizers.SGD, "rmsprop": keras.optimizers.RMSprop}
+DEFAULT_LEARNING_RATES = {"adam": 1e-3, "sgd": 1.0, "rmsprop": 1e-3}
+
+
+def make_optimizer(name: str = "adam", learning_rate=None, clipnorm: float | None = 5.0):
+    """A Keras optimizer whose gradients are rescaled when their global norm exceeds ``clipnorm``.
+
+    ``g ← clipnorm · g / ‖g‖`` over all trainable weights together (``global_clipnorm``), which keeps the
+    direction of the update and stops one exploding step from wrecking training; ``clipnorm=None`` disables it.
+    ``learning_rate`` may be a float or a Keras schedule.
+
+    Example:
+        >>> optimizer = make_optimizer("sgd", learning_rate=0.5)
+        >>> float(optimizer.global_clipnorm), type(optimizer).__name__
+        (5.0, 'SGD')
+    """
+    if name not in OPTIMIZERS:
+        raise ValueError(f"Unknown optimizer {name!r}; valid optimizers: {', '.join(OPTIMIZERS)}.")
+    if clipnorm is not None and clipnorm <= 0:
+        raise ValueError(f"clipnorm must be positive or None, got {clipnorm}.")
+    return OPTIMIZERS[name](
+        learning_rate=DEFAULT_LEARNING_RATES[name] if learning_rate is None else learning_rate,
+        global_clipnorm=clipnorm,
+    )
