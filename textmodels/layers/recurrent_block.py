@@ -211,6 +211,8 @@ class RecurrentBlock(keras.layers.Layer):
         if mask is None or not self.return_sequences:
             return None
         if self.pyramidal:
+            if isinstance(mask, keras.KerasTensor):  # functional-model tracing: only the shape is needed
+                return keras.KerasTensor(self.compute_output_shape((*mask.shape, 1))[:2], dtype="bool")
             for _ in range(self.layers - 1):
                 mask = halve_mask(mask)
         return mask

@@ -1,0 +1,55 @@
+"""Reading and decoding text files so that failures become a `DataError` naming the file, line and byte.
+
+Example:
+    >>> from textmodels.data.text_files import decode_text
+    >>> decode_text(b"caf\\xc3\\xa9", source="menu.txt")
+    'café'
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from textmodels.data.errors import DataError
+
+
+def read_bytes(path: str | Path) -> bytes:
+    """The raw contents of the file at ``path``; `DataError` when it is missing or not a file.
+
+    Example:
+        >>> import tempfile, pathlib
+        >>> from textmodels.data.text_files import read_bytes
+        >>> file = pathlib.Path(tempfile.mkdtemp()) / "a.txt"
+        >>> _ = file.write_bytes(b"hi")
+        >>> read_bytes(file)
+        b'hi'
+    """
+    path = Path(path)
+    if not path.exists():
+        raise DataError(f"{path}: file not found")
+    if not path.is_file():
+        raise DataError(f"{path}: not a file")
+    return path.read_bytes()
+
+
+def decode_text(raw: bytes, source: str, encoding: str = "utf-8", errors: str = "strict") -> str:
+    """``raw`` decoded; undecodable bytes raise `DataError` naming ``source``, the line and the byte offset.
+
+    ``errors="replace"`` (or a different ``encoding`` such as ``"latin-1"``) reads such files anyway.
+
+    Example:
+        >>> from textmodels.data.text_files import decode_text
+        >>> decode_text(b"ok\\n\\xff", source="x.txt", errors="replace")
+        'ok\\n�'
+    """
+    try:
+        return raw.decode(encoding, errors)
+    except UnicodeDecodeError as error:
+        line = raw.count(b"\n", 0, error.start) + 1
+        raise DataError(
+            f"{source}, line {line}: byte offset {error.start} is not valid {encoding} ({error.reason}); "
+            f"pass errors='replace' to substitute such bytes, or the file's real encoding "
+            f"(e.g. encoding='latin-1')"
+        ) from error
+    except LookupError as error:
+        raise DataError(f"{source}: unknown encoding {encoding!r}") from error
