@@ -57,40 +57,41 @@ def load_vectors(
     for token, index in wanted.items():
         lowered.setdefault(token.lower(), []).append(index)
     rows: dict[int, np.ndarray] = {}
-    with path.open("r", encoding="utf-8", errors="strict") as handle:
-        line_number = 0
-        try:
-            for line_number, line in enumerate(handle, start=1):
-                fields = line.rstrip("\n\r").rstrip(" ").split(" ")
-                if line_number == 1 and len(fields) == 2 and all(f.isdigit() for f in fields):
-                    header_dim = int(fields[1])
-                    if dim is not None and header_dim != dim:
-                        raise VectorsFileError(f"{path}:1: header says dimension {header_dim}, expected {dim}.")
-                    dim = header_dim
-                    continue
-                if not line.strip():
-                    continue
-                if len(fields) < 2:
-                    raise VectorsFileError(f"{path}:{line_number}: malformed line (a word and numbers expected).")
-                word, values = fields[0], fields[1:]
-                if dim is None:
-                    dim = len(values)
-                if len(values) != dim:
-                    raise VectorsFileError(
-                        f"{path}:{line_number}: {len(values)} values for {word!r}, expected dimension {dim}."
-                    )
-                targets = [wanted[word]] if word in wanted else lowered.get(word.lower(), [])
-                targets = [index for index in targets if index not in rows or word in wanted]
-                if not targets:
-                    continue
-                try:
-                    vector = np.asarray(values, dtype="float32")
-                except ValueError:
-                    raise VectorsFileError(f"{path}:{line_number}: non-numeric value in the vector for {word!r}.") from None
-                for index in targets:
-                    rows[index] = vector
-        except UnicodeDecodeError as error:
-            raise VectorsFileError(f"{path}:{line_number + 1}: not valid UTF-8 ({error.reason}).") from None
+    with path.open("rb") as handle:
+        for line_number, raw_line in enumerate(handle, start=1):
+            try:
+                line = raw_line.decode("utf-8")
+            except UnicodeDecodeError as error:
+                raise VectorsFileError(f"{path}:{line_number}: not valid UTF-8 ({error.reason}).") from None
+            fields = line.rstrip("\n\r").rstrip(" ").split(" ")
+            if line_number == 1 and len(fields) == 2 and all(f.isdigit() for f in fields):
+                header_dim = int(fields[1])
+                if dim is not None and header_dim != dim:
+                    raise VectorsFileError(f"{path}:1: header says dimension {header_dim}, expected {dim}.")
+                dim = header_dim
+                continue
+            if not line.strip():
+                continue
+            if len(fields) < 2:
+                raise VectorsFileError(f"{path}:{line_number}: malformed line (a word and numbers expected).")
+            word, values = fields[0], fields[1:]
+            if dim is None:
+                dim = len(values)
+            if len(values) != dim:
+                raise VectorsFileError(
+                    f"{path}:{line_number}: {len(values)} values for {word!r}, expected dimension {dim}."
+                )
+            # An exact match wins over a lower-cased one that was seen earlier.
+            targets = [wanted[word]] if word in wanted else lowered.get(word.lower(), [])
+            targets = [index for index in targets if index not in rows or word in wanted]
+            if not targets:
+                continue
+            try:
+                vector = np.asarray(values, dtype="float32")
+            except ValueError:
+                raise VectorsFileError(f"{path}:{line_number}: non-numeric value in the vector for {word!r}.") from None
+            for index in targets:
+                rows[index] = vector
     if dim is None:
         raise VectorsFileError(f"{path}: no vectors found (empty file).")
     matrix = np.random.default_rng(seed).uniform(-scale, scale, (len(vocabulary), dim)).astype("float32")
