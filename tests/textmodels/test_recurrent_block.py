@@ -1,0 +1,71 @@
+"""RecurrentBlock behaviour beyond the shared contract: options, errors, state carrying and the fast path."""
+
+import numpy as np
+import pytest
+
+from textmodels.layers import RecurrentBlock, halve_mask, halve_time
+
+
+def test_stepping_with_carried_state_equals_the_full_run():
+    rng = np.random.default_rng(0)
+    x, image = rng.normal(size=(2, 6, 3)).astype("float32"), rng.normal(size=(2, 2)).astype("float32")
+    block = RecurrentBlock(4, cell="lstm", layers=2, injection_dim=2)
+    full = np.asarray(block(x, injection=image))
+    states, steps = block.get_initial_state(2), []
+    for t in range(6):
+        output, states = block(x[:, t : t + 1], injection=image if t == 0 else None,
+                               initial_state=states, return_state=True)
+        steps.append(np.asarray(output)[:, 0])
+    np.testing.assert_allclose(np.stack(steps, 1), full, atol=1e-6)
+    assert len(states) == 4  # (h, c) for each of two layers
+
+
+def test_bidirectional_final_output_reads_each_direction_where_it_ends():
+    x = np.random.default_rng(1).normal(size=(2, 5, 3)).astype("float32")
+    mask = np.array([[1, 1, 1, 0, 0], [1, 1, 1, 1, 1]], bool)
+    sequences = RecurrentBlock(4, bidirectional=True, name="shared")
+    sequences(x, mask=mask)
+    final = RecurrentBlock(4, bidirectional=True, return_sequences=False)
+    final(x, mask=mask)
+    final.set_weights(sequences.get_weights())
+    outputs, summary = np.asarray(sequences(x, mask=mask)), np.asarray(final(x, mask=mask))
+    np.testing.assert_allclose(summary[0, :4], outputs[0, 2, :4], atol=1e-6)  # forward: last valid step
+    np.testing.assert_allclose(summary[0, 4:], outputs[0, 0, 4:], atol=1e-6)  # backward: step 0
+
+
+def test_halving_pairs_steps_and_masks():
+    x = np.arange(1, 6, dtype="float32").reshape(1, 5, 1)
+    mask = np.array([[True, True, True, False, False]])
+    halved, halved_mask = halve_time(x, mask)
+    assert np.asarray(halved)[0].tolist() == [[1, 2], [3, 0], [0, 0]]
+    assert np.asarray(halved_mask).tolist() == [[True, True, False]]
+    assert np.asarray(halve_mask(np.array([[True]]))).tolist() == [[True]]
+
+
+@pytest.mark.parametrize(
+    "options, message",
+    [
+        (dict(cell="rnn"), "valid cells: simple, gru, lstm, peephole_lstm, coupled_lstm"),
+        (dict(pyramidal=True), "needs layers >= 2"),
+        (dict(merge_mode="mul"), "valid modes: concat, sum"),
+        (dict(dropout=1.0), "dropout must be in"),
+        (dict(layers=0), "layers must be a positive integer"),
+    ],
+)
+def test_invalid_options_are_explained(options, message):
+    with pytest.raises(ValueError, match=message):
+        RecurrentBlock(4, **options)
+
+
+def test_state_options_need_a_unidirectional_block_and_matching_states():
+    x = np.zeros((1, 2, 3), "float32")
+    with pytest.raises(ValueError, match="unidirectional"):
+        RecurrentBlock(4, bidirectional=True)(x, return_state=True)
+    with pytest.raises(ValueError, match="needs 2 tensors"):
+        RecurrentBlock(4, cell="lstm")(x, initial_state=[np.zeros((1, 4), "float32")])
+
+
+def test_fused_kernel_eligibility_is_reported():
+    assert RecurrentBlock(4, cell="lstm", bidirectional=True, layers=2, injection_dim=3).fused_kernel_eligible
+    assert not RecurrentBlock(4, cell="lstm", recurrent_dropout=0.2).fused_kernel_eligible
+    assert not RecurrentBlock(4, cell="peephole_lstm").fused_kernel_eligible
