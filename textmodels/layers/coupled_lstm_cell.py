@@ -5,6 +5,8 @@ from __future__ import annotations
 import keras
 from keras import ops
 
+from textmodels.layers.lstm_gates import gate_preactivations
+
 
 @keras.saving.register_keras_serializable(package="textmodels")
 class CoupledLSTMCell(keras.layers.LSTMCell):
@@ -44,14 +46,8 @@ class CoupledLSTMCell(keras.layers.LSTMCell):
             self.bias = None
 
     def call(self, inputs, states, training=False):
-        h_previous, c_previous = states[0], states[1]
-        if training and 0.0 < self.dropout < 1.0:
-            inputs = inputs * self.get_dropout_mask(inputs)
-        if training and 0.0 < self.recurrent_dropout < 1.0:
-            h_previous = h_previous * self.get_recurrent_dropout_mask(h_previous)
-        z = ops.matmul(inputs, self.kernel) + ops.matmul(h_previous, self.recurrent_kernel)
-        if self.use_bias:
-            z = z + self.bias
+        c_previous = states[1]
+        z = gate_preactivations(self, inputs, states[0], training)
         z_f, z_c, z_o = ops.split(z, 3, axis=1)
         f = self.recurrent_activation(z_f)
         c = f * c_previous + (1.0 - f) * self.activation(z_c)

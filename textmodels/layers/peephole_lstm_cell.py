@@ -5,6 +5,8 @@ from __future__ import annotations
 import keras
 from keras import ops
 
+from textmodels.layers.lstm_gates import gate_preactivations
+
 
 @keras.saving.register_keras_serializable(package="textmodels")
 class PeepholeLSTMCell(keras.layers.LSTMCell):
@@ -25,14 +27,8 @@ class PeepholeLSTMCell(keras.layers.LSTMCell):
         self.peephole_weights = self.add_weight(shape=(3, self.units), name="peephole_weights")
 
     def call(self, inputs, states, training=False):
-        h_previous, c_previous = states[0], states[1]
-        if training and 0.0 < self.dropout < 1.0:
-            inputs = inputs * self.get_dropout_mask(inputs)
-        if training and 0.0 < self.recurrent_dropout < 1.0:
-            h_previous = h_previous * self.get_recurrent_dropout_mask(h_previous)
-        z = ops.matmul(inputs, self.kernel) + ops.matmul(h_previous, self.recurrent_kernel)
-        if self.use_bias:
-            z = z + self.bias
+        c_previous = states[1]
+        z = gate_preactivations(self, inputs, states[0], training)
         z_i, z_f, z_c, z_o = ops.split(z, 4, axis=1)
         p_i, p_f, p_o = self.peephole_weights[0], self.peephole_weights[1], self.peephole_weights[2]
         i = self.recurrent_activation(z_i + p_i * c_previous)
