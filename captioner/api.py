@@ -1,0 +1,215 @@
+"""Caption images from Python: ``Captioner.load("model.keras").caption("photo.jpg")``.
+
+The model is loaded once (``safe_mode=True``) and its decoding step compiled once; every call then encodes the
+images in a batch and decodes them together. One input gives one caption; a list (or a 4-D array) gives a list,
+where an item that cannot be read becomes a `CaptionFailure` naming it while the others are still captioned.
+
+Example:
+    >>> import tempfile
+    >>> import numpy as np
+    >>> from captioner.model import CaptionModel, fit_caption_vocabulary
+    >>> from captioner.training import save_captioner
+    >>> model = CaptionModel.create(fit_caption_vocabulary(["a red circle"], min_count=1),
+    ...     {"kind": "small", "image_size": 16, "conv_filters": [4], "feature_dim": 8})
+    >>> path = save_captioner(model, tempfile.mkdtemp() + "/model.keras")
+    >>> captioner = Captioner.load(path)
+    >>> results = captioner.caption([np.zeros((20, 20, 3), np.uint8), "missing.png"], beam_size=2)
+    >>> isinstance(results[0], str), bool(results[1]), "missing.png" in results[1].error
+    (True, False, True)
+"""
+
+from __future__ import annotations
+
+import json
+import zipfile
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from captioner.encoder.images import ImageLoadError, load_images
+
+_CAPTIONER_CLASS = "CaptionModel"
+
+
+class CaptionerLoadError(ValueError):
+    """The file is not a saved captioner (not a ``.keras`` archive, or a different kind of model)."""
+
+
+@dataclass(frozen=True)
+class CaptionFailure:
+    """Stands in the result list for an input that could not be captioned; falsy, with the reason.
+
+    Example:
+        >>> failure = CaptionFailure(index=2, source="cat.jpg", error="image file 'cat.jpg' is empty (0 bytes)")
+        >>> bool(failure), failure.index
+        (False, 2)
+    """
+
+    index: int
+    source: str
+    error: str
+
+    def __bool__(self) -> bool:
+        return False
+
+    def __str__(self) -> str:
+        return f"error: {self.error}"
+
+
+def _describe(source: Any) -> str:
+    if isinstance(source, (str, Path)):
+        return str(source)
+    if isinstance(source, np.ndarray):
+        return f"array{source.shape}"
+    return type(source).__name__
+
+
+def check_captioner_file(path: str | Path) -> Path:
+    """``path`` if it is a ``.keras`` archive whose top-level model is a captioner; else a clear error.
+
+    Example:
+        >>> import tempfile
+        >>> from pathlib import Path
+        >>> bad = Path(tempfile.mkdtemp()) / "notes.keras"
+        >>> _ = bad.write_text("hello")
+        >>> try:
+        ...     check_captioner_file(bad)
+        ... except CaptionerLoadError as error:
+        ...     "not a Keras" in str(error)
+        True
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"Model file {str(path)!r} does not exist.")
+    if not zipfile.is_zipfile(path):
+        raise CaptionerLoadError(f"{str(path)!r} is not a Keras .keras file (it is not a zip archive).")
+    try:
+        with zipfile.ZipFile(path) as archive:
+            config = json.loads(archive.read("config.json"))
+    except (KeyError, zipfile.BadZipFile, json.JSONDecodeError, UnicodeDecodeError) as error:
+        raise CaptionerLoadError(f"{str(path)!r} is not a readable Keras model archive: {error}") from None
+    class_name = config.get("class_name") if isinstance(config, dict) else None
+    if class_name != _CAPTIONER_CLASS:
+        raise CaptionerLoadError(
+            f"{str(path)!r} holds a Keras model of class {class_name!r}, not a captioner ({_CAPTIONER_CLASS}); "
+            "train one with `captioner train` or `captioner demo`."
+        )
+    return path
+
+
+class Captioner:
+    """A loaded captioner, ready to caption paths, PIL images and arrays.
+
+    Args:
+        model: a `captioner.model.CaptionModel`; usually obtained through `Captioner.load`.
+
+    Example:
+        >>> import numpy as np
+        >>> from captioner.model import CaptionModel, fit_caption_vocabulary
+        >>> model = CaptionModel.create(fit_caption_vocabulary(["a red circle"], min_count=1),
+        ...     {"kind": "small", "image_size": 16, "conv_filters": [4], "feature_dim": 8})
+        >>> candidates = Captioner(model).caption(np.zeros((16, 16, 3)), beam_size=2, return_scores=True)
+        >>> len(candidates), sorted(candidates[0])
+        (2, ['caption', 'log_prob', 'score'])
+    """
+
+    def __init__(self, model):
+        from captioner.model import CaptionModel
+
+        if not isinstance(model, CaptionModel):
+            raise CaptionerLoadError(f"Captioner needs a CaptionModel, got {type(model).__name__}.")
+        self.model = model
+        # Traced here, once: later calls only run the compiled decoder step.
+        model.decoding_functions()
+
+    @classmethod
+    def load(cls, path: str | Path) -> "Captioner":
+        """Load a ``.keras`` file written by `captioner.training.save_captioner` (or ``captioner train``).
+
+        Example:
+            >>> try:
+            ...     Captioner.load("no/such/model.keras")
+            ... except FileNotFoundError as error:
+            ...     "does not exist" in str(error)
+            True
+        """
+        import keras
+
+        path = check_captioner_file(path)
+        import captioner.model  # noqa: F401 - registers CaptionModel and CaptionDecoder for deserialisation
+
+        try:
+            model = keras.saving.load_model(path, safe_mode=True, compile=False)
+        except (ValueError, TypeError, KeyError, OSError) as error:
+            raise CaptionerLoadError(f"{str(path)!r} cannot be loaded as a captioner: {error}") from None
+        return cls(model)
+
+    @property
+    def image_size(self) -> tuple[int, int]:
+        """(height, width) every image is resized to."""
+        return self.model.image_size
+
+    def caption(
+        self,
+        images,
+        beam_size: int = 3,
+        temperature: float | None = None,
+        return_scores: bool = False,
+        max_length: int | None = None,
+        seed: int | None = None,
+        batch_size: int = 32,
+    ):
+        """Caption one image or a list of them.
+
+        Args:
+            images: a path, a PIL image, a (H, W, 3) / (H, W) array in 0..255, or a list of these (a 4-D array
+                counts as a list).
+            beam_size: beam width (1 = greedy); ignored when ``temperature`` is given.
+            temperature: sample instead of searching (0 = greedy, higher = more varied).
+            return_scores: return, per image, the candidates as ``{"caption", "log_prob", "score"}`` dicts, best
+                first (``beam_size`` of them for beam search, one when sampling) instead of the text.
+            max_length: most words per caption (default: the training maximum).
+            seed: random seed for sampling.
+
+        Returns:
+            For one image, its caption (or candidates); for a list, a list with one entry per input, where an
+            input that could not be loaded is a falsy `CaptionFailure` (one bad file never loses the batch).
+            A single bad input raises `ImageLoadError`.
+        """
+        single = not isinstance(images, (list, tuple)) and not (isinstance(images, np.ndarray) and images.ndim == 4)
+        if single:
+            result = self.caption([images], beam_size, temperature, return_scores, max_length, seed, batch_size)[0]
+            if isinstance(result, CaptionFailure):
+                raise ImageLoadError(result.error)
+            return result
+        sources = list(images)
+        results: list[Any] = [None] * len(sources)
+        for start in range(0, len(sources), batch_size):
+            chunk = sources[start : start + batch_size]
+            pixels, errors = load_images(chunk, size=self.image_size)
+            for offset, message in errors.items():
+                results[start + offset] = CaptionFailure(start + offset, _describe(chunk[offset]), message)
+            good = [offset for offset in range(len(chunk)) if offset not in errors]
+            if not good:
+                continue
+            hypotheses = self.model.generate(
+                self.model.encode_images(pixels[good]),
+                beam_size=beam_size,
+                temperature=temperature,
+                max_length=None if max_length is None else max_length + 1,
+                num_return=beam_size if (return_scores and temperature is None) else 1,
+                seed=seed,
+            )
+            for offset, hyps in zip(good, hypotheses):
+                results[start + offset] = self._format(hyps, return_scores)
+        return results
+
+    def _format(self, hypotheses: Sequence, return_scores: bool):
+        decode = self.model.text_encoder.decode
+        if not return_scores:
+            return decode(hypotheses[0].tokens)
+        return [{"caption": decode(hyp.tokens), "log_prob": float(hyp.log_prob), "score": float(hyp.score)}
+                for hyp in hypotheses]

@@ -1,0 +1,36 @@
+"""The ``captioner`` command: train, extract-features, evaluate, caption, make-synthetic and demo.
+
+A thin dispatcher (`textmodels.cli.make_main`) over the modules in `captioner.commands`; each handler imports
+TensorFlow only when it runs, so ``captioner --help`` is instant. Library errors print as ``error: ...`` (exit 2).
+
+Example:
+    >>> main(["--version"]) == 0
+    captioner 0.1.0
+    True
+"""
+
+from __future__ import annotations
+
+import sys
+
+from captioner import __version__
+from textmodels.cli import make_main
+
+COMMAND_MODULES = (
+    "captioner.commands.demo",
+    "captioner.commands.train",
+    "captioner.commands.features",
+    "captioner.commands.evaluate",
+    "captioner.commands.caption",
+    "captioner.commands.synthetic",
+)
+
+main = make_main(
+    "captioner",
+    __version__,
+    "Caption images with a recurrent decoder that receives the image at its first step.",
+    COMMAND_MODULES,
+)
+
+if __name__ == "__main__":
+    sys.exit(main())

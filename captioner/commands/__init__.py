@@ -1,0 +1,1 @@
+"""Subcommands of the ``captioner`` command; each module exposes ``register(subparsers)``."""

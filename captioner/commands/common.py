@@ -1,0 +1,104 @@
+"""Argument helpers shared by the captioner subcommands: reading any supported caption file.
+
+Example:
+    >>> caption_format("captions.json"), caption_format("Flickr8k.token.txt"), caption_format("captions.csv")
+    ('json', 'flickr8k-token', 'csv')
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+
+def caption_format(path: str | Path) -> str:
+    """The reader for ``path`` by its suffix: ``json`` (COCO or Karpathy), ``flickr8k-token`` or ``csv``.
+
+    Example:
+        >>> caption_format("dataset_flickr8k.json")
+        'json'
+    """
+    suffix = Path(path).suffix.lower()
+    if suffix == ".json":
+        return "json"
+    if suffix == ".txt":
+        return "flickr8k-token"
+    if suffix == ".csv":
+        return "csv"
+    raise ValueError(
+        f"Cannot tell the format of {str(path)!r}: expected a COCO or Karpathy .json, a Flickr8k.token.txt "
+        "or an image,caption .csv."
+    )
+
+
+def read_caption_data(path: str | Path, images: str | Path, splits_dir: str | Path | None = None) -> list:
+    """Records from a COCO/Karpathy JSON, a Flickr8k token file or CSV (``splits_dir``: the Flickr8k text folder
+    with the official split lists, default: the caption file's folder when it holds them).
+
+    Example:
+        >>> import tempfile
+        >>> from captioner.data import make_synthetic
+        >>> folder = tempfile.mkdtemp()
+        >>> len(read_caption_data(make_synthetic(folder, num_images=3, image_size=16), folder))
+        3
+    """
+    from captioner.data import (
+        flickr8k_split_files,
+        read_coco,
+        read_flickr8k_csv,
+        read_flickr8k_token_file,
+        read_karpathy,
+    )
+    from captioner.data.coco import load_json
+
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"Caption file {str(path)!r} does not exist.")
+    kind = caption_format(path)
+    if kind == "json":
+        data = load_json(path)
+        if isinstance(data, dict) and "annotations" in data:
+            return read_coco(path, images)
+        if isinstance(data, dict) and isinstance(data.get("images"), list) and data["images"] \
+                and isinstance(data["images"][0], dict) and "sentences" in data["images"][0]:
+            return read_karpathy(path, images)
+        raise ValueError(f"{str(path)!r} is neither COCO caption JSON ('annotations') nor a Karpathy split "
+                         "file ('images' with 'sentences').")
+    split_files = None
+    folder = Path(splits_dir) if splits_dir else path.parent
+    candidates = flickr8k_split_files(folder)
+    if all(Path(file).is_file() for file in candidates.values()):
+        split_files = candidates
+    elif splits_dir:
+        listed = sorted(str(file) for file in candidates.values())
+        raise FileNotFoundError(f"{folder} does not hold the Flickr8k split lists {listed}.")
+    if kind == "flickr8k-token":
+        return read_flickr8k_token_file(path, images, split_files)
+    return read_flickr8k_csv(path, images, split_files)
+
+
+def add_data_arguments(parser) -> None:
+    """``DATA --images DIR [--splits DIR]``.
+
+    Example:
+        >>> import argparse
+        >>> parser = argparse.ArgumentParser()
+        >>> add_data_arguments(parser)
+        >>> parser.parse_args(["c.json", "--images", "imgs"]).images
+        'imgs'
+    """
+    parser.add_argument("data", metavar="DATA", help="captions: COCO/Karpathy .json, Flickr8k.token.txt or .csv")
+    parser.add_argument("--images", required=True, metavar="DIR", help="folder the image file names are relative to")
+    parser.add_argument("--splits", metavar="DIR", help="Flickr8k text folder with the official split lists")
+
+
+def print_json(value) -> None:
+    """Print ``value`` as indented JSON.
+
+    Example:
+        >>> print_json({"a": 1})
+        {
+          "a": 1
+        }
+    """
+    print(json.dumps(value, indent=2))

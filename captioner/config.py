@@ -1,0 +1,83 @@
+"""Every choice that shapes a captioner, in one place (after im2txt's ``configuration.py``).
+
+The fields only record decisions; `captioner.training` and the CLI read them. Defaults are the ones the
+README's demo and the tests use unless they say otherwise.
+
+Example:
+    >>> from captioner.config import CaptionerConfig
+    >>> config = CaptionerConfig(cell="gru", inject="merge")
+    >>> config.inject, config.units, config.min_count
+    ('merge', 256, 5)
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass
+class CaptionerConfig:
+    """Encoder, decoder, vocabulary, training and decoding settings of one captioner.
+
+    Example:
+        >>> CaptionerConfig().encoder
+        'small'
+    """
+
+    # --- Image encoder -----------------------------------------------------------------------------------
+    # "small": a VGG-style stack of 3x3 convolutions trained from scratch on small images;
+    # "vgg16": keras.applications.VGG16 up to fc2 (always 224 x 224 input).
+    encoder: str = "small"
+    # For "vgg16": "imagenet" (downloaded once into ~/.keras/models), a local weights file, or None (random).
+    weights: str | None = None
+    # Side of the square images fed to the small encoder (VGG16 ignores it and uses 224).
+    image_size: int = 64
+    # Filters of each small-encoder block; every block halves the resolution.
+    conv_filters: tuple[int, ...] = (16, 32, 64)
+    # Size of the image feature vector (fc2 of VGG16 is 4096; the small encoder's last dense layer matches).
+    feature_dim: int = 4096
+    # Whether the encoder's weights are updated in end-to-end training (fine-tuning); False freezes them.
+    train_encoder: bool = True
+
+    # --- Decoder -----------------------------------------------------------------------------------------
+    # Word embedding size.
+    embedding_dim: int = 128
+    # Recurrent state size of every layer.
+    units: int = 256
+    # "simple" | "gru" | "lstm" (any cell of textmodels.layers.RecurrentBlock).
+    cell: str = "lstm"
+    # Depth of the recurrent stack.
+    layers: int = 1
+    # How the image reaches the decoder: "first_step" (V.img added to step 0's pre-activation only),
+    # "init_state", "pre_inject", "par_inject" or "merge".
+    inject: str = "first_step"
+    # Dropout on the embeddings and on the recurrent outputs during training.
+    dropout: float = 0.0
+    # Train the decoder without the image (zeros instead of features): the image-blind baseline.
+    image_blind: bool = False
+
+    # --- Vocabulary --------------------------------------------------------------------------------------
+    # Words seen fewer times in the training captions become <unk>.
+    min_count: int = 5
+    # Longest caption in words (longer ones are cut); decoding stops after this many words too.
+    max_length: int = 20
+
+    # --- Training ----------------------------------------------------------------------------------------
+    # Images per batch (each with all its captions).
+    batch_size: int = 32
+    # Maximum number of epochs (early stopping may end sooner).
+    epochs: int = 20
+    # "adam" | "sgd" | "rmsprop".
+    optimizer: str = "adam"
+    # None: the optimizer's default (1e-3 for Adam).
+    learning_rate: float | None = None
+    # Gradients are rescaled when their global norm exceeds this (None: no clipping).
+    clipnorm: float | None = 5.0
+    # Stop after this many epochs without improvement of val_loss (None: never stop early).
+    patience: int | None = 3
+    # Seed of weight initialisation and shuffling.
+    seed: int = 0
+
+    # --- Decoding ----------------------------------------------------------------------------------------
+    # Beam width used by evaluation and the CLI (1 = greedy).
+    beam_size: int = 3

@@ -1,0 +1,215 @@
+"""The caption decoder: word embedding + the shared recurrent layers, with five ways for the image to enter.
+
+Injection modes (Tanti et al. 2018 name the last four; the first is this project's default):
+
+- ``first_step``: the image, projected by ``V``, is added to the pre-activation of step 0 only:
+  ``s_0 = tanh(U·x_0 + W·s_{-1} + V·img)``, later steps are plain ``s_t = tanh(U·x_t + W·s_{t-1})`` (shown for the
+  simple cell; gated cells add ``V·img`` to every gate's step-0 pre-activation). ``V`` is factored as
+  ``P·V'``: a bias-free projection ``P`` of the 4096-d feature to ``image_projection_dim`` followed by the
+  recurrent block's injection kernel ``V'`` (`RecurrentBlock(injection_dim=...)`), which keeps the per-step
+  input narrow. ``x_0`` is the ``<bos>`` embedding.
+- ``init_state``: the projected image (tanh) is the initial state of every recurrent layer.
+- ``pre_inject``: the projected image is the input at step -1, before ``<bos>`` (Show and Tell).
+- ``par_inject``: the projected image is concatenated to the word embedding at every step.
+- ``merge``: the recurrent layers never see the image; their output is concatenated with the projected image
+  before the softmax.
+
+Decoding carries the recurrent state from one token to the next (`initial_decode_state` then `decode_step`):
+the prefix is never re-run.
+
+Example:
+    >>> import numpy as np
+    >>> decoder = CaptionDecoder(vocabulary_size=12, feature_dim=6, embedding_dim=4, units=5, cell="gru")
+    >>> logits = decoder(np.ones((2, 6), "float32"), np.array([[2, 5, 7, 0], [2, 4, 0, 0]]))
+    >>> tuple(logits.shape)
+    (2, 4, 12)
+"""
+
+from __future__ import annotations
+
+import keras
+from keras import ops
+
+from textmodels.layers import RecurrentBlock, TextEmbedding
+
+INJECT_MODES = ("first_step", "init_state", "pre_inject", "par_inject", "merge")
+
+
+@keras.saving.register_keras_serializable(package="captioner")
+class CaptionDecoder(keras.layers.Layer):
+    """Image feature + caption prefix -> next-word logits, for training (whole sequences) and decoding (steps).
+
+    Args:
+        vocabulary_size: number of token ids (the softmax size).
+        feature_dim: size of the image feature (4096 for VGG16's fc2).
+        embedding_dim: word embedding size.
+        units: recurrent state size.
+        cell: ``simple`` | ``gru`` | ``lstm`` (any `RecurrentBlock` cell).
+        layers: depth of the recurrent stack.
+        inject: one of `INJECT_MODES`.
+        dropout: dropout on the embeddings and the recurrent outputs while training.
+        image_projection_dim: width of the projected image for ``first_step``, ``pre_inject`` and
+            ``par_inject`` (default: ``embedding_dim``); ``merge`` projects to ``units`` and ``init_state`` to the
+            total state size.
+
+    Example:
+        >>> import numpy as np
+        >>> decoder = CaptionDecoder(10, feature_dim=3, embedding_dim=4, units=6, cell="lstm", inject="merge")
+        >>> states, context = decoder.initial_decode_state(np.zeros((1, 3), "float32"))
+        >>> logits, states = decoder.decode_step(np.array([2]), states, context, first=True)
+        >>> tuple(logits.shape), len(states)
+        ((1, 10), 2)
+    """
+
+    def __init__(
+        self,
+        vocabulary_size: int,
+        feature_dim: int,
+        embedding_dim: int = 128,
+        units: int = 256,
+        cell: str = "lstm",
+        layers: int = 1,
+        inject: str = "first_step",
+        dropout: float = 0.0,
+        image_projection_dim: int | None = None,
+        **kwargs,
+    ):
+        super().__init__(**kwargs)
+        if inject not in INJECT_MODES:
+            raise ValueError(f"Unknown inject mode {inject!r}; valid modes: {', '.join(INJECT_MODES)}.")
+        for name, value in (("vocabulary_size", vocabulary_size), ("feature_dim", feature_dim),
+                            ("embedding_dim", embedding_dim), ("units", units)):
+            if not isinstance(value, int) or value < 1:
+                raise ValueError(f"{name} must be a positive integer, got {value!r}.")
+        self.vocabulary_size = vocabulary_size
+        self.feature_dim = feature_dim
+        self.embedding_dim = embedding_dim
+        self.units = units
+        self.cell = cell
+        self.layers = layers
+        self.inject = inject
+        self.dropout = dropout
+        self.image_projection_dim = image_projection_dim or embedding_dim
+
+        self.embedding = TextEmbedding(vocabulary_size, embedding_dim, name="embedding")
+        self.rnn = RecurrentBlock(
+            units, cell=cell, layers=layers,
+            injection_dim=self.image_projection_dim if inject == "first_step" else 0, name="rnn",
+        )
+        self.state_size = layers * self.rnn.states_per_layer * units
+        self.context_dim = {
+            "first_step": self.image_projection_dim, "pre_inject": self.image_projection_dim,
+            "par_inject": self.image_projection_dim, "merge": units, "init_state": self.state_size,
+        }[inject]
+        # first_step: no bias, so V·img is exactly P'·V'·img with nothing else added at step 0.
+        self.image_projection = keras.layers.Dense(
+            self.context_dim,
+            activation="tanh" if inject == "init_state" else None,
+            use_bias=inject != "first_step",
+            name="image_projection",
+        )
+        self.embedding_dropout = keras.layers.Dropout(dropout)
+        self.output_dropout = keras.layers.Dropout(dropout)
+        self.output_layer = keras.layers.Dense(vocabulary_size, name="logits")
+
+    @property
+    def rnn_input_dim(self) -> int:
+        return self.embedding_dim + (self.context_dim if self.inject == "par_inject" else 0)
+
+    @property
+    def output_input_dim(self) -> int:
+        return self.units + (self.context_dim if self.inject == "merge" else 0)
+
+    def build(self, features_shape=None, tokens_shape=None):
+        # Every size is known from the config, so the weights exist before any call (and before loading).
+        for layer, shape in ((self.embedding, (None, None)), (self.image_projection, (None, self.feature_dim)),
+                             (self.rnn, (None, None, self.rnn_input_dim)),
+                             (self.output_layer, (None, None, self.output_input_dim))):
+            if not layer.built:
+                layer.build(shape)
+        self.built = True
+
+    def _split_states(self, flat):
+        return [flat[:, index * self.units : (index + 1) * self.units]
+                for index in range(self.layers * self.rnn.states_per_layer)]
+
+    def call(self, features, tokens, training=None):
+        """Logits ``(batch, time, vocabulary_size)`` for every position of ``tokens`` (``<bos>`` first, 0 = pad).
+
+        Position ``t`` predicts token ``t + 1`` (teacher forcing): feed ``ids[:, :-1]``, score ``ids[:, 1:]``.
+        """
+        tokens = ops.cast(tokens, "int32")
+        mask = ops.not_equal(tokens, 0)
+        words = self.embedding_dropout(self.embedding(tokens), training=training)
+        context = self.image_projection(ops.cast(features, words.dtype))
+        injection = initial_state = None
+        if self.inject == "first_step":
+            injection = context
+        elif self.inject == "init_state":
+            initial_state = self._split_states(context)
+        elif self.inject == "pre_inject":
+            words = ops.concatenate([ops.expand_dims(context, 1), words], axis=1)
+            mask = ops.concatenate([ops.ones_like(mask[:, :1]), mask], axis=1)
+        elif self.inject == "par_inject":
+            words = ops.concatenate([words, self._along_time(context, words)], axis=-1)
+        outputs = self.rnn(words, mask=mask, injection=injection, initial_state=initial_state, training=training)
+        if self.inject == "pre_inject":
+            outputs = outputs[:, 1:]
+        if self.inject == "merge":
+            outputs = ops.concatenate([outputs, self._along_time(context, outputs)], axis=-1)
+        return self.output_layer(self.output_dropout(outputs, training=training))
+
+    @staticmethod
+    def _along_time(vector, sequence):
+        return ops.zeros_like(sequence[:, :, :1]) + ops.expand_dims(vector, 1)
+
+    def initial_decode_state(self, features):
+        """``(states, context)`` before ``<bos>`` is read: the flat recurrent states and the projected image.
+
+        For ``pre_inject`` the states already include step -1 (the image); ``first_step`` hands ``context`` to
+        the first `decode_step` as the injection.
+        """
+        context = self.image_projection(ops.cast(features, "float32"))
+        batch = ops.shape(context)[0]
+        if self.inject == "init_state":
+            return self._split_states(context), context
+        states = [ops.zeros((batch, self.units)) for _ in range(self.layers * self.rnn.states_per_layer)]
+        if self.inject == "pre_inject":
+            _, states = self.rnn(ops.expand_dims(context, 1), initial_state=states, return_state=True)
+        return list(states), context
+
+    def decode_step(self, tokens, states, context, first: bool = False):
+        """One step: ``tokens`` (N,) previous ids -> ``(logits (N, V), new flat states)``.
+
+        ``first=True`` marks the ``<bos>`` step; only then does ``first_step`` pass the image injection.
+        """
+        words = self.embedding(ops.expand_dims(ops.cast(tokens, "int32"), 1))
+        if self.inject == "par_inject":
+            words = ops.concatenate([words, ops.expand_dims(context, 1)], axis=-1)
+        injection = context if (self.inject == "first_step" and first) else None
+        # An explicit all-True mask: decoding never feeds padding, and it keeps the one-step call identical
+        # to the masked full-sequence call.
+        mask = ops.ones_like(ops.cast(ops.expand_dims(tokens, 1), "bool"))
+        outputs, states = self.rnn(words, mask=mask, injection=injection, initial_state=list(states),
+                                   return_state=True)
+        outputs = outputs[:, 0]
+        if self.inject == "merge":
+            outputs = ops.concatenate([outputs, context], axis=-1)
+        return self.output_layer(outputs), list(states)
+
+    def compute_output_shape(self, features_shape, tokens_shape):
+        return (*tokens_shape, self.vocabulary_size)
+
+    def get_config(self):
+        return {
+            **super().get_config(),
+            "vocabulary_size": self.vocabulary_size,
+            "feature_dim": self.feature_dim,
+            "embedding_dim": self.embedding_dim,
+            "units": self.units,
+            "cell": self.cell,
+            "layers": self.layers,
+            "inject": self.inject,
+            "dropout": self.dropout,
+            "image_projection_dim": self.image_projection_dim,
+        }

@@ -1,0 +1,376 @@
+"""The captioner as one Keras model: image encoder, caption decoder and vocabulary, saved in one ``.keras`` file.
+
+`CaptionModel` takes ``{"images": (B, H, W, 3) RGB 0..255, "tokens": (B, T)}`` (end to end) or
+``{"features": (B, feature_dim), "tokens": (B, T)}`` (cached features) and returns next-word logits. Its config
+holds the encoder description, the decoder config and the `TextEncoder` (tokenizer + vocabulary); the weights
+of both networks travel in the same file, so ``keras.saving.load_model(path, safe_mode=True)`` gives back a
+model that captions raw images with nothing else at hand.
+
+Decoding (`CaptionModel.generate`) runs one compiled decoder step at a time with the recurrent state carried
+between tokens, batched over images and beams (`captioner.search`).
+
+Example:
+    >>> import numpy as np
+    >>> from captioner.model import CaptionModel, fit_caption_vocabulary
+    >>> text_encoder = fit_caption_vocabulary(["a red circle", "a blue square"], min_count=1, max_length=5)
+    >>> model = CaptionModel.create(text_encoder, {"kind": "small", "image_size": 16, "conv_filters": [4],
+    ...                                            "feature_dim": 8}, embedding_dim=4, units=8)
+    >>> captions = model.caption_images(np.zeros((2, 16, 16, 3), "float32"), beam_size=2)
+    >>> len(captions), all(isinstance(text, str) for text in captions)
+    (2, True)
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+
+import keras
+import numpy as np
+from keras import ops
+
+from captioner.decoder import CaptionDecoder
+from captioner.encoder import build_encoder
+from captioner.search import Hypothesis, beam_search, sample_search
+from textmodels.text import TextEncoder, Vocabulary
+
+# Tokens never worth emitting inside a caption.
+_NEVER_EMITTED = (Vocabulary.pad_id, Vocabulary.unk_id, Vocabulary.bos_id)
+
+
+def fit_caption_vocabulary(captions: Iterable[str], min_count: int = 5, max_length: int = 20) -> TextEncoder:
+    """A word-level, lower-casing `TextEncoder` for captions: ``<bos>`` + at most ``max_length`` words + ``<eos>``.
+
+    Words seen fewer than ``min_count`` times become ``<unk>``. No NLTK data is needed (Treebank rules).
+
+    Example:
+        >>> encoder = fit_caption_vocabulary(["A dog.", "a dog runs"], min_count=2, max_length=4)
+        >>> encoder.vocabulary.tokens[4:]
+        ['a', 'dog']
+    """
+    if max_length < 1:
+        raise ValueError(f"max_length must be at least 1 word, got {max_length}.")
+    fitted = TextEncoder.fit(list(captions), level="word", min_count=min_count)
+    return TextEncoder(fitted.tokenizer, fitted.vocabulary, max_length=max_length + 2, add_bos=True, add_eos=True)
+
+
+def encode_captions(text_encoder: TextEncoder, captions: Sequence[str]) -> np.ndarray:
+    """``(len(captions), max_length + 2)`` int32 ids: ``<bos>``, the first ``max_length`` words, ``<eos>``, padding.
+
+    Unlike plain truncation, a long caption keeps its ``<eos>`` (the words are cut, not the end marker).
+
+    Example:
+        >>> encoder = fit_caption_vocabulary(["a b c d"], min_count=1, max_length=2)
+        >>> encode_captions(encoder, ["a b c d", "a"]).tolist()
+        [[2, 4, 5, 3], [2, 4, 3, 0]]
+    """
+    width = text_encoder.max_length
+    ids = np.zeros((len(captions), width), dtype=np.int32)
+    for row, caption in enumerate(captions):
+        words = text_encoder.tokenizer.tokenize(caption)[: width - 2]
+        encoded = text_encoder.vocabulary.encode(words, add_bos=True, add_eos=True)
+        ids[row, : len(encoded)] = encoded
+    return ids
+
+
+@keras.saving.register_keras_serializable(package="captioner")
+class CaptionModel(keras.Model):
+    """Image encoder + `CaptionDecoder` + caption `TextEncoder`.
+
+    Build one with `CaptionModel.create`. ``image_blind=True`` makes the image-blind baseline: the decoder gets
+    zeros instead of image features (and no encoder is built), everything else identical.
+
+    Example:
+        >>> from captioner.model import CaptionModel, fit_caption_vocabulary
+        >>> text_encoder = fit_caption_vocabulary(["a cat"], min_count=1)
+        >>> model = CaptionModel.create(text_encoder, {"kind": "small", "image_size": 16, "conv_filters": [4],
+        ...                                            "feature_dim": 8}, image_blind=True)
+        >>> model.encoder is None, model.feature_dim
+        (True, 8)
+    """
+
+    def __init__(
+        self,
+        text_encoder: TextEncoder | Mapping,
+        encoder_config: Mapping,
+        decoder: CaptionDecoder | Mapping,
+        image_blind: bool = False,
+        train_encoder: bool = True,
+        encoder: keras.Model | None = None,
+        **kwargs,
+    ):
+        super().__init__(**kwargs)
+        if isinstance(text_encoder, Mapping):
+            text_encoder = keras.saving.deserialize_keras_object(text_encoder)
+        if isinstance(decoder, Mapping):
+            decoder = keras.saving.deserialize_keras_object(decoder)
+        if not isinstance(text_encoder, TextEncoder) or not text_encoder.add_bos or not text_encoder.add_eos:
+            raise ValueError(
+                "text_encoder must be a TextEncoder with add_bos and add_eos (see fit_caption_vocabulary)."
+            )
+        if decoder.vocabulary_size != len(text_encoder.vocabulary):
+            raise ValueError(
+                f"decoder.vocabulary_size is {decoder.vocabulary_size} but the vocabulary has "
+                f"{len(text_encoder.vocabulary)} tokens."
+            )
+        if decoder.feature_dim != encoder_config["feature_dim"]:
+            raise ValueError(
+                f"decoder.feature_dim is {decoder.feature_dim} but the encoder yields {encoder_config['feature_dim']}."
+            )
+        self.text_encoder = text_encoder
+        self.encoder_config = dict(encoder_config)
+        self.image_blind = bool(image_blind)
+        self.train_encoder = bool(train_encoder)
+        self.decoder = decoder
+        # A loaded model gets its encoder weights from the file, so the architecture is built without any.
+        self.encoder = None if self.image_blind else (encoder or build_encoder(self.encoder_config, weights=None))
+        if self.encoder is not None:
+            self.encoder.trainable = self.train_encoder
+        self._decoding = None
+        self.build()
+
+    @classmethod
+    def create(
+        cls,
+        text_encoder: TextEncoder,
+        encoder_config: Mapping,
+        *,
+        embedding_dim: int = 128,
+        units: int = 256,
+        cell: str = "lstm",
+        layers: int = 1,
+        inject: str = "first_step",
+        dropout: float = 0.0,
+        image_blind: bool = False,
+        train_encoder: bool = True,
+        name: str = "captioner",
+    ) -> "CaptionModel":
+        """A new captioner; the encoder gets the weights its config names (e.g. VGG16 ``imagenet``).
+
+        Example:
+            >>> from captioner.model import fit_caption_vocabulary
+            >>> model = CaptionModel.create(fit_caption_vocabulary(["a cat"], min_count=1),
+            ...     {"kind": "small", "image_size": 16, "conv_filters": [4], "feature_dim": 8}, inject="merge")
+            >>> model.decoder.inject
+            'merge'
+        """
+        decoder = CaptionDecoder(
+            len(text_encoder.vocabulary), int(encoder_config["feature_dim"]), embedding_dim=embedding_dim,
+            units=units, cell=cell, layers=layers, inject=inject, dropout=dropout, name="decoder",
+        )
+        encoder = None if image_blind else build_encoder(encoder_config)
+        return cls(text_encoder, encoder_config, decoder, image_blind=image_blind, train_encoder=train_encoder,
+                   encoder=encoder, name=name)
+
+    @property
+    def feature_dim(self) -> int:
+        return int(self.encoder_config["feature_dim"])
+
+    @property
+    def image_size(self) -> tuple[int, int]:
+        side = int(self.encoder_config["image_size"])
+        return side, side
+
+    @property
+    def max_caption_length(self) -> int:
+        """Most words a decoded caption can have."""
+        return self.text_encoder.max_length - 2
+
+    def build(self, input_shape=None):
+        if not self.decoder.built:
+            self.decoder.build((None, self.feature_dim), (None, None))
+        self.built = True
+
+    def call(self, inputs, training=None):
+        """Logits for ``inputs["tokens"]``: (B, T) -> (B, T, V), or (B, K, T) -> (B, K, T, V) for K captions
+        per image (all-padding rows allowed), which encodes each image once for all its captions."""
+        tokens = inputs["tokens"]
+        if self.image_blind:
+            features = ops.zeros((ops.shape(tokens)[0], self.feature_dim))
+        elif "features" in inputs:
+            features = inputs["features"]
+        else:
+            features = self.encoder(inputs["images"], training=bool(training) and self.train_encoder)
+        if len(tokens.shape) == 3:
+            per_image, steps = tokens.shape[1], ops.shape(tokens)[2]
+            logits = self.decoder(ops.repeat(features, per_image, axis=0), ops.reshape(tokens, (-1, steps)),
+                                  training=training)
+            return ops.reshape(logits, (-1, per_image, steps, self.decoder.vocabulary_size))
+        return self.decoder(features, tokens, training=training)
+
+    def encode_images(self, images, batch_size: int = 32) -> np.ndarray:
+        """``(N, feature_dim)`` float32 features of ``images`` ((N, H, W, 3) RGB in 0..255; zeros when blind).
+
+        Example:
+            >>> import numpy as np
+            >>> from captioner.model import CaptionModel, fit_caption_vocabulary
+            >>> model = CaptionModel.create(fit_caption_vocabulary(["a cat"], min_count=1),
+            ...     {"kind": "small", "image_size": 16, "conv_filters": [4], "feature_dim": 8})
+            >>> model.encode_images(np.zeros((3, 16, 16, 3))).shape
+            (3, 8)
+        """
+        images = np.asarray(images, dtype=np.float32)
+        expected = (*self.image_size, 3)
+        if images.ndim != 4 or images.shape[1:] != expected:
+            raise ValueError(f"images must have shape (N, {expected[0]}, {expected[1]}, 3), got {images.shape}.")
+        if self.image_blind:
+            return np.zeros((len(images), self.feature_dim), np.float32)
+        chunks = [
+            np.asarray(self.encoder(images[start : start + batch_size], training=False), dtype=np.float32)
+            for start in range(0, len(images), batch_size)
+        ]
+        return np.concatenate(chunks) if chunks else np.zeros((0, self.feature_dim), np.float32)
+
+    def decoding_functions(self):
+        """``(initial_state_fn, step_fn)`` for `captioner.search`, built (and compiled) once per model.
+
+        ``initial_state_fn(features)`` returns the search state of ``N`` images; ``step_fn(tokens, state)``
+        returns ``(log_probs (N, V), new_state)`` and runs a single decoder step.
+
+        Example:
+            >>> import numpy as np
+            >>> from captioner.search import greedy_search
+            >>> from captioner.model import CaptionModel, fit_caption_vocabulary
+            >>> model = CaptionModel.create(fit_caption_vocabulary(["a cat"], min_count=1),
+            ...     {"kind": "small", "image_size": 16, "conv_filters": [4], "feature_dim": 8})
+            >>> start, step = model.decoding_functions()
+            >>> len(greedy_search(step, start(np.zeros((2, 8), "float32")), 2, bos_id=2, eos_id=3, max_length=4))
+            2
+        """
+        if self._decoding is None:
+            self._decoding = _compile_decoding(self.decoder)
+        return self._decoding
+
+    def generate(
+        self,
+        features,
+        beam_size: int = 3,
+        temperature: float | None = None,
+        max_length: int | None = None,
+        num_return: int = 1,
+        length_penalty: float = 0.7,
+        block_ngram: int = 0,
+        seed: int | None = None,
+    ) -> list[list[Hypothesis]]:
+        """Decode ``features`` (N, feature_dim): for each image its best hypotheses (best first).
+
+        Beam search of width ``beam_size`` (1 = greedy) unless ``temperature`` is given, which samples one
+        caption per image instead (temperature 0 = greedy); sampled hypotheses carry their log-probability.
+
+        Example:
+            >>> import numpy as np
+            >>> from captioner.model import CaptionModel, fit_caption_vocabulary
+            >>> model = CaptionModel.create(fit_caption_vocabulary(["a cat"], min_count=1),
+            ...     {"kind": "small", "image_size": 16, "conv_filters": [4], "feature_dim": 8})
+            >>> [len(hyps) for hyps in model.generate(np.zeros((2, 8), "float32"), beam_size=2, num_return=2)]
+            [2, 2]
+        """
+        features = np.asarray(features, dtype=np.float32)
+        if features.ndim != 2 or features.shape[1] != self.feature_dim:
+            raise ValueError(f"features must have shape (N, {self.feature_dim}), got {features.shape}.")
+        if len(features) == 0:
+            return []
+        max_length = (self.max_caption_length + 1) if max_length is None else int(max_length)
+        start, step = self.decoding_functions()
+        common = dict(bos_id=Vocabulary.bos_id, eos_id=Vocabulary.eos_id, max_length=max_length,
+                      banned_ids=_NEVER_EMITTED)
+        if temperature is None:
+            return beam_search(step, start(features), len(features), beam_size=beam_size, num_return=num_return,
+                               length_penalty=length_penalty, block_ngram=block_ngram, **common)
+        token_lists = sample_search(step, start(features), len(features), temperature=temperature,
+                                    rng=np.random.default_rng(seed), **common)
+        log_probs = self.sequence_log_probs(features, token_lists)
+        return [[Hypothesis(tokens, float(lp), float(lp) / (len(tokens) + 1) ** length_penalty)]
+                for tokens, lp in zip(token_lists, log_probs)]
+
+    def sequence_log_probs(self, features, token_lists: Sequence[Sequence[int]]) -> np.ndarray:
+        """Log-probability of each caption (token ids without ``<bos>``/``<eos>``, plus the final ``<eos>``).
+
+        Example:
+            >>> import numpy as np
+            >>> from captioner.model import CaptionModel, fit_caption_vocabulary
+            >>> model = CaptionModel.create(fit_caption_vocabulary(["a cat"], min_count=1),
+            ...     {"kind": "small", "image_size": 16, "conv_filters": [4], "feature_dim": 8})
+            >>> bool(model.sequence_log_probs(np.zeros((1, 8), "float32"), [[4, 5]])[0] < 0)
+            True
+        """
+        width = max(len(tokens) for tokens in token_lists) + 2
+        ids = np.zeros((len(token_lists), width), dtype=np.int32)
+        for row, tokens in enumerate(token_lists):
+            sequence = [Vocabulary.bos_id, *tokens, Vocabulary.eos_id]
+            ids[row, : len(sequence)] = sequence
+        logits = self.decoder(np.asarray(features, np.float32), ids[:, :-1], training=False)
+        log_probs = np.asarray(ops.log_softmax(logits, axis=-1), dtype=np.float64)
+        targets = ids[:, 1:]
+        picked = np.take_along_axis(log_probs, targets[..., None].astype(np.int64), axis=-1)[..., 0]
+        return (picked * (targets != 0)).sum(axis=1)
+
+    def caption_images(self, images, beam_size: int = 3, **options) -> list[str]:
+        """Caption text for each of ``images`` ((N, H, W, 3) RGB in 0..255), best beam hypothesis.
+
+        Example:
+            >>> import numpy as np
+            >>> from captioner.model import CaptionModel, fit_caption_vocabulary
+            >>> model = CaptionModel.create(fit_caption_vocabulary(["a cat"], min_count=1),
+            ...     {"kind": "small", "image_size": 16, "conv_filters": [4], "feature_dim": 8})
+            >>> type(model.caption_images(np.zeros((1, 16, 16, 3)), beam_size=1)[0]).__name__
+            'str'
+        """
+        hypotheses = self.generate(self.encode_images(images), beam_size=beam_size, **options)
+        return [self.text_encoder.decode(hyps[0].tokens) for hyps in hypotheses]
+
+    def get_config(self):
+        return {
+            "name": self.name,
+            "trainable": self.trainable,
+            "text_encoder": keras.saving.serialize_keras_object(self.text_encoder),
+            "encoder_config": self.encoder_config,
+            "decoder": keras.saving.serialize_keras_object(self.decoder),
+            "image_blind": self.image_blind,
+            "train_encoder": self.train_encoder,
+        }
+
+
+def _compile_decoding(decoder: CaptionDecoder):
+    """Wraps the decoder's start and step computations as compiled functions, traced here once."""
+    num_states = decoder.layers * decoder.rnn.states_per_layer
+
+    def start_graph(features):
+        return decoder.initial_decode_state(features)
+
+    def first_graph(tokens, states, context):
+        logits, new_states = decoder.decode_step(tokens, states, context, first=True)
+        return ops.log_softmax(logits, axis=-1), new_states
+
+    def next_graph(tokens, states, context):
+        logits, new_states = decoder.decode_step(tokens, states, context, first=False)
+        return ops.log_softmax(logits, axis=-1), new_states
+
+    if keras.backend.backend() == "tensorflow":
+        import tensorflow as tf
+
+        state_spec = [tf.TensorSpec([None, decoder.units], tf.float32)] * num_states
+        context_spec = tf.TensorSpec([None, decoder.context_dim], tf.float32)
+        step_signature = [tf.TensorSpec([None], tf.int32), state_spec, context_spec]
+        start_graph = tf.function(start_graph, input_signature=[tf.TensorSpec([None, decoder.feature_dim], tf.float32)])
+        first_graph = tf.function(first_graph, input_signature=step_signature)
+        next_graph = tf.function(next_graph, input_signature=step_signature)
+        for function in (first_graph, next_graph):
+            function.get_concrete_function()
+        start_graph.get_concrete_function()
+    # Without a mode that needs it, the first step is an ordinary step (one graph fewer to run).
+    first_graph = first_graph if decoder.inject == "first_step" else next_graph
+
+    def initial_state_fn(features):
+        states, context = start_graph(np.asarray(features, np.float32))
+        state = {"rnn": [np.asarray(s) for s in states], "context": np.asarray(context)}
+        if decoder.inject == "first_step":
+            # Present only until the <bos> step has consumed it: the injection reaches step 0 alone.
+            state["inject_next"] = np.ones(len(state["context"]), np.int8)
+        return state
+
+    def step_fn(tokens, state):
+        function = first_graph if "inject_next" in state else next_graph
+        log_probs, states = function(np.asarray(tokens, np.int32), state["rnn"], state["context"])
+        return np.asarray(log_probs), {"rnn": [np.asarray(s) for s in states], "context": state["context"]}
+
+    return initial_state_fn, step_fn

@@ -1,0 +1,314 @@
+"""Train a captioner with teacher forcing: on cached image features (fast) or end to end from pixels.
+
+Every image is one example with all its reference captions (each image is encoded once per step); for each
+caption the decoder reads ``<bos> w_1 .. w_n`` and is scored on
+``w_1 .. w_n <eos>`` with a cross-entropy that ignores padding (``ignore_class=0``). Gradients are clipped by
+global norm (`textmodels.training.make_optimizer`). With a checkpoint folder, `textmodels.training.TrainingRun`
+saves ``last.keras``/``best.keras`` after every epoch, resumes with ``resume=True``, stops early on
+``val_loss`` and refuses to continue after a NaN loss; TensorBoard logs go to ``<folder>/logs``.
+
+Example:
+    >>> import tempfile
+    >>> from captioner.config import CaptionerConfig
+    >>> from captioner.data import make_synthetic, read_coco
+    >>> folder = tempfile.mkdtemp()
+    >>> records = read_coco(make_synthetic(folder, num_images=20, image_size=16), folder)
+    >>> config = CaptionerConfig(image_size=16, conv_filters=(4,), feature_dim=8, units=8, embedding_dim=4,
+    ...                          epochs=1, min_count=1)
+    >>> result = train_captioner(records, config, verbose=0)
+    >>> len(result.history["loss"])
+    1
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+import keras
+import numpy as np
+
+from captioner.config import CaptionerConfig
+from captioner.data.records import CaptionRecord
+from captioner.encoder import ImageLoadError, encoder_config, load_image
+from captioner.model import CaptionModel, encode_captions, fit_caption_vocabulary
+
+
+@dataclass
+class TrainingResult:
+    """The trained model and its per-epoch metrics (``loss``, ``val_loss`` when there is a validation split).
+
+    Example:
+        >>> TrainingResult(model=None, history={"loss": [2.0]}).history["loss"]
+        [2.0]
+    """
+
+    model: CaptionModel
+    history: dict
+
+
+def config_encoder(config: CaptionerConfig) -> dict:
+    """The encoder description of ``config`` (see `captioner.encoder.encoder_config`).
+
+    Example:
+        >>> config_encoder(CaptionerConfig(encoder="vgg16"))["image_size"]
+        224
+    """
+    return encoder_config(config.encoder, image_size=config.image_size, conv_filters=config.conv_filters,
+                          feature_dim=config.feature_dim, weights=config.weights)
+
+
+def build_captioner(train_records: Sequence[CaptionRecord], config: CaptionerConfig) -> CaptionModel:
+    """A new, untrained captioner whose vocabulary comes from the captions of ``train_records``.
+
+    Example:
+        >>> from pathlib import Path
+        >>> records = [CaptionRecord("1", Path("a.png"), "train", ("a red circle", "a red square"))]
+        >>> model = build_captioner(records, CaptionerConfig(image_size=16, conv_filters=(4,), feature_dim=8,
+        ...                                                  min_count=1))
+        >>> model.text_encoder.vocabulary.tokens[4]
+        'a'
+    """
+    if not train_records:
+        raise ValueError("No training images: the data has no record in the 'train' split.")
+    text_encoder = fit_caption_vocabulary(
+        [caption for record in train_records for caption in record.captions],
+        min_count=config.min_count, max_length=config.max_length,
+    )
+    return CaptionModel.create(
+        text_encoder, config_encoder(config), embedding_dim=config.embedding_dim, units=config.units,
+        cell=config.cell, layers=config.layers, inject=config.inject, dropout=config.dropout,
+        image_blind=config.image_blind, train_encoder=config.train_encoder,
+    )
+
+
+def load_record_images(records: Sequence[CaptionRecord], image_size: tuple[int, int]) -> np.ndarray:
+    """``(len(records), H, W, 3)`` uint8 pixels of the records' images; any unreadable file raises.
+
+    Example:
+        >>> load_record_images([], (8, 8)).shape
+        (0, 8, 8, 3)
+    """
+    images = np.zeros((len(records), *image_size, 3), dtype=np.uint8)
+    bad = []
+    for row, record in enumerate(records):
+        try:
+            images[row] = np.round(load_image(record.image_path, size=image_size)).astype(np.uint8)
+        except ImageLoadError as error:
+            bad.append(str(error))
+    if bad:
+        listed = "; ".join(bad[:3]) + (f"; and {len(bad) - 3} more" if len(bad) > 3 else "")
+        raise ImageLoadError(f"{len(bad)} training image(s) cannot be loaded: {listed}")
+    return images
+
+
+def caption_examples(records: Sequence[CaptionRecord], model: CaptionModel) -> np.ndarray:
+    """``(len(records), K, max_length + 2)`` caption ids, K = the most captions any image has.
+
+    Images with fewer captions get all-padding rows, which the loss ignores. Training on all captions of an
+    image at once encodes each image once per epoch instead of once per caption.
+
+    Example:
+        >>> from pathlib import Path
+        >>> records = [CaptionRecord("1", Path("a.png"), "train", ("a cat", "the cat")),
+        ...            CaptionRecord("2", Path("b.png"), "train", ("a cat",))]
+        >>> model = build_captioner(records, CaptionerConfig(image_size=16, conv_filters=(4,), feature_dim=8,
+        ...                                                  min_count=1))
+        >>> ids = caption_examples(records, model)
+        >>> ids.shape[:2], int(ids[1, 1].max())
+        ((2, 2), 0)
+    """
+    per_image = max((len(record.captions) for record in records), default=1)
+    ids = np.zeros((len(records), per_image, model.text_encoder.max_length), dtype=np.int32)
+    for row, record in enumerate(records):
+        ids[row, : len(record.captions)] = encode_captions(model.text_encoder, list(record.captions))
+    return ids
+
+
+def _dataset(inputs: np.ndarray, key: str, ids: np.ndarray, batch_size: int, shuffle: bool, seed: int):
+    import tensorflow as tf  # tf.data feeds fit(); the model itself is backend-neutral
+
+    dataset = tf.data.Dataset.from_tensor_slices((inputs, ids))
+    if shuffle:
+        dataset = dataset.shuffle(len(ids), seed=seed, reshuffle_each_iteration=True)
+
+    def to_example(pixels_or_features, captions):
+        return {key: tf.cast(pixels_or_features, tf.float32), "tokens": captions[..., :-1]}, captions[..., 1:]
+
+    return dataset.batch(batch_size).map(to_example, num_parallel_calls=tf.data.AUTOTUNE).prefetch(tf.data.AUTOTUNE)
+
+
+def _inputs_for(records: Sequence[CaptionRecord], model: CaptionModel, features) -> tuple[np.ndarray, str]:
+    if model.image_blind:
+        # The blind model ignores its input; a one-number placeholder per image keeps the pipeline uniform.
+        return np.zeros((len(records), 1), np.float32), "features"
+    if features is None:
+        return load_record_images(records, model.image_size), "images"
+    missing = [record.image_id for record in records if record.image_id not in features]
+    if missing:
+        raise KeyError(f"No cached features for {len(missing)} image(s), e.g. image id {missing[0]!r}.")
+    if hasattr(features, "read"):
+        array = features.read([record.image_id for record in records])
+    else:
+        array = np.stack([np.asarray(features[record.image_id], np.float32) for record in records])
+    if array.shape[1] != model.feature_dim:
+        raise ValueError(f"Cached features have {array.shape[1]} dimensions, the model expects {model.feature_dim}.")
+    return array, "features"
+
+
+class EpochScalars(keras.callbacks.Callback):
+    """Writes each epoch's metrics as TensorBoard scalars (``train/`` and ``validation/`` runs, ``epoch_*`` tags)
+    with TensorFlow's own summary writer, so logs are written even where the ``tensorboard`` package is absent.
+
+    Example:
+        >>> import tempfile
+        >>> callback = EpochScalars(tempfile.mkdtemp())
+        >>> callback.on_epoch_end(0, {"loss": 1.5, "val_loss": 1.7})
+    """
+
+    def __init__(self, log_dir: str | Path):
+        super().__init__()
+        self.log_dir = Path(log_dir)
+        self._writers = {}
+
+    def on_epoch_end(self, epoch, logs=None):
+        import tensorflow as tf
+        from tensorflow.core.framework import summary_pb2
+
+        metadata = summary_pb2.SummaryMetadata(
+            plugin_data=summary_pb2.SummaryMetadata.PluginData(plugin_name="scalars")
+        ).SerializeToString()
+        for key, value in (logs or {}).items():
+            run, name = ("validation", key[4:]) if key.startswith("val_") else ("train", key)
+            if run not in self._writers:
+                self._writers[run] = tf.summary.create_file_writer(str(self.log_dir / run))
+            with self._writers[run].as_default():
+                tf.summary.write(f"epoch_{name}", tf.constant(float(value)), step=epoch, metadata=metadata)
+            self._writers[run].flush()
+
+
+def tensorboard_callback(log_dir: str | Path) -> keras.callbacks.Callback:
+    """Keras' `TensorBoard` callback when the ``tensorboard`` package is installed, else `EpochScalars`.
+
+    Example:
+        >>> import tempfile
+        >>> isinstance(tensorboard_callback(tempfile.mkdtemp()), keras.callbacks.Callback)
+        True
+    """
+    try:
+        import tensorboard  # noqa: F401 - Keras' callback needs its summary implementation
+    except ImportError:
+        return EpochScalars(log_dir)
+    return keras.callbacks.TensorBoard(log_dir=str(log_dir))
+
+
+def compile_captioner(model: CaptionModel, config: CaptionerConfig) -> None:
+    """Adam (or ``config.optimizer``) with global-norm clipping and the padding-masked cross-entropy.
+
+    Example:
+        >>> from pathlib import Path
+        >>> config = CaptionerConfig(image_size=16, conv_filters=(4,), feature_dim=8, min_count=1)
+        >>> model = build_captioner([CaptionRecord("1", Path("a.png"), "train", ("a cat",))], config)
+        >>> compile_captioner(model, config)
+        >>> float(model.optimizer.global_clipnorm)
+        5.0
+    """
+    from textmodels.training import make_optimizer
+
+    model.compile(
+        optimizer=make_optimizer(config.optimizer, config.learning_rate, config.clipnorm),
+        loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True, ignore_class=0),
+    )
+
+
+def train_captioner(
+    records: Sequence[CaptionRecord],
+    config: CaptionerConfig,
+    *,
+    features: Mapping | None = None,
+    checkpoint_dir: str | Path | None = None,
+    resume: bool = False,
+    out: str | Path | None = None,
+    verbose: int | str = "auto",
+) -> TrainingResult:
+    """Train on the ``train`` records, validate on the ``val`` ones; return the model and its history.
+
+    Args:
+        records: all records; the ``split`` field picks training (``train``, ``restval``) and validation data.
+        config: the `CaptionerConfig`.
+        features: ``{image_id: vector}`` or a complete `captioner.encoder.FeatureCache` to train the decoder on
+            cached features; None trains end to end from pixels (``config.train_encoder`` says whether the
+            encoder learns too).
+        checkpoint_dir: folder for ``last.keras``/``best.keras``/``state.json`` and TensorBoard ``logs``.
+        resume: continue the run saved in ``checkpoint_dir``.
+        out: where to save the final model (without optimizer state).
+    """
+    keras.utils.set_random_seed(config.seed)
+    train = [record for record in records if record.split in ("train", "restval")]
+    val = [record for record in records if record.split == "val"]
+    run = None
+    model = None
+    callbacks = []
+    monitor = "val_loss" if val else "loss"
+    if checkpoint_dir is not None:
+        from textmodels.training import TrainingRun
+
+        run = TrainingRun(checkpoint_dir, resume=resume)
+        model = run.restore()
+        if model is not None and not isinstance(model, CaptionModel):
+            raise ValueError(f"The checkpoint in {checkpoint_dir} is a {type(model).__name__}, not a captioner.")
+        callbacks += run.callbacks(monitor=monitor, patience=config.patience)
+        callbacks.append(tensorboard_callback(Path(checkpoint_dir) / "logs"))
+    elif resume:
+        raise ValueError("resume=True needs checkpoint_dir (the folder of the run to continue).")
+    elif config.patience is not None:
+        callbacks.append(keras.callbacks.EarlyStopping(monitor=monitor, patience=config.patience,
+                                                       restore_best_weights=True))
+    if model is None:
+        # Cached features bypass the encoder: freezing it spares the optimizer state of weights that get no
+        # gradient (for VGG16, twice its 134M parameters).
+        model = build_captioner(train, config if features is None else replace(config, train_encoder=False))
+        compile_captioner(model, config)
+
+    train_inputs, key = _inputs_for(train, model, features)
+    train_data = _dataset(train_inputs, key, caption_examples(train, model), config.batch_size, shuffle=True,
+                          seed=config.seed)
+    val_data = None
+    if val:
+        val_inputs, _ = _inputs_for(val, model, features)
+        val_data = _dataset(val_inputs, key, caption_examples(val, model), config.batch_size, shuffle=False, seed=0)
+    initial_epoch = run.initial_epoch if run is not None else 0
+    # shuffle=False: the tf.data pipeline already reshuffles every epoch.
+    history = model.fit(train_data, validation_data=val_data, epochs=config.epochs, initial_epoch=initial_epoch,
+                        shuffle=False, callbacks=callbacks, verbose=verbose)
+    if run is not None:
+        run.raise_if_diverged()
+    if out is not None:
+        save_captioner(model, out)
+    merged = dict(run.state["history"]) if run is not None else dict(history.history)
+    return TrainingResult(model, merged)
+
+
+def save_captioner(model: CaptionModel, path: str | Path) -> Path:
+    """Save ``model`` for inference (weights, vocabulary, configs; no optimizer state), atomically.
+
+    Example:
+        >>> import tempfile
+        >>> from pathlib import Path
+        >>> config = CaptionerConfig(image_size=16, conv_filters=(4,), feature_dim=8, min_count=1)
+        >>> model = build_captioner([CaptionRecord("1", Path("a.png"), "train", ("a cat",))], config)
+        >>> save_captioner(model, Path(tempfile.mkdtemp()) / "m.keras").is_file()
+        True
+    """
+    path = Path(path)
+    if path.suffix != ".keras":
+        raise ValueError(f"The model file must end in .keras, got {str(path)!r}.")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    inference_copy = CaptionModel.from_config(model.get_config())
+    inference_copy.set_weights(model.get_weights())
+    temporary = path.with_name(path.stem + ".tmp.keras")
+    inference_copy.save(temporary)
+    os.replace(temporary, path)
+    return path

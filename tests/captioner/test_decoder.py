@@ -1,0 +1,87 @@
+"""The caption decoder: the first-step formula, every inject mode, and step-wise decoding."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from captioner.decoder import INJECT_MODES, CaptionDecoder
+
+TOKENS = np.array([[2, 5, 7, 9, 3], [2, 4, 6, 0, 0], [2, 8, 0, 0, 0]])
+
+
+def _features(rows=3, dim=6, seed=0):
+    return np.random.default_rng(seed).normal(size=(rows, dim)).astype("float32")
+
+
+def test_first_step_is_exactly_the_formula_and_later_steps_are_plain():
+    decoder = CaptionDecoder(12, feature_dim=6, embedding_dim=4, units=5, cell="simple", inject="first_step")
+    features = _features()
+    logits = np.asarray(decoder(features, TOKENS))
+
+    cell = decoder.rnn.recurrent_layers[0].cell
+    kernel = np.asarray(cell.kernel)
+    U, V_inj = kernel[:4], kernel[4:]  # the input kernel is [U ; V'] over [x_t ; m_t]
+    W, b = np.asarray(cell.recurrent_kernel), np.asarray(cell.bias)
+    V = np.asarray(decoder.image_projection.kernel) @ V_inj  # the image's total map: V = P . V'
+    E = np.asarray(decoder.embedding.embeddings)
+    Wo, bo = np.asarray(decoder.output_layer.kernel), np.asarray(decoder.output_layer.bias)
+
+    state = np.zeros((3, 5))
+    for t in range(TOKENS.shape[1]):
+        pre_activation = E[TOKENS[:, t]] @ U + state @ W + b
+        if t == 0:
+            pre_activation = pre_activation + features @ V
+        state = np.tanh(pre_activation)
+        valid = TOKENS[:, t] != 0
+        np.testing.assert_allclose(logits[valid, t], (state @ Wo + bo)[valid], rtol=1e-4, atol=1e-5)
+
+
+def test_first_step_image_changes_only_what_flows_from_step_zero():
+    decoder = CaptionDecoder(12, feature_dim=6, embedding_dim=4, units=5, cell="simple", inject="first_step")
+    states, context = decoder.initial_decode_state(_features())
+    zero_states = [np.zeros_like(np.asarray(s)) for s in states]
+    # A later step (first=False) ignores the image entirely: same output for any context.
+    later_a, _ = decoder.decode_step(np.array([5, 4, 8]), zero_states, np.asarray(context), first=False)
+    later_b, _ = decoder.decode_step(np.array([5, 4, 8]), zero_states, np.zeros_like(context), first=False)
+    np.testing.assert_array_equal(np.asarray(later_a), np.asarray(later_b))
+    first_a, _ = decoder.decode_step(np.array([2, 2, 2]), zero_states, np.asarray(context), first=True)
+    first_b, _ = decoder.decode_step(np.array([2, 2, 2]), zero_states, np.zeros_like(context), first=True)
+    assert not np.allclose(np.asarray(first_a), np.asarray(first_b))
+
+
+@pytest.mark.parametrize("inject", INJECT_MODES)
+@pytest.mark.parametrize("cell, layers", [("lstm", 2), ("gru", 1)])
+def test_stepwise_decoding_equals_full_sequence(inject, cell, layers):
+    decoder = CaptionDecoder(12, feature_dim=6, embedding_dim=4, units=5, cell=cell, layers=layers, inject=inject)
+    features = _features()
+    full = np.asarray(decoder(features, TOKENS))
+    states, context = decoder.initial_decode_state(features)
+    for t in range(TOKENS.shape[1]):
+        logits, states = decoder.decode_step(TOKENS[:, t], states, context, first=t == 0)
+        valid = TOKENS[:, t] != 0
+        np.testing.assert_allclose(np.asarray(logits)[valid], full[valid, t], rtol=1e-5, atol=1e-5)
+
+
+@pytest.mark.parametrize("inject", INJECT_MODES)
+def test_every_mode_uses_the_image(inject):
+    decoder = CaptionDecoder(12, feature_dim=6, embedding_dim=4, units=5, cell="gru", inject=inject)
+    a = np.asarray(decoder(_features(seed=1), TOKENS))
+    b = np.asarray(decoder(_features(seed=2), TOKENS))
+    assert not np.allclose(a[:, -1], b[:, -1])
+
+
+def test_padding_does_not_change_logits():
+    decoder = CaptionDecoder(12, feature_dim=6, embedding_dim=4, units=5, cell="lstm", inject="pre_inject")
+    features = _features()
+    short = np.asarray(decoder(features, TOKENS[:, :3]))
+    padded = np.asarray(decoder(features, np.pad(TOKENS[:, :3], ((0, 0), (0, 4)))))
+    valid = TOKENS[:, :3] != 0
+    np.testing.assert_allclose(short[valid], padded[:, :3][valid], rtol=1e-5, atol=1e-6)
+
+
+def test_bad_arguments_are_named():
+    with pytest.raises(ValueError, match="inject mode 'sideways'"):
+        CaptionDecoder(12, feature_dim=6, inject="sideways")
+    with pytest.raises(ValueError, match="feature_dim"):
+        CaptionDecoder(12, feature_dim=0)

@@ -1,0 +1,182 @@
+"""``textmodels train-tagger`` and ``tag`` (``evaluate`` on a tagger model lands here too).
+
+Example:
+    >>> import argparse
+    >>> parser = argparse.ArgumentParser()
+    >>> register(parser.add_subparsers())
+    >>> parser.parse_args(["tag", "pos.keras", "The dog barks ."]).texts
+    ['The dog barks .']
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+from textmodels.commands.classifier import (
+    add_training_options,
+    checkpoint_directory,
+    finish_run,
+    read_text_inputs,
+)
+
+
+def register(subparsers) -> None:
+    """Adds the tagger subcommands to an argparse ``subparsers`` object."""
+    train = subparsers.add_parser(
+        "train-tagger",
+        help="train a bidirectional recurrent part-of-speech tagger on a Penn Treebank sample",
+        description="Split the treebank by FILE (train / validation / held-out test), train with early "
+        "stopping and per-epoch checkpoints, write the best model to --out and report held-out accuracy.",
+    )
+    train.add_argument("treebank", help="NLTK's treebank.zip or an extracted treebank folder")
+    train.add_argument("--out", required=True, help="where to write the trained tagger (.keras)")
+    train.add_argument("--test-files", type=int, default=20, help="the last N files are held out (default 20)")
+    train.add_argument("--val-files", type=int, default=10, help="the N files before those validate (default 10)")
+    train.add_argument("--units", type=int, default=64)
+    train.add_argument("--layers", type=int, default=1)
+    train.add_argument("--cell", default="lstm")
+    train.add_argument("--embedding-dim", type=int, default=100)
+    train.add_argument("--dropout", type=float, default=0.3)
+    train.add_argument("--min-count", type=int, default=2, help="rarer words become <unk> (default 2)")
+    add_training_options(train)
+    train.set_defaults(handler=train_tagger)
+
+    tag = subparsers.add_parser(
+        "tag",
+        help="tag texts with a trained tagger (token/TAG output)",
+        description="Print one line per input, each token as token/TAG. Texts come from the arguments, "
+        "--file, or standard input.",
+    )
+    tag.add_argument("model")
+    tag.add_argument("texts", nargs="*", help="texts to tag ('-' reads standard input)")
+    tag.add_argument("--file", help="read texts from this file, one per line")
+    tag.add_argument("--json", action="store_true", help="print a JSON list of [token, tag] lists")
+    tag.set_defaults(handler=tag_texts)
+
+
+def split_files(fileids: list[str], test_files: int, val_files: int) -> tuple[list[str], list[str], list[str]]:
+    """(train, validation, test) file ids: the last ``test_files`` are test, the ``val_files`` before them
+    validation, the rest training.
+
+    Example:
+        >>> split_files([f"f{i}" for i in range(6)], test_files=2, val_files=1)
+        (['f0', 'f1', 'f2'], ['f3'], ['f4', 'f5'])
+    """
+    if test_files < 1 or val_files < 0 or test_files + val_files >= len(fileids):
+        raise ValueError(
+            f"Cannot hold out {test_files} test and {val_files} validation files of {len(fileids)}: "
+            f"training needs at least one file."
+        )
+    cut = len(fileids) - test_files
+    return fileids[: cut - val_files], fileids[cut - val_files : cut], fileids[cut:]
+
+
+def train_tagger(args) -> int:
+    """``textmodels train-tagger TREEBANK --out MODEL.keras ...``: split by file, train, report held-out accuracy.
+
+    Example::
+
+        main(["train-tagger", "../shared/data/nltk/treebank.zip", "--out", "pos.keras", "--epochs", "10"])
+    """
+    import keras
+
+    from textmodels.data import read_treebank_pos, treebank_fileids
+    from textmodels.models.sequence_tagger import SequenceTagger
+    from textmodels.training import TrainingRun
+
+    keras.utils.set_random_seed(args.seed)
+    out = Path(args.out)
+    run = TrainingRun(checkpoint_directory(args), resume=args.resume)
+    train_ids, val_ids, test_ids = split_files(treebank_fileids(args.treebank), args.test_files, args.val_files)
+    train = read_treebank_pos(args.treebank, train_ids)
+    validation = read_treebank_pos(args.treebank, val_ids) if val_ids else None
+    test = read_treebank_pos(args.treebank, test_ids)
+    print(f"{len(train)} training sentences ({len(train_ids)} files), "
+          f"{len(validation or [])} validation ({len(val_ids)}), {len(test)} held-out ({len(test_ids)}).",
+          file=sys.stderr)
+
+    restored = run.restore()
+    if restored is not None:
+        tagger = SequenceTagger.from_network(restored)
+        tagger.batch_size = args.batch_size
+        print(f"Resuming {run.directory} after epoch {run.initial_epoch}.", file=sys.stderr)
+    else:
+        tagger = SequenceTagger(
+            embedding_dim=args.embedding_dim, units=args.units, cell=args.cell, layers=args.layers,
+            dropout=args.dropout, min_count=args.min_count, optimizer=args.optimizer,
+            learning_rate=args.learning_rate, clipnorm=args.clipnorm, batch_size=args.batch_size,
+        )
+    if run.initial_epoch < args.epochs:
+        monitor = "val_loss" if validation else "loss"
+        tagger.fit(
+            train, validation=validation, epochs=args.epochs, initial_epoch=run.initial_epoch, verbose=1,
+            callbacks=run.callbacks(monitor=monitor, patience=args.patience if validation else None),
+        )
+        run.raise_if_diverged()
+    source = finish_run(run, out, SequenceTagger.load)
+    report = SequenceTagger.load(out).evaluate(test)
+    print(f"Wrote {out} (from {source.name}); held-out token accuracy {report['accuracy']:.4f} "
+          f"on {report['tokens']} tokens of {len(test_ids)} files "
+          f"(unknown words: {report['unknown_accuracy'] or 0:.4f} of {report['unknown_tokens']}).")
+    return 0
+
+
+def tag_texts(args) -> int:
+    """``textmodels tag MODEL.keras TEXT ... [--file F] [--json]``: token/TAG lines; exit code 1 if a line failed.
+
+    Example::
+
+        main(["tag", "pos.keras", "The dog barks ."])
+    """
+    from textmodels.models.sequence_tagger import SequenceTagger
+
+    tagger = SequenceTagger.load(args.model)
+    inputs = read_text_inputs(args.texts, args.file)
+    readable = [item for item in inputs if item.error is None]
+    tagged = iter(tagger.tag([item.text for item in readable]))
+    records = []
+    for item in inputs:
+        if item.error is not None:
+            records.append({"source": item.source, "tokens": [], "error": f"{item.source}: {item.error}"})
+            continue
+        pairs = next(tagged)
+        error = None if pairs else f"{item.source}: empty text: no tokens to tag"
+        records.append({"source": item.source, "tokens": [list(pair) for pair in pairs], "error": error})
+    if args.json:
+        print(json.dumps(records, ensure_ascii=False, indent=2))
+    else:
+        for record in records:
+            if record["error"]:
+                print(f"error: {record['error']}", file=sys.stderr)
+            else:
+                print(" ".join(f"{token}/{tag}" for token, tag in record["tokens"]))
+    return 1 if any(record["error"] for record in records) else 0
+
+
+def evaluate_tagger(args) -> int:
+    """``textmodels evaluate TAGGER.keras TREEBANK [--fileids a,b | --last-files N] [--json]``.
+
+    Example::
+
+        main(["evaluate", "pos.keras", "../shared/data/nltk/treebank.zip", "--last-files", "20"])
+    """
+    from textmodels.commands.classifier import format_report
+    from textmodels.data import read_treebank_pos, treebank_fileids
+    from textmodels.models.sequence_tagger import SequenceTagger
+
+    tagger = SequenceTagger.load(args.model)
+    fileids = None
+    if args.fileids:
+        fileids = [name.strip() for name in args.fileids.split(",") if name.strip()]
+    elif args.last_files:
+        fileids = treebank_fileids(args.data)[-args.last_files:]
+    report = tagger.evaluate(read_treebank_pos(args.data, fileids))
+    if args.json:
+        print(json.dumps(report, ensure_ascii=False))
+    else:
+        print(format_report(report))
+        print(f"tokens    {report['tokens']} (unknown words {report['unknown_tokens']}, "
+              f"accuracy {report['unknown_accuracy'] or 0:.4f})")
+    return 0

@@ -1,0 +1,268 @@
+"""An RNN language model: embedding -> stacked recurrent block -> dropout -> softmax over the vocabulary.
+
+The model's config holds its `TextEncoder` (tokenizer + vocabulary), so one `.keras` file is everything needed
+to score or generate text. Dropout is applied to the non-recurrent connections only (the embedding output,
+between layers and before the softmax; Zaremba et al. 2014). With ``tie_embeddings`` the output layer reuses
+the embedding matrix transposed (Press & Wolf 2017; Inan et al. 2017), after a linear projection when the
+hidden size differs from the embedding size.
+
+Example:
+    >>> import numpy as np
+    >>> from textmodels.models.lm_batches import fit_lm_encoder
+    >>> encoder = fit_lm_encoder("the cat sat on the mat\\n")
+    >>> model = LanguageModel(encoder, embedding_dim=8, units=8, layers=1, tie_embeddings=True)
+    >>> logits, states = model(np.array([[4, 5, 6]]), return_state=True)
+    >>> tuple(logits.shape), len(states)
+    ((1, 3, 9), 2)
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import keras
+import numpy as np
+from keras import ops
+
+from textmodels.layers import CELLS, RecurrentBlock, TextEmbedding
+from textmodels.models.lm_batches import REGIMES, is_char_level
+from textmodels.text import TextEncoder
+
+
+class NotALanguageModelError(ValueError):
+    """A file that is missing, unreadable, or holds some other kind of model.
+
+    Example:
+        >>> isinstance(NotALanguageModelError("x.keras: no such file"), ValueError)
+        True
+    """
+
+
+@keras.saving.register_keras_serializable(package="textmodels")
+class LanguageModel(keras.Model):
+    """Predicts the next token at every position of a ``(batch, time)`` id array; returns logits.
+
+    Args:
+        encoder: the `TextEncoder` (tokenizer + vocabulary); saved with the model.
+        embedding_dim: size of the token embeddings.
+        units: recurrent state size of every layer.
+        cell: ``simple`` | ``gru`` | ``lstm`` | ``peephole_lstm`` | ``coupled_lstm``.
+        layers: depth of the recurrent stack.
+        dropout: dropout rate on the non-recurrent connections.
+        tie_embeddings: share the embedding matrix with the output layer.
+        regime: ``"stream"`` (one contiguous corpus, truncated BPTT) or ``"sentences"`` (``<bos>`` ... ``<eos>``
+            per line, id 0 is masked padding).
+        stateful: keep the final recurrent state of each batch as the initial state of the next (training on
+            streams). A stateful model needs a fixed batch size; `stateless_copy` gives one for any batch size.
+
+    ``call(token_ids, initial_state=None, return_state=False)``: with ``return_state`` the final states (flat
+    list, ``block.states_per_layer`` per layer) come back too, so text can be scored or generated piece by piece.
+
+    Example:
+        >>> import numpy as np
+        >>> from textmodels.models.lm_batches import fit_lm_encoder
+        >>> model = LanguageModel(fit_lm_encoder("a b c\\n"), embedding_dim=4, units=6, cell="gru", layers=2)
+        >>> whole = model(np.array([[4, 5, 6]]))
+        >>> first, states = model(np.array([[4, 5]]), return_state=True)
+        >>> last = model(np.array([[6]]), initial_state=states)
+        >>> bool(np.allclose(whole[:, 2], last[:, 0], atol=1e-6)), model.level
+        (True, 'word')
+    """
+
+    def __init__(
+        self,
+        encoder: TextEncoder,
+        embedding_dim: int = 200,
+        units: int = 200,
+        cell: str = "lstm",
+        layers: int = 2,
+        dropout: float = 0.0,
+        tie_embeddings: bool = False,
+        regime: str = "stream",
+        stateful: bool = False,
+        **kwargs,
+    ):
+        super().__init__(**kwargs)
+        if not isinstance(encoder, TextEncoder):
+            raise TypeError(f"encoder must be a TextEncoder, got {type(encoder).__name__}")
+        if regime not in REGIMES:
+            raise ValueError(f"regime must be one of {', '.join(REGIMES)}, got {regime!r}")
+        if cell not in CELLS:
+            raise ValueError(f"Unknown cell {cell!r}; valid cells: {', '.join(CELLS)}.")
+        if not isinstance(embedding_dim, int) or embedding_dim < 1:
+            raise ValueError(f"embedding_dim must be a positive integer, got {embedding_dim!r}")
+        self.encoder = encoder
+        self.embedding_dim = embedding_dim
+        self.units = units
+        self.cell = cell
+        self.num_layers = layers
+        self.dropout_rate = dropout
+        self.tie_embeddings = tie_embeddings
+        self.regime = regime
+        self.stateful = stateful
+        self.vocabulary_size = len(encoder.vocabulary)
+        self.embedding = TextEmbedding(self.vocabulary_size, embedding_dim, mask_zero=False, name="embedding")
+        self.block = RecurrentBlock(
+            units, cell=cell, layers=layers, dropout=dropout, stateful=stateful, name="recurrent"
+        )
+        self.output_dropout = keras.layers.Dropout(dropout, name="output_dropout")
+        if tie_embeddings:
+            self.projection = (
+                keras.layers.Dense(embedding_dim, use_bias=False, name="projection") if units != embedding_dim else None
+            )
+            self.output_layer = None
+        else:
+            self.projection = None
+            self.output_layer = keras.layers.Dense(self.vocabulary_size, name="softmax")
+
+    @property
+    def level(self) -> str:
+        """``"char"`` or ``"word"``, from the encoder's tokenizer."""
+        return "char" if is_char_level(self.encoder) else "word"
+
+    def build(self, input_shape):
+        batch, steps = input_shape[0], input_shape[1]
+        self.embedding.build((batch, steps))
+        self.block.build((batch, steps, self.embedding_dim))
+        hidden_shape = (batch, steps, self.units)
+        if self.tie_embeddings:
+            if self.projection is not None:
+                self.projection.build(hidden_shape)
+            self.output_bias = self.add_weight(shape=(self.vocabulary_size,), initializer="zeros", name="output_bias")
+        else:
+            self.output_layer.build(hidden_shape)
+
+    def call(self, token_ids, training=None, initial_state=None, return_state=False):
+        token_ids = ops.cast(token_ids, "int32")
+        # Streams never contain padding, so they skip the mask (and the per-step select it costs).
+        mask = ops.not_equal(token_ids, 0) if self.regime == "sentences" else None
+        hidden = self.block(
+            self.embedding(token_ids),
+            mask=mask,
+            initial_state=initial_state,
+            training=training,
+            return_state=return_state,
+        )
+        hidden, states = hidden if return_state else (hidden, None)
+        logits = self._logits(self.output_dropout(hidden, training=training))
+        return (logits, states) if return_state else logits
+
+    def _logits(self, hidden):
+        if not self.tie_embeddings:
+            return self.output_layer(hidden)
+        if self.projection is not None:
+            hidden = self.projection(hidden)
+        return ops.matmul(hidden, ops.transpose(self.embedding.embeddings)) + self.output_bias
+
+    def compute_output_shape(self, input_shape):
+        return (*input_shape[:2], self.vocabulary_size)
+
+    def initial_state(self, batch_size: int) -> list:
+        """Zero recurrent states for ``batch_size`` sequences (the form ``call(initial_state=...)`` takes).
+
+        Example:
+            >>> from textmodels.models.lm_batches import fit_lm_encoder
+            >>> states = LanguageModel(fit_lm_encoder("a\\n"), 4, 5, layers=2).initial_state(3)
+            >>> [tuple(state.shape) for state in states]
+            [(3, 5), (3, 5), (3, 5), (3, 5)]
+        """
+        return self.block.get_initial_state(batch_size)
+
+    def reset_state(self) -> None:
+        """Zeroes the carried state of a stateful model (the start of a new pass over the streams).
+
+        Example:
+            >>> import numpy as np
+            >>> from textmodels.models.lm_batches import fit_lm_encoder
+            >>> model = LanguageModel(fit_lm_encoder("a b\\n"), 4, 4, layers=1, stateful=True)
+            >>> model.build((1, None))
+            >>> first = model(np.array([[4, 5]]))
+            >>> model.reset_state()
+            >>> bool(np.allclose(model(np.array([[4, 5]])), first))
+            True
+        """
+        for layer in self.block.recurrent_layers:
+            layer.reset_state()
+
+    def stateless_copy(self) -> "LanguageModel":
+        """The same model and weights with ``stateful=False``, usable with any batch size (evaluation, sampling).
+
+        Example:
+            >>> from textmodels.models.lm_batches import fit_lm_encoder
+            >>> model = LanguageModel(fit_lm_encoder("a b\\n"), 4, 4, layers=1, stateful=True)
+            >>> model.build((3, 5))
+            >>> model.stateless_copy().stateful
+            False
+        """
+        config = self.get_config()
+        config["stateful"] = False
+        copy = type(self).from_config(config)
+        copy.build((None, None))
+        copy.set_weights(self.get_weights())
+        return copy
+
+    def get_config(self):
+        return {
+            "name": self.name,
+            "trainable": self.trainable,
+            "encoder": keras.saving.serialize_keras_object(self.encoder),
+            "embedding_dim": self.embedding_dim,
+            "units": self.units,
+            "cell": self.cell,
+            "layers": self.num_layers,
+            "dropout": self.dropout_rate,
+            "tie_embeddings": self.tie_embeddings,
+            "regime": self.regime,
+            "stateful": self.stateful,
+        }
+
+    @classmethod
+    def from_config(cls, config):
+        config = dict(config)
+        config["encoder"] = keras.saving.deserialize_keras_object(config["encoder"])
+        return cls(**config)
+
+
+def initialize_uniform(model: LanguageModel, scale: float, seed: int = 0) -> None:
+    """Re-initialises every trainable weight uniformly in ``[-scale, scale]`` (Zaremba et al. use 0.1).
+
+    Example:
+        >>> from textmodels.models.lm_batches import fit_lm_encoder
+        >>> model = LanguageModel(fit_lm_encoder("a b\\n"), 4, 4, layers=1)
+        >>> model.build((None, None)); initialize_uniform(model, 0.1)
+        >>> max(float(abs(w).max()) for w in model.get_weights()) <= 0.1
+        True
+    """
+    if scale <= 0:
+        raise ValueError(f"init scale must be positive, got {scale}")
+    rng = np.random.default_rng(seed)
+    for variable in model.trainable_weights:
+        variable.assign(rng.uniform(-scale, scale, tuple(variable.shape)).astype(variable.dtype))
+
+
+def load_language_model(path: str | Path, stateless: bool = True) -> LanguageModel:
+    """Loads a `LanguageModel` saved as ``.keras`` (``safe_mode=True``).
+
+    Raises `NotALanguageModelError` naming the file when it is missing, is not a Keras file, or holds another
+    kind of model. A model saved while training on streams (stateful) comes back stateless unless
+    ``stateless=False``.
+
+    Example:
+        >>> try:
+        ...     load_language_model("missing.keras")
+        ... except ValueError as error:
+        ...     print(error)
+        missing.keras: no such file
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise NotALanguageModelError(f"{path}: no such file")
+    try:
+        model = keras.saving.load_model(path, safe_mode=True, compile=not stateless)
+    except Exception as error:  # Keras raises many kinds (ValueError, TypeError, zipfile errors, OSError).
+        raise NotALanguageModelError(f"{path}: not a textmodels language model ({type(error).__name__}: {error})") from None
+    if not isinstance(model, LanguageModel):
+        raise NotALanguageModelError(f"{path}: holds a {type(model).__name__}, not a textmodels LanguageModel")
+    if stateless and model.stateful:
+        model = model.stateless_copy()
+    return model

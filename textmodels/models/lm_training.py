@@ -1,0 +1,425 @@
+"""Training language models (truncated BPTT on streams, or padded sentences) and exact perplexity.
+
+`train_language_model` wires together the batching of `lm_batches`, a stateful `LanguageModel`, clipped
+optimizers and resumable, NaN-safe checkpoints (`textmodels.training`). `evaluate_language_model` scores a
+whole text exactly: the summed negative log-likelihood of every token over the number of tokens.
+
+Example:
+    >>> import tempfile
+    >>> text = "a b c d\\n" * 40
+    >>> result = train_language_model(text, tempfile.mkdtemp(), level="char", units=16, embedding_dim=8,
+    ...                               layers=1, batch_size=4, num_steps=8, epochs=1, optimizer="adam",
+    ...                               learning_rate=0.01, verbose=0)
+    >>> score = evaluate_language_model(result.model, text)
+    >>> score.tokens == len(text) - 1 and score.perplexity > 1
+    True
+"""
+
+from __future__ import annotations
+
+import math
+import time
+import weakref
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import keras
+import numpy as np
+from keras import ops
+
+from textmodels.models.language_model import LanguageModel, NotALanguageModelError, initialize_uniform
+from textmodels.models.lm_batches import (
+    CorpusError,
+    encode_sentences,
+    encode_stream,
+    fit_lm_encoder,
+    sentence_pairs,
+    stream_windows,
+)
+from textmodels.training import TrainingRun, make_optimizer
+from textmodels.training.optimizers import DEFAULT_LEARNING_RATES
+
+LOG2 = math.log(2.0)
+
+
+def compile_step(function):
+    """``function`` compiled for the active backend where that is safe (a ``tf.function`` on TensorFlow).
+
+    Other backends run it eagerly: a JAX ``jit`` would freeze the model's weights into the compiled function.
+
+    Example:
+        >>> double = compile_step(lambda x: x * 2)
+        >>> float(double(keras.ops.ones(())))
+        2.0
+    """
+    if keras.backend.backend() == "tensorflow":
+        import tensorflow as tf
+
+        # The steps have no Python control flow to convert; AutoGraph would only warn about the source.
+        return tf.function(function, reduce_retracing=True, autograph=False)
+    return function
+
+
+class ShowPerplexity(keras.callbacks.Callback):
+    """Adds ``perplexity = exp(loss)`` to the logs after every batch and epoch, so the progress bar shows it.
+
+    Keras' running loss is the mean over the epoch's batches so far; in the stream regime every batch holds the
+    same number of tokens, so this is exactly the epoch's running perplexity (sentence batches differ slightly in
+    token count; the exact figure is the validation one). Costs nothing, unlike a metric recomputing the softmax.
+    Place it before the progress bar (any user callback list is).
+
+    Example:
+        >>> logs = {"loss": 0.0}
+        >>> ShowPerplexity().on_train_batch_end(0, logs)
+        >>> logs["perplexity"]
+        1.0
+    """
+
+    def on_train_batch_end(self, batch, logs=None):
+        if logs is not None and "loss" in logs:
+            logs["perplexity"] = _safe_exp(logs["loss"])
+
+    def on_epoch_end(self, epoch, logs=None):
+        self.on_train_batch_end(0, logs)
+
+
+def _safe_exp(value: float) -> float:
+    value = float(value)
+    return math.exp(value) if value < 700 else math.inf
+
+
+class ResetStateEachEpoch(keras.callbacks.Callback):
+    """Zeroes the carried recurrent state at the start of every epoch (each pass restarts the streams).
+
+    Example:
+        >>> from textmodels.models.lm_batches import fit_lm_encoder
+        >>> model = LanguageModel(fit_lm_encoder("a b\\n"), 4, 4, layers=1, stateful=True)
+        >>> model.build((2, None))
+        >>> callback = ResetStateEachEpoch(); callback.set_model(model); callback.on_epoch_begin(0)
+    """
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self.model.reset_state()
+
+
+class ExactValidation(keras.callbacks.Callback):
+    """Adds ``val_loss`` and ``val_perplexity`` (and ``val_bits_per_char``) to the epoch logs, computed exactly
+    over the whole validation text with `evaluate_language_model`; place it before checkpoint callbacks.
+
+    Example:
+        >>> from textmodels.models.lm_batches import fit_lm_encoder
+        >>> model = LanguageModel(fit_lm_encoder("a b\\n"), 4, 4, layers=1)
+        >>> model.build((None, None))
+        >>> callback, logs = ExactValidation("a b a\\n"), {}
+        >>> callback.set_model(model); callback.on_epoch_end(0, logs)
+        >>> sorted(logs)
+        ['val_loss', 'val_perplexity']
+    """
+
+    def __init__(self, valid_text: str):
+        super().__init__()
+        self.valid_text = valid_text
+        self.evaluator = None
+
+    def on_epoch_end(self, epoch, logs=None):
+        if logs is None:
+            return
+        if self.evaluator is None:
+            self.evaluator = self.model.stateless_copy()
+        else:
+            self.evaluator.set_weights(self.model.get_weights())
+        score = evaluate_language_model(self.evaluator, self.valid_text)
+        logs["val_loss"] = score.nats_per_token
+        logs["val_perplexity"] = score.perplexity
+        if score.bits_per_char is not None:
+            logs["val_bits_per_char"] = score.bits_per_char
+
+
+class StepDecay(keras.callbacks.Callback):
+    """Sets the learning rate to ``base * decay ** max(0, epoch_number - after)`` at each epoch start
+    (Zaremba et al.: lr 1, halved every epoch after the 4th: ``decay=0.5, after=4``).
+
+    Example:
+        >>> model = keras.Sequential([keras.Input((1,)), keras.layers.Dense(1)])
+        >>> model.compile(keras.optimizers.SGD(1.0), "mse")
+        >>> callback = StepDecay(1.0, 0.5, after=4); callback.set_model(model); callback.on_epoch_begin(5)
+        >>> float(keras.ops.convert_to_numpy(model.optimizer.learning_rate))
+        0.25
+    """
+
+    def __init__(self, base: float, decay: float, after: int):
+        super().__init__()
+        self.base, self.decay, self.after = base, decay, after
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self.model.optimizer.learning_rate.assign(self.base * self.decay ** max(0, epoch + 1 - self.after))
+
+
+class TimeBudget(keras.callbacks.Callback):
+    """Stops training (after the current batch) once ``seconds`` of wall time have passed.
+
+    Example:
+        >>> model = keras.Sequential([keras.Input((1,)), keras.layers.Dense(1)])
+        >>> budget = TimeBudget(0.0); budget.set_model(model); budget.on_train_batch_end(0)
+        >>> budget.exhausted, model.stop_training
+        (True, True)
+    """
+
+    def __init__(self, seconds: float):
+        super().__init__()
+        self.seconds = seconds
+        self.started = time.monotonic()
+        self.exhausted = False
+
+    def on_train_batch_end(self, batch, logs=None):
+        if time.monotonic() - self.started > self.seconds:
+            self.exhausted = True
+            self.model.stop_training = True
+
+
+@dataclass(frozen=True)
+class Score:
+    """The result of scoring a text: total NLL (nats) over the token count, and the derived figures.
+
+    Example:
+        >>> score = Score(total_nll=2 * math.log(2), tokens=2, char_level=True)
+        >>> round(score.perplexity, 6), round(score.bits_per_char, 6)
+        (2.0, 1.0)
+    """
+
+    total_nll: float
+    tokens: int
+    char_level: bool
+
+    @property
+    def nats_per_token(self) -> float:
+        return self.total_nll / self.tokens
+
+    @property
+    def perplexity(self) -> float:
+        return math.exp(self.nats_per_token)
+
+    @property
+    def bits_per_char(self) -> float | None:
+        return self.nats_per_token / LOG2 if self.char_level else None
+
+    def as_dict(self) -> dict:
+        """``perplexity``, ``tokens``, ``nats_per_token`` and, for character models, ``bits_per_char``."""
+        out = {"perplexity": self.perplexity, "tokens": self.tokens, "nats_per_token": self.nats_per_token}
+        if self.char_level:
+            out["bits_per_char"] = self.bits_per_char
+        return out
+
+
+@dataclass
+class TrainedLanguageModel:
+    """What `train_language_model` returns: the stateless model, the Keras history and the run folder.
+
+    ``epochs_completed`` counts epochs checkpointed in the run (a resumed run included); when
+    ``stopped_by_time_budget`` is set, the last of them was cut short. See the module example.
+    """
+
+    model: LanguageModel
+    history: dict
+    run: TrainingRun
+    seconds: float
+    stopped_by_time_budget: bool
+    epochs_completed: int
+
+
+_SCORERS: "weakref.WeakKeyDictionary[LanguageModel, object]" = weakref.WeakKeyDictionary()
+
+
+def _token_nll_function(model: LanguageModel):
+    """The compiled (NLL sum, new states) function of ``model``, built once per model: retracing per call
+    would cost more than scoring a validation text."""
+    if model in _SCORERS:
+        return _SCORERS[model]
+
+    def score(token_ids, targets, states):
+        logits, new_states = model(token_ids, initial_state=states, return_state=True, training=False)
+        nll = keras.losses.sparse_categorical_crossentropy(targets, logits, from_logits=True)
+        weight = ops.cast(ops.not_equal(targets, 0), nll.dtype)
+        return ops.sum(ops.cast(nll * weight, "float64")), new_states
+
+    _SCORERS[model] = compile_step(score)
+    return _SCORERS[model]
+
+
+def evaluate_language_model(model: LanguageModel, text: str, window: int = 200) -> Score:
+    """The exact score of ``text``: the NLL of every predicted token summed, over the number of tokens.
+
+    A stream model reads ``text`` as one stream with the state carried from window to window (exactly as in
+    training; the window length only changes speed): the first token is given, every later one is predicted.
+    A sentence model scores each line from ``<bos>`` to ``<eos>`` (``<eos>`` is predicted, ``<bos>`` is not).
+    ``perplexity = exp(total NLL / tokens)``; character models also report bits per character. Unknown tokens
+    are scored as ``<unk>`` (the PTB convention). See the module example.
+    """
+    if model.stateful:
+        model = model.stateless_copy()
+    score = _token_nll_function(model)
+    char_level = model.level == "char"
+    total, count = 0.0, 0
+    if model.regime == "stream":
+        ids = encode_stream(text, model.encoder)
+        if len(ids) < 2:
+            raise CorpusError("The text has a single token: there is nothing to predict.")
+        states = model.initial_state(1)
+        for start in range(0, len(ids) - 1, window):
+            chunk = ids[start : start + window + 1]
+            nll, states = score(chunk[None, :-1], chunk[None, 1:], states)
+            total += float(nll)
+            count += len(chunk) - 1
+    else:
+        inputs, targets = sentence_pairs(encode_sentences(text, model.encoder))
+        batch = 64
+        for start in range(0, len(inputs), batch):
+            x, y = inputs[start : start + batch], targets[start : start + batch]
+            nll, _ = score(x, y, model.initial_state(len(x)))
+            total += float(nll)
+            count += int(np.count_nonzero(y))
+    return Score(total, count, char_level)
+
+
+def compile_lm(model: LanguageModel, optimizer: str = "adam", learning_rate: float | None = None,
+               clipnorm: float | None = 5.0) -> None:
+    """Compiles ``model`` with `make_optimizer` (global-norm clipping) and the mean NLL per token (padding
+    ignored).
+
+    Example:
+        >>> from textmodels.models.lm_batches import fit_lm_encoder
+        >>> model = LanguageModel(fit_lm_encoder("a b\\n"), 4, 4, layers=1)
+        >>> compile_lm(model, "sgd", 1.0); float(model.optimizer.global_clipnorm)
+        5.0
+    """
+    model.compile(
+        optimizer=make_optimizer(optimizer, learning_rate, clipnorm=clipnorm),
+        # Sentence batches are padded with id 0, which the loss must skip; streams never contain it, and
+        # ignore_class costs two extra passes over the (batch, time, vocabulary) logits.
+        loss=keras.losses.SparseCategoricalCrossentropy(
+            from_logits=True, ignore_class=0 if model.regime == "sentences" else None
+        ),
+    )
+
+
+def train_language_model(
+    train_text: str,
+    run_directory: str | Path,
+    *,
+    valid_text: str | None = None,
+    level: str = "word",
+    regime: str = "stream",
+    word_tokenizer: str = "whitespace",
+    lowercase: bool = False,
+    min_count: int = 1,
+    max_vocabulary: int | None = None,
+    cell: str = "lstm",
+    layers: int = 2,
+    units: int = 200,
+    embedding_dim: int | None = None,
+    dropout: float = 0.0,
+    tie_embeddings: bool = False,
+    batch_size: int = 20,
+    num_steps: int = 20,
+    max_length: int | None = None,
+    epochs: int = 13,
+    optimizer: str = "adam",
+    learning_rate: float | None = None,
+    clipnorm: float | None = 5.0,
+    lr_decay: float | None = None,
+    decay_after: int = 0,
+    init_scale: float | None = None,
+    patience: int | None = None,
+    time_budget_seconds: float | None = None,
+    resume: bool = False,
+    seed: int = 0,
+    verbose: int | str = "auto",
+    callbacks: Sequence[keras.callbacks.Callback] = (),
+) -> TrainedLanguageModel:
+    """Trains a language model on ``train_text``; checkpoints every epoch in ``run_directory``.
+
+    ``regime="stream"``: truncated BPTT over ``batch_size`` parallel streams in windows of ``num_steps``,
+    the state carried across windows and reset each epoch. ``regime="sentences"``: one line per sequence
+    (``<bos>``/``<eos>``, masked padding, at most ``max_length`` tokens), shuffled.
+
+    The loss is the mean NLL per token; the progress bar shows it with the epoch's running perplexity. With
+    ``valid_text`` the exact validation loss/perplexity are computed after every epoch and ``best.keras`` is
+    kept. Gradients are clipped to global norm ``clipnorm`` (None disables). ``lr_decay`` multiplies the
+    learning rate every epoch after ``decay_after``. A NaN/inf loss stops training and raises
+    `textmodels.training.TrainingDiverged` naming the last good checkpoint; ``resume=True`` continues from
+    it (the architecture, vocabulary and optimizer state come from the checkpoint; data settings such as
+    ``batch_size`` must match). ``time_budget_seconds`` stops training early (``stopped_by_time_budget`` is
+    then set). See the module example.
+    """
+    started = time.monotonic()
+    if not train_text or not train_text.strip():
+        raise CorpusError("The training corpus is empty.")
+    run = TrainingRun(run_directory, resume=resume)
+    model = run.restore()
+    if model is not None and not isinstance(model, LanguageModel):
+        raise NotALanguageModelError(f"{run.last_path} does not hold a LanguageModel; cannot resume from it.")
+    encoder = model.encoder if model is not None else fit_lm_encoder(
+        train_text, level, regime, word_tokenizer, lowercase, min_count, max_vocabulary
+    )
+    regime = model.regime if model is not None else regime
+    if regime == "stream":
+        x, y = stream_windows(encode_stream(train_text, encoder), batch_size, num_steps)
+        fit_options = dict(batch_size=batch_size, shuffle=False)
+    else:
+        x, y = sentence_pairs(encode_sentences(train_text, encoder, max_length))
+        fit_options = dict(batch_size=batch_size, shuffle=True)
+    if model is None:
+        keras.utils.set_random_seed(seed)
+        model = LanguageModel(
+            encoder,
+            embedding_dim=embedding_dim or units,
+            units=units,
+            cell=cell,
+            layers=layers,
+            dropout=dropout,
+            tie_embeddings=tie_embeddings,
+            regime=regime,
+            stateful=regime == "stream",
+        )
+        model.build((batch_size, None) if regime == "stream" else (None, None))
+        if init_scale is not None:
+            initialize_uniform(model, init_scale, seed)
+        compile_lm(model, optimizer, learning_rate, clipnorm)
+    elif regime == "stream" and model.block.recurrent_layers[0].states[0].shape[0] != batch_size:
+        raise ValueError(
+            f"The checkpoint in {run.directory} was trained with batch size "
+            f"{model.block.recurrent_layers[0].states[0].shape[0]}; resume with that batch size."
+        )
+    all_callbacks = [ShowPerplexity()] + ([ResetStateEachEpoch()] if regime == "stream" else [])
+    if valid_text is not None:
+        all_callbacks.append(ExactValidation(valid_text))
+    if lr_decay is not None:
+        all_callbacks.append(StepDecay(_base_rate(learning_rate, optimizer), lr_decay, decay_after))
+    budget = TimeBudget(time_budget_seconds) if time_budget_seconds else None
+    if budget is not None:
+        all_callbacks.append(budget)
+    all_callbacks += run.callbacks(monitor="val_loss" if valid_text is not None else "loss", patience=patience)
+    all_callbacks += list(callbacks)
+    history = model.fit(
+        x,
+        y,
+        epochs=epochs,
+        initial_epoch=run.initial_epoch,
+        callbacks=all_callbacks,
+        verbose=verbose,
+        **fit_options,
+    )
+    run.raise_if_diverged()
+    return TrainedLanguageModel(
+        model=model.stateless_copy() if model.stateful else model,
+        history=history.history,
+        run=run,
+        seconds=time.monotonic() - started,
+        stopped_by_time_budget=bool(budget and budget.exhausted),
+        epochs_completed=int(run.state["epoch"]),
+    )
+
+
+def _base_rate(learning_rate: float | None, optimizer: str) -> float:
+    return DEFAULT_LEARNING_RATES[optimizer] if learning_rate is None else learning_rate

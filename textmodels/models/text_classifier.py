@@ -1,0 +1,414 @@
+"""`TextClassifier`: raw texts in, labels out — vocabulary, label names and Keras model in one object and one
+`.keras` file.
+
+Example:
+    >>> import tempfile, os
+    >>> texts = ["good film", "great fun", "bad film", "dull mess"] * 8
+    >>> labels = ["pos", "pos", "neg", "neg"] * 8
+    >>> classifier = TextClassifier(embedding_dim=8, units=4)
+    >>> _ = classifier.fit(texts, labels, epochs=1, verbose=0)
+    >>> classifier.predict(["good fun"])[0].label in ("pos", "neg")
+    True
+    >>> path = os.path.join(tempfile.mkdtemp(), "model.keras")
+    >>> classifier.save(path)
+    >>> TextClassifier.load(path).label_names
+    ['neg', 'pos']
+"""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+
+import numpy as np
+
+from textmodels.data.labeled_texts import LabeledTexts
+from textmodels.metrics import classification_report, multilabel_report
+from textmodels.models.batching import BucketedBatches
+from textmodels.models.prediction import Prediction
+
+MODELS = ("textrnn", "textcnn")
+# When no max_length is given, the longest training text decides it, up to this many tokens.
+DEFAULT_LENGTH_CAP = 500
+_MULTI = (list, tuple, set, frozenset)
+
+
+class UnknownLabelError(ValueError):
+    """A label the model was not trained on.
+
+    Example:
+        >>> isinstance(UnknownLabelError("Label 'meh' was not seen in training"), ValueError)
+        True
+    """
+
+
+class TextClassifier:
+    """A TextRNN or TextCNN text classifier with its preprocessing; binary, multi-class or multi-label.
+
+    Args:
+        model: ``textrnn`` or ``textcnn``.
+        level, lowercase, min_count, max_vocabulary, max_length: the `TextEncoder` built by `fit` (``max_length``
+            None: the longest training text, at most `DEFAULT_LENGTH_CAP` tokens; longer texts are truncated).
+        vectors: a GloVe/word2vec text file for ``embedding`` ``static`` | ``non-static`` | ``multichannel``.
+        embedding: ``rand`` (default) | ``static`` | ``non-static`` | ``multichannel`` (TextCNN only).
+        embedding_dim: embedding width (ignored with ``vectors``: the file decides).
+        units, cell, layers, bidirectional, pooling, k, attention_units, recurrent_dropout,
+            embedding_dropout: the `TextRNN`.
+        filter_widths, filters: the `TextCNN`.
+        dropout: before the output layer.
+        problem: ``binary`` | ``multiclass`` | ``multilabel``; None infers it from the labels (a list of labels
+            per text means multi-label).
+        threshold: decision threshold of sigmoid outputs (binary and multi-label).
+        optimizer, learning_rate, clipnorm: see `textmodels.training.make_optimizer`.
+        batch_size: for training and prediction.
+    """
+
+    def __init__(
+        self,
+        model: str = "textrnn",
+        *,
+        level: str = "word",
+        lowercase: bool | None = None,
+        min_count: int = 1,
+        max_vocabulary: int | None = None,
+        max_length: int | None = None,
+        vectors: str | Path | None = None,
+        embedding: str = "rand",
+        embedding_dim: int = 128,
+        units: int = 64,
+        cell: str = "lstm",
+        layers: int = 1,
+        bidirectional: bool = True,
+        pooling: str = "max",
+        k: int = 2,
+        attention_units: int = 64,
+        recurrent_dropout: float = 0.0,
+        embedding_dropout: float = 0.2,
+        filter_widths: Sequence[int] = (3, 4, 5),
+        filters: int = 100,
+        dropout: float = 0.5,
+        problem: str | None = None,
+        threshold: float = 0.5,
+        optimizer: str = "adam",
+        learning_rate: float | None = None,
+        clipnorm: float | None = 5.0,
+        batch_size: int = 32,
+    ):
+        if model not in MODELS:
+            raise ValueError(f"Unknown model {model!r}; choose one of {', '.join(MODELS)}.")
+        if embedding != "rand" and vectors is None:
+            raise ValueError(f"embedding={embedding!r} needs a pretrained vectors file (vectors=...).")
+        if embedding == "multichannel" and model != "textcnn":
+            raise ValueError("embedding='multichannel' is a TextCNN option; TextRNN takes rand, static or non-static.")
+        if vectors is not None and embedding == "rand":
+            embedding = "non-static"
+        self.model_kind = model
+        self.encoder_options = dict(level=level, lowercase=lowercase, min_count=min_count, max_size=max_vocabulary)
+        self.max_length = max_length
+        self.vectors = vectors
+        self.embedding = embedding
+        self.embedding_dim = embedding_dim
+        self.rnn_options = dict(
+            units=units, cell=cell, layers=layers, bidirectional=bidirectional, pooling=pooling, k=k,
+            attention_units=attention_units, recurrent_dropout=recurrent_dropout, embedding_dropout=embedding_dropout,
+        )
+        self.cnn_options = dict(filter_widths=tuple(filter_widths), filters=filters)
+        self.dropout = dropout
+        self.problem_option = problem
+        self.threshold = threshold
+        self.optimizer_options = dict(name=optimizer, learning_rate=learning_rate, clipnorm=clipnorm)
+        self.batch_size = batch_size
+        self.network = None
+        self.vectors_report = None
+
+    # --- the trained state -------------------------------------------------------------------------------------
+
+    @classmethod
+    def from_network(cls, network) -> "TextClassifier":
+        """Wraps a trained `TextRNN` / `TextCNN` (e.g. one restored by `TrainingRun.restore`)."""
+        from textmodels.models.text_cnn import TextCNN
+
+        classifier = cls("textcnn" if isinstance(network, TextCNN) else "textrnn")
+        classifier.network = network
+        return classifier
+
+    @classmethod
+    def load(cls, path: str | Path) -> "TextClassifier":
+        """A classifier saved by `save` (or any `.keras` file holding a TextRNN/TextCNN from this package)."""
+        from textmodels.models.saved_models import CLASSIFIER_CLASSES, load_labeled_text_model
+
+        return cls.from_network(load_labeled_text_model(path, CLASSIFIER_CLASSES))
+
+    def save(self, path: str | Path) -> None:
+        """Writes the whole classifier (weights, vocabulary, labels, problem) to one `.keras` file."""
+        path = Path(path)
+        if path.suffix != ".keras":
+            raise ValueError(f"{path}: the file name must end in .keras")
+        self._require_network().save(path)
+
+    @property
+    def label_names(self) -> list[str]:
+        return list(self._require_network().label_names)
+
+    @property
+    def problem(self) -> str:
+        return self._require_network().problem
+
+    @property
+    def encoder(self):
+        return self._require_network().text_encoder
+
+    def _require_network(self):
+        if self.network is None:
+            raise RuntimeError("This classifier is not trained yet: call fit() first, or TextClassifier.load(path).")
+        return self.network
+
+    # --- training ----------------------------------------------------------------------------------------------
+
+    def fit(
+        self,
+        texts: Sequence[str] | LabeledTexts,
+        labels: Sequence | None = None,
+        validation: LabeledTexts | tuple[Sequence[str], Sequence] | None = None,
+        epochs: int = 5,
+        callbacks: Sequence = (),
+        initial_epoch: int = 0,
+        verbose="auto",
+    ):
+        """Trains on ``texts`` and ``labels`` (or one `LabeledTexts`); builds the vocabulary and the network on
+        the first call, continues training on later ones. Batches group texts of similar length (see
+        `BucketedBatches`). Texts with no tokens are skipped with a warning.
+
+        Returns the Keras ``History``.
+        """
+        texts, labels = _unpack(texts, labels)
+        if self.network is None:
+            self.network = self._build_network(texts, labels)
+        batches = BucketedBatches(*self._arrays(texts, labels, "training"), batch_size=self.batch_size)
+        validation_batches = None
+        if validation is not None:
+            validation_arrays = self._arrays(*_unpack(*_validation_pair(validation)), "validation")
+            validation_batches = BucketedBatches(*validation_arrays, batch_size=self.batch_size, shuffle=False)
+        return self.network.fit(
+            batches, epochs=epochs, validation_data=validation_batches, callbacks=list(callbacks),
+            initial_epoch=initial_epoch, verbose=verbose,
+        )
+
+    def _build_network(self, texts: list[str], labels: list):
+        from textmodels.text import TextEncoder
+        from textmodels.training import make_optimizer
+
+        problem = self.problem_option or _infer_problem(labels)
+        label_names = _label_names(labels, problem)
+        encoder = TextEncoder.fit(texts, **self.encoder_options)
+        if self.max_length is None:
+            longest = max(len(encoder.encode_one(text)) for text in texts)
+            encoder.max_length = max(1, min(longest, DEFAULT_LENGTH_CAP))
+        else:
+            encoder.max_length = self.max_length
+        matrix = None
+        embedding_dim = self.embedding_dim
+        if self.vectors is not None:
+            from textmodels.text.vectors import load_vectors
+
+            self.vectors_report = load_vectors(self.vectors, encoder.vocabulary)
+            matrix = self.vectors_report.matrix
+            embedding_dim = matrix.shape[1]
+        common = dict(
+            vocabulary_size=len(encoder.vocabulary), num_labels=len(label_names), embedding_dim=embedding_dim,
+            dropout=self.dropout, text_encoder=encoder, label_names=label_names, problem=problem,
+            threshold=self.threshold,
+        )
+        if self.model_kind == "textcnn":
+            from textmodels.models.text_cnn import TextCNN
+
+            network = TextCNN(embedding=self.embedding, **self.cnn_options, **common)
+        else:
+            from textmodels.models.text_rnn import TextRNN
+
+            network = TextRNN(embedding_mode=self.embedding, **self.rnn_options, **common)
+        network.build((None, encoder.max_length))
+        if matrix is not None:
+            network.set_embedding_matrix(matrix)
+        loss = "sparse_categorical_crossentropy" if problem == "multiclass" else "binary_crossentropy"
+        network.compile(optimizer=make_optimizer(**self.optimizer_options), loss=loss, metrics=["accuracy"])
+        return network
+
+    def _arrays(self, texts: list[str], labels: list, role: str) -> tuple[np.ndarray, np.ndarray]:
+        ids = self.encoder.encode(texts)
+        keep = ids.any(axis=1)
+        if not keep.all():
+            warnings.warn(f"Skipping {int((~keep).sum())} {role} text(s) with no tokens.", stacklevel=3)
+        if not keep.any():
+            raise ValueError(f"None of the {len(texts)} {role} texts has any tokens.")
+        targets = self._targets(labels)
+        return ids[keep], targets[keep]
+
+    def _targets(self, labels: list) -> np.ndarray:
+        network = self._require_network()
+        index = {name: position for position, name in enumerate(network.label_names)}
+
+        def lookup(label, position):
+            if label not in index:
+                raise UnknownLabelError(
+                    f"Label {label!r} (example #{position}) was not seen in training; the model knows "
+                    f"{list(network.label_names)}."
+                )
+            return index[label]
+
+        if network.problem == "multilabel":
+            targets = np.zeros((len(labels), len(index)), dtype="float32")
+            for position, label_set in enumerate(labels):
+                for label in _as_label_set(label_set, position):
+                    targets[position, lookup(label, position)] = 1.0
+            return targets
+        for position, label in enumerate(labels):
+            if isinstance(label, _MULTI):
+                raise ValueError(f"Example #{position} has several labels {list(label)}, but this is a "
+                                 f"{network.problem} classifier.")
+        ids = np.array([lookup(str(label), position) for position, label in enumerate(labels)], dtype="int32")
+        return ids.astype("float32")[:, None] if network.problem == "binary" else ids
+
+    # --- prediction --------------------------------------------------------------------------------------------
+
+    def predict_proba(self, texts: Sequence[str]) -> np.ndarray:
+        """``(len(texts), len(label_names))`` probabilities; rows of texts without tokens are NaN."""
+        if isinstance(texts, str):
+            raise TypeError("predict_proba() takes a list of texts; wrap a single text in a list.")
+        network = self._require_network()
+        ids = self.encoder.encode(list(texts)) if len(texts) else np.zeros((0, 1), "int32")
+        valid = ids.any(axis=1)
+        out = np.full((len(texts), len(network.label_names)), np.nan, dtype="float32")
+        if valid.any():
+            # Fully padded rows never reach the network: cuDNN rejects them on a GPU.
+            raw = network.predict(ids[valid], batch_size=self.batch_size, verbose=0)
+            out[valid] = np.concatenate([1.0 - raw, raw], axis=1) if network.problem == "binary" else raw
+        return out
+
+    def predict(self, texts: Sequence[str]) -> list[Prediction]:
+        """One `Prediction` per text. A text with no tokens (e.g. ``""``) gets ``label=None`` and an ``error``
+        instead of a guess."""
+        network = self._require_network()
+        names = list(network.label_names)
+        results = []
+        for text, row in zip(texts, self.predict_proba(texts)):
+            if np.isnan(row).any():
+                results.append(Prediction(text, None, None, {}, "empty text: no tokens to classify"))
+                continue
+            probabilities = {name: float(p) for name, p in zip(names, row)}
+            if network.problem == "multilabel":
+                chosen = [name for name, p in zip(names, row) if p >= network.threshold]
+                results.append(Prediction(text, chosen, float(row.max()), probabilities))
+            elif network.problem == "binary":
+                best = 1 if row[1] >= network.threshold else 0
+                results.append(Prediction(text, names[best], float(row[best]), probabilities))
+            else:
+                best = int(np.argmax(row))
+                results.append(Prediction(text, names[best], float(row[best]), probabilities))
+        return results
+
+    def explain(self, text: str) -> list[tuple[str, float]]:
+        """Each token of ``text`` (as the model saw it, after truncation) with its attention weight; the
+        weights sum to 1. Needs a TextRNN with ``pooling="attention"``.
+
+        Example:
+            >>> classifier = TextClassifier(pooling="attention", embedding_dim=8, units=4)
+            >>> _ = classifier.fit(["good film", "bad film"] * 4, ["pos", "neg"] * 4, epochs=1, verbose=0)
+            >>> [token for token, _ in classifier.explain("good film indeed")]  # max_length: 2 tokens
+            ['good', 'film']
+        """
+        network = self._require_network()
+        if getattr(network, "pooling_mode", None) != "attention":
+            raise ValueError("explain() needs a TextRNN trained with pooling='attention'.")
+        tokens = self.encoder.tokenizer.tokenize(text)[: self.encoder.max_length]
+        if not tokens:
+            raise ValueError("Cannot explain an empty text: it has no tokens.")
+        weights = network.attention_weights(self.encoder.encode([text]))[0]
+        return [(token, float(weight)) for token, weight in zip(tokens, weights)]
+
+    # --- evaluation --------------------------------------------------------------------------------------------
+
+    def evaluate(self, texts: Sequence[str] | LabeledTexts, labels: Sequence | None = None) -> dict:
+        """Accuracy, macro-F1, per-class precision/recall/F1 and the confusion matrix (see
+        `textmodels.metrics.classification_report`); multi-label problems get `multilabel_report`.
+
+        Texts with no tokens are left out and counted in ``skipped_empty``. A label the model never saw raises
+        `UnknownLabelError` naming it.
+        """
+        texts, labels = _unpack(texts, labels)
+        network = self._require_network()
+        targets = self._targets(labels)
+        probabilities = self.predict_proba(texts)
+        valid = ~np.isnan(probabilities).any(axis=1)
+        if not valid.any():
+            raise ValueError("None of the evaluation texts has any tokens.")
+        probabilities, targets = probabilities[valid], targets[valid]
+        names = list(network.label_names)
+        if network.problem == "multilabel":
+            report = multilabel_report(targets.astype(int), (probabilities >= network.threshold).astype(int), names)
+        else:
+            if network.problem == "binary":
+                predicted = (probabilities[:, 1] >= network.threshold).astype(int)
+                truth = targets[:, 0].astype(int)
+            else:
+                predicted, truth = probabilities.argmax(axis=1), targets
+            report = classification_report(truth, predicted, names)
+        report["skipped_empty"] = int((~valid).sum())
+        return report
+
+
+def _unpack(texts, labels) -> tuple[list[str], list]:
+    if isinstance(texts, LabeledTexts):
+        if labels is not None:
+            raise ValueError("Pass either a LabeledTexts or texts and labels, not both.")
+        return list(texts.texts), list(texts.labels)
+    if labels is None:
+        raise ValueError("labels are required (or pass one LabeledTexts).")
+    if isinstance(texts, str):
+        raise TypeError("texts must be a list of strings, not one string.")
+    texts, labels = list(texts), list(labels)
+    if len(texts) != len(labels):
+        raise ValueError(f"Got {len(texts)} texts but {len(labels)} labels.")
+    if not texts:
+        raise ValueError("No examples given.")
+    for position, text in enumerate(texts):
+        if not isinstance(text, str):
+            raise TypeError(f"Text #{position} is {type(text).__name__}, not str.")
+    return texts, labels
+
+
+def _validation_pair(validation):
+    if isinstance(validation, LabeledTexts):
+        return validation, None
+    if isinstance(validation, tuple) and len(validation) == 2:
+        return validation
+    raise TypeError("validation must be a LabeledTexts or a (texts, labels) tuple.")
+
+
+def _as_label_set(labels, position: int) -> list[str]:
+    if isinstance(labels, str):
+        return [labels]
+    if not isinstance(labels, _MULTI):
+        raise TypeError(f"Example #{position}: multi-label targets must be lists of labels, got {labels!r}.")
+    return [str(label) for label in labels]
+
+
+def _infer_problem(labels: list) -> str:
+    if any(isinstance(label, _MULTI) for label in labels):
+        return "multilabel"
+    return "binary" if len({str(label) for label in labels}) == 2 else "multiclass"
+
+
+def _label_names(labels: Iterable, problem: str) -> list[str]:
+    if problem == "multilabel":
+        names = sorted({name for position, label in enumerate(labels) for name in _as_label_set(label, position)})
+    else:
+        names = sorted({str(label) for label in labels})
+    if problem == "binary" and len(names) != 2:
+        raise ValueError(f"problem='binary' needs exactly 2 distinct labels, found {len(names)}: {names[:10]}.")
+    if problem == "multiclass" and len(names) < 2:
+        raise ValueError(f"Training needs at least 2 distinct labels, found {names}.")
+    if problem == "multilabel" and not names:
+        raise ValueError("The multi-label targets name no labels at all.")
+    return names
