@@ -69,3 +69,19 @@ def test_fused_kernel_eligibility_is_reported():
     assert RecurrentBlock(4, cell="lstm", bidirectional=True, layers=2, injection_dim=3).fused_kernel_eligible
     assert not RecurrentBlock(4, cell="lstm", recurrent_dropout=0.2).fused_kernel_eligible
     assert not RecurrentBlock(4, cell="peephole_lstm").fused_kernel_eligible
+
+
+def test_pyramidal_block_feeds_masked_pooling_in_a_functional_model(tmp_path):
+    import keras
+
+    from textmodels.layers import SequencePooling, TextEmbedding
+
+    inputs = keras.Input((None,), dtype="int32")
+    states = RecurrentBlock(4, layers=3, pyramidal=True)(TextEmbedding(20, 3)(inputs))
+    model = keras.Model(inputs, SequencePooling("mean")(states))
+    ids = np.array([[3, 4, 5, 6, 7, 0, 0], [2, 0, 0, 0, 0, 0, 0]])
+    longer = np.concatenate([ids, np.zeros((2, 6), int)], axis=1)
+    np.testing.assert_allclose(model.predict(ids, verbose=0), model.predict(longer, verbose=0), atol=1e-6)
+    model.save(tmp_path / "pyramid.keras")
+    loaded = keras.saving.load_model(tmp_path / "pyramid.keras", safe_mode=True)
+    np.testing.assert_array_equal(loaded.predict(ids, verbose=0), model.predict(ids, verbose=0))

@@ -20,24 +20,21 @@ def halve_time(inputs, mask=None):
     """Concatenates adjacent time steps: (batch, T, D) -> (batch, ceil(T/2), 2D); the mask is halved to match.
 
     Padded steps are zeroed first and an odd length gets one zero step, so how much padding a sequence had
-    never changes the result. A pair is valid when either of its steps is.
+    never changes the result. Strided slices (``[:, 0::2]`` and ``[:, 1::2]`` of the sequence with one extra
+    zero step) both have ceil(T/2) steps, so no shape arithmetic is needed and symbolic shapes work.
     """
-    features = inputs.shape[-1]
     if mask is not None:
         inputs = inputs * ops.expand_dims(ops.cast(mask, inputs.dtype), -1)
-    batch, steps = ops.shape(inputs)[0], ops.shape(inputs)[1]
-    paired_steps = (steps + 1) // 2
-    padded = ops.concatenate([inputs, ops.zeros_like(inputs[:, :1])], axis=1)[:, : 2 * paired_steps]
-    halved = ops.reshape(padded, (batch, -1, 2 * features))
+    padded = ops.concatenate([inputs, ops.zeros_like(inputs[:, :1])], axis=1)
+    halved = ops.concatenate([inputs[:, 0::2], padded[:, 1::2]], axis=-1)
     return halved, None if mask is None else halve_mask(mask)
 
 
 def halve_mask(mask):
     """(batch, T) -> (batch, ceil(T/2)): a pair of steps is valid when either step is."""
     mask = ops.cast(mask, "bool")
-    paired_steps = (ops.shape(mask)[1] + 1) // 2
-    padded = ops.concatenate([mask, ops.zeros_like(mask[:, :1])], axis=1)[:, : 2 * paired_steps]
-    return ops.any(ops.reshape(padded, (ops.shape(mask)[0], -1, 2)), axis=-1)
+    padded = ops.concatenate([mask, ops.zeros_like(mask[:, :1])], axis=1)
+    return ops.logical_or(mask[:, 0::2], padded[:, 1::2])
 
 
 @keras.saving.register_keras_serializable(package="textmodels")
@@ -211,8 +208,6 @@ class RecurrentBlock(keras.layers.Layer):
         if mask is None or not self.return_sequences:
             return None
         if self.pyramidal:
-            if isinstance(mask, keras.KerasTensor):  # functional-model tracing: only the shape is needed
-                return keras.KerasTensor(self.compute_output_shape((*mask.shape, 1))[:2], dtype="bool")
             for _ in range(self.layers - 1):
                 mask = halve_mask(mask)
         return mask
