@@ -71,7 +71,7 @@ def run_tfidf(train, test, args, tune: bool = False) -> dict:
     from sklearn.pipeline import make_pipeline
 
     started = time.time()
-    classifier = (LogisticRegressionCV(Cs=[1.0, 4.0, 16.0, 64.0], cv=3, max_iter=2000) if tune
+    classifier = (LogisticRegressionCV(Cs=[1.0, 4.0, 16.0, 64.0], cv=3, scoring="accuracy", max_iter=2000) if tune
                   else LogisticRegression(C=args.tfidf_c, max_iter=2000))
     pipeline = make_pipeline(TfidfVectorizer(ngram_range=(1, 2), min_df=1, sublinear_tf=True), classifier)
     pipeline.fit(train.texts, train.labels)

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import numpy as np
 from PIL import Image
-from tqdm.auto import tqdm
+from tqdm import tqdm
 
 from captioner.data.errors import CaptionDataError
 from captioner.data.records import CaptionRecord, ImageEntry, build_records, clean_caption, normalize_split

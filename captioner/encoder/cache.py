@@ -28,7 +28,7 @@ from pathlib import Path
 
 import keras
 import numpy as np
-from tqdm.auto import tqdm
+from tqdm import tqdm
 
 from captioner.data.records import CaptionRecord
 from captioner.encoder.images import ImageLoadError, load_image
