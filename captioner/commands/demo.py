@@ -1,6 +1,6 @@
 """``captioner demo``: the README's main command, with no download.
 
-It writes the synthetic shapes dataset, trains the captioner (small VGG-style encoder learned from scratch, LSTM
+It writes the synthetic shapes dataset, trains the captioner (small VGG-style encoder learned from scratch, GRU
 decoder with the image injected at the first step) and the same decoder without the image (the image-blind
 baseline), then prints BLEU-1..4 and CIDEr-D of both on the held-out test images and a few example captions.
 
@@ -26,16 +26,16 @@ def register(subparsers) -> None:
     """Adds ``demo``."""
     parser = subparsers.add_parser("demo", help="train and evaluate a captioner on synthetic shapes (no download)")
     parser.add_argument("--work-dir", metavar="DIR", help="where data and models go (default: a temporary folder)")
-    parser.add_argument("--num-images", type=int, default=2500)
-    parser.add_argument("--image-size", type=int, default=48)
-    parser.add_argument("--epochs", type=int, default=24, help="at most; stops early on val_loss")
+    parser.add_argument("--num-images", type=int, default=2000)
+    parser.add_argument("--image-size", type=int, default=64)
+    parser.add_argument("--epochs", type=int, default=14, help="at most; stops early on val_loss")
     parser.add_argument("--examples", type=int, default=5, help="example captions to show")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--json", action="store_true", help="print the results as JSON")
     parser.set_defaults(handler=run)
 
 
-def demo_config(image_size: int = 48, epochs: int = 24, seed: int = 0):
+def demo_config(image_size: int = 64, epochs: int = 14, seed: int = 0):
     """The captioner settings of the demo.
 
     Example:
@@ -46,12 +46,12 @@ def demo_config(image_size: int = 48, epochs: int = 24, seed: int = 0):
 
     return CaptionerConfig(
         encoder="small", image_size=image_size, conv_filters=(16, 32, 64), feature_dim=4096,
-        embedding_dim=64, units=256, cell="lstm", inject="first_step", min_count=1, max_length=14,
+        embedding_dim=64, units=256, cell="gru", inject="first_step", min_count=1, max_length=14,
         batch_size=32, epochs=epochs, learning_rate=1e-3, patience=4, seed=seed,
     )
 
 
-def run_demo(work_dir: str | Path, num_images: int = 2500, image_size: int = 48, epochs: int = 24,
+def run_demo(work_dir: str | Path, num_images: int = 2000, image_size: int = 64, epochs: int = 14,
              examples: int = 5, seed: int = 0, verbose: int = 2) -> dict:
     """Build the data, train both models, evaluate them; return metrics, timings and example captions.
 
