@@ -13,7 +13,6 @@ Example:
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import sys
 import time
@@ -21,35 +20,15 @@ from pathlib import Path
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
-import keras  # noqa: E402
-
 from textmodels.data.paths import shared_data_dir  # noqa: E402
 from textmodels.models.lm_batches import read_corpus_text  # noqa: E402
 from textmodels.models.lm_generation import TextGenerator  # noqa: E402
 from textmodels.models.lm_training import evaluate_language_model, train_language_model  # noqa: E402
 
+from lm_reporting import EpochRecorder, machine_description, write_report  # noqa: E402
+
 RESULTS = Path(__file__).resolve().parent / "results"
 TARGET_NATS = 1.45
-
-
-class EpochRecorder(keras.callbacks.Callback):
-    """Writes the held-out figures so far to JSON after every epoch."""
-
-    def __init__(self, report: dict, path: Path):
-        super().__init__()
-        self.report, self.path = report, path
-        self.started = time.monotonic()
-
-    def on_epoch_end(self, epoch, logs=None):
-        logs = logs or {}
-        self.report["epochs"].append({
-            "epoch": epoch + 1,
-            "train_nats": float(logs.get("loss", float("nan"))),
-            "valid_nats": float(logs.get("val_loss", float("nan"))),
-            "valid_bits_per_char": float(logs.get("val_bits_per_char", float("nan"))),
-            "wall_seconds_so_far": round(time.monotonic() - self.started, 1),
-        })
-        self.path.write_text(json.dumps(self.report, indent=2))
 
 
 def main(argv=None) -> int:
@@ -63,6 +42,9 @@ def main(argv=None) -> int:
     parser.add_argument("--batch-size", type=int, default=64)
     parser.add_argument("--num-steps", type=int, default=100)
     parser.add_argument("--learning-rate", type=float, default=2e-3)
+    parser.add_argument("--lr-decay", type=float, default=None,
+                        help="multiply the learning rate by this every epoch after --decay-after")
+    parser.add_argument("--decay-after", type=int, default=0)
     parser.add_argument("--quick", action="store_true", help="first 60k characters, tiny model, 1 epoch")
     parser.add_argument("--run-dir", type=Path, default=None)
     parser.add_argument("--output", type=Path, default=None)
@@ -79,14 +61,14 @@ def main(argv=None) -> int:
     train, held_out = text[:split], text[split:]
     config = dict(level="char", cell="lstm", layers=args.layers, units=args.hidden, embedding_dim=64,
                   dropout=args.dropout, batch_size=args.batch_size, num_steps=args.num_steps,
-                  optimizer="adam", learning_rate=args.learning_rate, clipnorm=5.0)
+                  optimizer="adam", learning_rate=args.learning_rate, clipnorm=5.0,
+                  lr_decay=args.lr_decay, decay_after=args.decay_after)
     output = args.output or RESULTS / ("char_lm_shakespeare_quick.json" if args.quick else "char_lm_shakespeare.json")
-    output.parent.mkdir(parents=True, exist_ok=True)
     report = {
         "benchmark": "char_lm_shakespeare (last 10% held out)",
         "command": "python benchmarks/char_lm_shakespeare.py " + " ".join(sys.argv[1:] if argv is None else argv),
         "config": {**config, "time_budget_minutes": args.time_budget_minutes, "max_epochs": args.epochs},
-        "machine": f"{os.cpu_count()} cores (shared with other jobs)",
+        "machine": machine_description(),
         "train_characters": len(train),
         "held_out_characters": len(held_out),
         "epochs": [],
@@ -96,7 +78,8 @@ def main(argv=None) -> int:
     started = time.monotonic()
     result = train_language_model(
         train, run_dir, valid_text=held_out, epochs=args.epochs, verbose=2,
-        time_budget_seconds=args.time_budget_minutes * 60, callbacks=[EpochRecorder(report, output)], **config,
+        time_budget_seconds=args.time_budget_minutes * 60, callbacks=[EpochRecorder(report, output, {"train_nats": "loss", "valid_nats": "val_loss",
+                                                   "valid_bits_per_char": "val_bits_per_char"})], **config,
     )
     train_seconds = time.monotonic() - started
     score = evaluate_language_model(result.model, held_out)
@@ -113,7 +96,7 @@ def main(argv=None) -> int:
         target_met=(not args.quick and score.nats_per_token <= TARGET_NATS and train_seconds <= 3600),
         samples={"temperature": 0.8, "seed": 0, "texts": samples},
     )
-    output.write_text(json.dumps(report, indent=2))
+    write_report(report, output)
     print(f"\n{'epoch':>5} {'train nats':>10} {'valid nats':>10} {'valid bpc':>10} {'wall s':>8}")
     for row in report["epochs"]:
         print(f"{row['epoch']:>5} {row['train_nats']:>10.3f} {row['valid_nats']:>10.3f} "

@@ -20,9 +20,7 @@ Example:
 from __future__ import annotations
 
 import argparse
-import json
 import os
-import platform
 import sys
 import time
 from pathlib import Path
@@ -35,35 +33,10 @@ from textmodels.data.paths import shared_data_dir  # noqa: E402
 from textmodels.models.lm_batches import read_corpus_text  # noqa: E402
 from textmodels.models.lm_training import evaluate_language_model, train_language_model  # noqa: E402
 
+from lm_reporting import EpochRecorder, machine_description, write_report  # noqa: E402
+
 RESULTS = Path(__file__).resolve().parent / "results"
 PUBLISHED_TEST_PERPLEXITY = 114.5
-
-
-class EpochRecorder(keras.callbacks.Callback):
-    """Writes the results so far to JSON after every epoch."""
-
-    def __init__(self, report: dict, path: Path):
-        super().__init__()
-        self.report, self.path = report, path
-        self.started = time.monotonic()
-
-    def on_epoch_end(self, epoch, logs=None):
-        logs = logs or {}
-        self.report["epochs"].append(
-            {
-                "epoch": epoch + 1,
-                "learning_rate": float(keras.ops.convert_to_numpy(self.model.optimizer.learning_rate)),
-                "train_perplexity": float(logs.get("perplexity", float("nan"))),
-                "valid_perplexity": float(logs.get("val_perplexity", float("nan"))),
-                "wall_seconds_so_far": round(time.monotonic() - self.started, 1),
-            }
-        )
-        write(self.report, self.path)
-
-
-def write(report: dict, path: Path) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(report, indent=2))
 
 
 def parse_args(argv=None):
@@ -102,7 +75,7 @@ def main(argv=None) -> int:
         "quick": args.quick,
         "config": {**config, "epochs": epochs, "note": "lr 20 / clip 0.25 on the per-token mean loss = "
                    "lr 1 / clip 5 on Zaremba's loss summed over 20 steps"},
-        "machine": f"{platform.processor() or platform.machine()}, {os.cpu_count()} cores (shared)",
+        "machine": machine_description(),
         "keras_backend": keras.backend.backend(),
         "epochs": [],
         "published_test_perplexity": PUBLISHED_TEST_PERPLEXITY,
@@ -111,7 +84,9 @@ def main(argv=None) -> int:
     result = train_language_model(
         train, run_dir, valid_text=valid, epochs=epochs, resume=args.resume, verbose=2,
         time_budget_seconds=args.time_budget_minutes * 60 if args.time_budget_minutes else None,
-        callbacks=[EpochRecorder(report, output)], **config,
+        callbacks=[EpochRecorder(report, output, {"train_perplexity": "perplexity",
+                                                   "valid_perplexity": "val_perplexity"},
+                                 record_learning_rate=True)], **config,
     )
     train_seconds = time.monotonic() - started
     test = evaluate_language_model(result.model, test)
@@ -128,7 +103,7 @@ def main(argv=None) -> int:
         target_met=(not args.quick and result.epochs_completed >= epochs and not result.stopped_by_time_budget
                     and test.perplexity <= PUBLISHED_TEST_PERPLEXITY),
     )
-    write(report, output)
+    write_report(report, output)
     print()
     print(f"{'epoch':>5} {'lr':>8} {'train ppl':>10} {'valid ppl':>10} {'wall s':>8}")
     for row in report["epochs"]:

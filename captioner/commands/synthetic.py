@@ -16,6 +16,9 @@ def register(subparsers) -> None:
     parser.add_argument("--num-images", type=int, default=1000)
     parser.add_argument("--image-size", type=int, default=64)
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--word-order", choices=("reading", "any"), default="reading",
+                        help="reading: every caption names the upper or left object first; "
+                             "any: also the other object first (a harder task)")
     parser.set_defaults(handler=run)
 
 
@@ -23,6 +26,7 @@ def run(args) -> int:
     """Writes the dataset and prints the caption file's path."""
     from captioner.data import make_synthetic
 
-    path = make_synthetic(args.out_dir, num_images=args.num_images, image_size=args.image_size, seed=args.seed)
+    path = make_synthetic(args.out_dir, num_images=args.num_images, image_size=args.image_size, seed=args.seed,
+                          word_order=args.word_order)
     print(path)
     return 0

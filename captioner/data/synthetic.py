@@ -1,15 +1,19 @@
 """A tiny synthetic captioning dataset: two coloured shapes per image, captions fully determined by the image.
 
-Each image shows two objects that differ in colour, placed so that their spatial relation (above, below, to the
-left of, to the right of) is unambiguous: one object sits in one half of the canvas and the other in the opposite
-half. Every image has five captions that are exact paraphrases drawn from a small regular grammar, e.g.
-"a large red circle above a small blue square" and "a small blue square below a large red circle". The images
-are written as PNG (lossless, so colours stay exact) and the captions as COCO JSON readable by `read_coco`;
-each image entry also carries its ``objects`` (colour, shape, size, centre) for tests and debugging.
+Each image shows two objects that differ in colour, placed so that their spatial relation (above, to the left
+of) is unambiguous: one object sits in one half of the canvas and the other in the opposite half. Every image
+has five captions that are exact paraphrases drawn from a small regular grammar. By default they name the upper
+(or left) object first, as one reads a picture: "a large red circle above a small blue square", "there is a
+large red circle above a small blue square", ... With ``word_order="any"`` they also name the other object
+first with the inverse relation ("a small blue square below a large red circle"); that variant is much harder
+to learn, because after naming an object the decoder must work out, from the words it has emitted and the
+image together, which of the two objects it named before it can pick the relation. The images are written as
+PNG (lossless, so colours stay exact) and the captions as COCO JSON readable by `read_coco`; each image entry
+also carries its ``objects`` (colour, shape, size, centre) for tests and debugging.
 
-Learnability (measured while designing it): with the default 2,000 images of 64 px, a small 3-layer CNN feeding
-the initial state of a GRU decoder, trained from scratch for 6 epochs (about 5 minutes on 2 CPU cores), reached
-corpus BLEU-4 0.92 with greedy decoding on the 200 test images.
+Learnability, measured with ``captioner demo`` (2,000 images of 64 px, small VGG-style CNN learned from
+scratch, GRU decoder with first-step injection, 2 CPU cores): corpus BLEU-4 0.999 on the 200 test images in
+reading order after 12 epochs, 0.84 with ``word_order="any"`` after 14.
 
 Example:
     >>> import tempfile
@@ -36,25 +40,43 @@ SIZES = {"small": 0.26, "large": 0.42}
 BACKGROUND = (245, 245, 245)
 # relation -> (axis, sign): the subject's offset from the canvas centre along that axis (y grows downwards).
 RELATIONS = {"above": (1, -1), "below": (1, 1), "to the left of": (0, -1), "to the right of": (0, 1)}
+# Relations whose subject is the lower or right object: "reading" order names the other object first instead.
+READING_INVERTED = ("below", "to the right of")
 INVERSE = {"above": "below", "below": "above", "to the left of": "to the right of", "to the right of": "to the left of"}
 SPLIT_FRACTIONS = (("train", 0.8), ("val", 0.1), ("test", 0.1))
 CAPTIONS_FILE = "captions.json"
+WORD_ORDERS = ("reading", "any")
 
 
 def _phrase(obj: dict) -> str:
     return f"a {obj['size']} {obj['colour']} {obj['shape']}"
 
 
-def captions_for(subject: dict, relation: str, other: dict) -> tuple[str, ...]:
+def captions_for(subject: dict, relation: str, other: dict, word_order: str = "reading") -> tuple[str, ...]:
     """The five paraphrases saying that ``subject`` is ``relation`` ``other``.
+
+    ``word_order="reading"`` keeps the subject first in all five (`make_synthetic` makes it the upper or left
+    object); ``"any"`` also names the other object first, with the inverse relation.
 
     Example:
         >>> big_red = {"size": "large", "colour": "red", "shape": "circle"}
         >>> small_blue = {"size": "small", "colour": "blue", "shape": "square"}
         >>> captions_for(big_red, "above", small_blue)[1]
+        'a large red circle is above a small blue square'
+        >>> captions_for(big_red, "above", small_blue, word_order="any")[1]
         'a small blue square below a large red circle'
     """
+    if word_order not in WORD_ORDERS:
+        raise ValueError(f"word_order must be one of {WORD_ORDERS}, got {word_order!r}")
     first, second, inverse = _phrase(subject), _phrase(other), INVERSE[relation]
+    if word_order == "reading":
+        return (
+            f"{first} {relation} {second}",
+            f"{first} is {relation} {second}",
+            f"there is {first} {relation} {second}",
+            f"{first} sits {relation} {second}",
+            f"{first} appears {relation} {second}",
+        )
     return (
         f"{first} {relation} {second}",
         f"{second} {inverse} {first}",
@@ -100,6 +122,7 @@ def make_synthetic(
     num_images: int = 2000,
     image_size: int = 64,
     seed: int = 0,
+    word_order: str = "reading",
 ) -> Path:
     """Write ``num_images`` PNGs and ``captions.json`` (splits 80/10/10) into ``out_dir``; return the JSON path.
 
@@ -111,6 +134,8 @@ def make_synthetic(
         >>> [image["split"] for image in json.loads(path.read_text())["images"]][:1]
         ['train']
     """
+    if word_order not in WORD_ORDERS:
+        raise ValueError(f"word_order must be one of {WORD_ORDERS}, got {word_order!r}")
     if num_images < 1:
         raise ValueError(f"num_images must be at least 1, got {num_images}")
     if image_size < 16:
@@ -126,6 +151,8 @@ def make_synthetic(
     images, annotations = [], []
     for index in range(num_images):
         subject, relation, other = _sample_scene(rng, image_size)
+        if word_order == "reading" and relation in READING_INVERTED:
+            subject, relation, other = other, INVERSE[relation], subject
         canvas = Image.new("RGB", (image_size, image_size), BACKGROUND)
         draw = ImageDraw.Draw(canvas)
         for obj in (subject, other):
@@ -136,7 +163,7 @@ def make_synthetic(
         image_id = index + 1
         images.append({"id": image_id, "file_name": file_name, "split": split, "width": image_size,
                        "height": image_size, "objects": [subject, other], "relation": relation})
-        for caption in captions_for(subject, relation, other):
+        for caption in captions_for(subject, relation, other, word_order):
             annotations.append({"id": len(annotations) + 1, "image_id": image_id, "caption": caption})
 
     json_path = folder / CAPTIONS_FILE

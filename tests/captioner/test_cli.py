@@ -116,3 +116,17 @@ def test_errors_are_one_line_with_exit_code_2(dataset, tmp_path, capsys):
                  str(tmp_path / "m.keras")]) == 2
     assert "Cannot tell the format" in capsys.readouterr().err
 
+
+
+def test_demo_trains_both_models_and_reports_them(tmp_path, capsys):
+    assert main(["demo", "--work-dir", str(tmp_path), "--num-images", "40", "--image-size", "16", "--epochs", "1",
+                 "--examples", "2", "--json"]) == 0
+    results = json.loads(capsys.readouterr().out)
+    assert results["test_images"] == 4 and results["word_order"] == "reading"
+    assert set(results["models"]) == {"captioner", "image-blind baseline"}
+    for result in results["models"].values():
+        assert set(result["metrics"]) == {"bleu1", "bleu2", "bleu3", "bleu4", "cider"}
+        assert len(result["examples"]) == 2
+        assert isinstance(keras.saving.load_model(result["path"], safe_mode=True), CaptionModel)
+    captions = json.loads((tmp_path / "synthetic" / "captions.json").read_text())["annotations"]
+    assert all(" below " not in a["caption"] and " right of " not in a["caption"] for a in captions)

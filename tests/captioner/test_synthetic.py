@@ -13,7 +13,7 @@ from captioner.data import read_coco
 from captioner.data.synthetic import COLOURS, make_synthetic
 
 _OBJECT = r"a (small|large) (red|green|blue|yellow) (circle|square|triangle)"
-_CAPTION = re.compile(rf"^(?:there is )?{_OBJECT} (?:is )?(above|below|to the left of|to the right of) {_OBJECT}$")
+_CAPTION = re.compile(rf"^(?:there is )?{_OBJECT} (?:is |sits |appears )?(above|below|to the left of|to the right of) {_OBJECT}$")
 _INVERSE = {"below": "above", "to the left of": "to the right of"}
 
 
@@ -91,8 +91,36 @@ def test_captions_match_the_drawn_objects(tmp_path):
     assert relations == {"above", "to the right of"}
 
 
+def test_reading_order_names_the_upper_or_left_object_first(tmp_path):
+    data = json.loads(make_synthetic(tmp_path, num_images=40, image_size=32, seed=2).read_text())
+    by_image = {}
+    for annotation in data["annotations"]:
+        by_image.setdefault(annotation["image_id"], []).append(annotation["caption"])
+    for image in data["images"]:
+        first_colour = _CAPTION.match(by_image[image["id"]][0]).group(2)
+        first = next(obj for obj in image["objects"] if obj["colour"] == first_colour)
+        second = next(obj for obj in image["objects"] if obj["colour"] != first_colour)
+        axis = 1 if image["relation"] == "above" else 0
+        assert image["relation"] in ("above", "to the left of")
+        assert first["center"][axis] < second["center"][axis]
+        assert all(_CAPTION.match(caption).group(2) == first_colour for caption in by_image[image["id"]])
+
+
+def test_any_order_also_names_the_other_object_first(tmp_path):
+    data = json.loads(make_synthetic(tmp_path, num_images=40, image_size=32, seed=2, word_order="any").read_text())
+    captions = [annotation["caption"] for annotation in data["annotations"]]
+    assert {_CAPTION.match(caption).group(4) for caption in captions} == {
+        "above", "below", "to the left of", "to the right of"}
+    for image in data["images"]:
+        paraphrases = [a["caption"] for a in data["annotations"] if a["image_id"] == image["id"]]
+        assert len({_CAPTION.match(caption).group(2) for caption in paraphrases}) == 2  # both objects lead
+        assert len({_canonical(caption) for caption in paraphrases}) == 1
+
+
 def test_rejects_bad_arguments(tmp_path):
     with pytest.raises(ValueError, match="num_images"):
         make_synthetic(tmp_path, num_images=0)
     with pytest.raises(ValueError, match="image_size"):
         make_synthetic(tmp_path, num_images=1, image_size=8)
+    with pytest.raises(ValueError, match="word_order"):
+        make_synthetic(tmp_path, num_images=1, word_order="random")
