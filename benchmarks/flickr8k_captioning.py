@@ -40,6 +40,7 @@ def main() -> None:
     parser.add_argument("--epochs", type=int, default=6)
     parser.add_argument("--modes", default=",".join(INJECT_MODES), help="comma-separated inject modes")
     parser.add_argument("--quick", action="store_true", help="2 epochs, first_step and the blind baseline only")
+    parser.add_argument("--output", type=Path, default=None, help="JSON results file (default: benchmarks/results/)")
     args = parser.parse_args()
     epochs = 2 if args.quick else args.epochs
     modes = ["first_step"] if args.quick else args.modes.split(",")
@@ -82,11 +83,11 @@ def main() -> None:
         "decoder": "LSTM 256, embedding 128, vocabulary min count 5, beam 3",
         "epochs_max": epochs,
         "rows": rows,
-        "command": "python benchmarks/flickr8k_captioning.py" + (" --quick" if args.quick else f" --epochs {epochs}"),
+        "command": "python benchmarks/flickr8k_captioning.py " + " ".join(sys.argv[1:]),
     }
-    RESULTS.mkdir(exist_ok=True)
-    name = "flickr8k_captioning_quick.json" if args.quick else "flickr8k_captioning.json"
-    (RESULTS / name).write_text(json.dumps(summary, indent=2) + "\n")
+    output = args.output or RESULTS / ("flickr8k_captioning_quick.json" if args.quick else "flickr8k_captioning.json")
+    output.parent.mkdir(parents=True, exist_ok=True)
+    output.write_text(json.dumps(summary, indent=2) + "\n")
     header = "| model | BLEU-1 | BLEU-2 | BLEU-3 | BLEU-4 | CIDEr-D | ROUGE-L | METEOR |"
     print(header + "\n|" + "---|" * 8)
     for row in rows:
