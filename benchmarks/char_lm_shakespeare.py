@@ -38,13 +38,13 @@ def main(argv=None) -> int:
     parser.add_argument("--time-budget-minutes", type=float, default=60.0)
     parser.add_argument("--hidden", type=int, default=384)
     parser.add_argument("--layers", type=int, default=2)
-    parser.add_argument("--dropout", type=float, default=0.1)
+    parser.add_argument("--dropout", type=float, default=0.2)
     parser.add_argument("--batch-size", type=int, default=64)
     parser.add_argument("--num-steps", type=int, default=100)
     parser.add_argument("--learning-rate", type=float, default=2e-3)
-    parser.add_argument("--lr-decay", type=float, default=None,
+    parser.add_argument("--lr-decay", type=float, default=0.85,
                         help="multiply the learning rate by this every epoch after --decay-after")
-    parser.add_argument("--decay-after", type=int, default=0)
+    parser.add_argument("--decay-after", type=int, default=8)
     parser.add_argument("--quick", action="store_true", help="first 60k characters, tiny model, 1 epoch")
     parser.add_argument("--run-dir", type=Path, default=None)
     parser.add_argument("--output", type=Path, default=None)
