@@ -82,3 +82,18 @@ def load_labeled_text_model(path: str | Path, accepted: Sequence[str] = CLASSIFI
     if not isinstance(model, LabeledTextModel) or model.text_encoder is None or not model.label_names:
         raise NotATextModelError(f"{path}: the model lacks its text encoder or label names")
     return model
+
+
+def save_labeled_text_model(network, path: str | Path) -> None:
+    """Writes a trained network (weights, vocabularies, labels) to one `.keras` file; other suffixes raise.
+
+    Example:
+        >>> save_labeled_text_model(None, "model.h5")
+        Traceback (most recent call last):
+        ...
+        ValueError: model.h5: the file name must end in .keras
+    """
+    path = Path(path)
+    if path.suffix != ".keras":
+        raise ValueError(f"{path}: the file name must end in .keras")
+    network.save(path)

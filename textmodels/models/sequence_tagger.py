@@ -76,10 +76,9 @@ class SequenceTagger:
 
     def save(self, path: str | Path) -> None:
         """Writes weights, vocabularies and tag names to one `.keras` file."""
-        path = Path(path)
-        if path.suffix != ".keras":
-            raise ValueError(f"{path}: the file name must end in .keras")
-        self._require_network().save(path)
+        from textmodels.models.saved_models import save_labeled_text_model
+
+        save_labeled_text_model(self._require_network(), path)
 
     @property
     def tag_names(self) -> list[str]:

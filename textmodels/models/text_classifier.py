@@ -142,10 +142,9 @@ class TextClassifier:
 
     def save(self, path: str | Path) -> None:
         """Writes the whole classifier (weights, vocabulary, labels, problem) to one `.keras` file."""
-        path = Path(path)
-        if path.suffix != ".keras":
-            raise ValueError(f"{path}: the file name must end in .keras")
-        self._require_network().save(path)
+        from textmodels.models.saved_models import save_labeled_text_model
+
+        save_labeled_text_model(self._require_network(), path)
 
     @property
     def label_names(self) -> list[str]:
