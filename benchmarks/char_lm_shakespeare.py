@@ -75,11 +75,12 @@ def main(argv=None) -> int:
         "target_nats": TARGET_NATS,
     }
     run_dir = args.run_dir or Path("/tmp") / ("textmodels_char_quick" if args.quick else "textmodels_char_lm")
+    recorder = EpochRecorder(report, output, {"train_nats": "loss", "valid_nats": "val_loss",
+                                              "valid_bits_per_char": "val_bits_per_char"})
     started = time.monotonic()
     result = train_language_model(
         train, run_dir, valid_text=held_out, epochs=args.epochs, verbose=2,
-        time_budget_seconds=args.time_budget_minutes * 60, callbacks=[EpochRecorder(report, output, {"train_nats": "loss", "valid_nats": "val_loss",
-                                                   "valid_bits_per_char": "val_bits_per_char"})], **config,
+        time_budget_seconds=args.time_budget_minutes * 60, callbacks=[recorder], **config,
     )
     train_seconds = time.monotonic() - started
     score = evaluate_language_model(result.model, held_out)

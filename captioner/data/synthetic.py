@@ -48,6 +48,11 @@ CAPTIONS_FILE = "captions.json"
 WORD_ORDERS = ("reading", "any")
 
 
+def _check_word_order(word_order: str) -> None:
+    if word_order not in WORD_ORDERS:
+        raise ValueError(f"word_order must be one of {WORD_ORDERS}, got {word_order!r}")
+
+
 def _phrase(obj: dict) -> str:
     return f"a {obj['size']} {obj['colour']} {obj['shape']}"
 
@@ -66,8 +71,7 @@ def captions_for(subject: dict, relation: str, other: dict, word_order: str = "r
         >>> captions_for(big_red, "above", small_blue, word_order="any")[1]
         'a small blue square below a large red circle'
     """
-    if word_order not in WORD_ORDERS:
-        raise ValueError(f"word_order must be one of {WORD_ORDERS}, got {word_order!r}")
+    _check_word_order(word_order)
     first, second, inverse = _phrase(subject), _phrase(other), INVERSE[relation]
     if word_order == "reading":
         return (
@@ -134,8 +138,7 @@ def make_synthetic(
         >>> [image["split"] for image in json.loads(path.read_text())["images"]][:1]
         ['train']
     """
-    if word_order not in WORD_ORDERS:
-        raise ValueError(f"word_order must be one of {WORD_ORDERS}, got {word_order!r}")
+    _check_word_order(word_order)
     if num_images < 1:
         raise ValueError(f"num_images must be at least 1, got {num_images}")
     if image_size < 16:
