@@ -16,9 +16,14 @@ import keras
 
 
 def machine_description() -> str:
-    """Processor, core count and the load average when the run started (other jobs slow a run down)."""
+    """Processor, cores (and how many this run may use), the load average when it started.
+
+    Other jobs and a `taskset` pin both slow a run down, so both belong beside its timings.
+    """
     load = ", ".join(f"{value:.1f}" for value in os.getloadavg())
-    return f"{platform.processor() or platform.machine()}, {os.cpu_count()} cores, load average at start {load}"
+    usable = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    return (f"{platform.processor() or platform.machine()}, {os.cpu_count()} cores ({usable} usable by this run), "
+            f"load average at start {load}")
 
 
 def write_report(report: dict, path: Path) -> None:

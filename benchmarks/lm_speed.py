@@ -18,7 +18,6 @@ Example:
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import sys
 import time
@@ -35,6 +34,8 @@ from textmodels.models.lm_batches import encode_stream, fit_lm_encoder, read_cor
 from textmodels.models.lm_generation import TextGenerator  # noqa: E402
 from textmodels.models.lm_training import compile_lm, compile_step  # noqa: E402
 from textmodels.sampling import sample_next  # noqa: E402
+
+from lm_reporting import machine_description, write_report  # noqa: E402
 
 RESULTS = Path(__file__).resolve().parent / "results"
 BATCH, STEPS, UNITS, LAYERS = 20, 20, 200, 2
@@ -140,14 +141,13 @@ def main(argv=None) -> int:
     report = {
         "benchmark": "lm_speed",
         "command": "python benchmarks/lm_speed.py " + " ".join(sys.argv[1:] if argv is None else argv),
-        "machine": f"{os.cpu_count()} cores (shared with other jobs)",
+        "machine": machine_description(),
         "keras_backend": keras.backend.backend(),
         "training": training_speed(text, args.batches, args.repeats),
         "generation": generation_speed(text, args.tokens),
     }
     output = args.output or RESULTS / ("lm_speed_quick.json" if args.quick else "lm_speed.json")
-    output.parent.mkdir(parents=True, exist_ok=True)
-    output.write_text(json.dumps(report, indent=2))
+    write_report(report, output)
     training, generation = report["training"], report["generation"]
     print(f"{'measure':<44} {'textmodels':>12} {'baseline':>12} {'ratio':>8} {'target':>8}")
     print(f"{'training tokens/s (vs bare Keras LSTM)':<44} {training['tokens_per_second']['textmodels']:>12.0f} "

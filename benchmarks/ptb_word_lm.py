@@ -15,6 +15,7 @@ by ``--time-budget-minutes`` (or killed) still leaves its numbers.
 Example:
     .venv/bin/python benchmarks/ptb_word_lm.py --quick
     nice -n 10 .venv/bin/python benchmarks/ptb_word_lm.py --time-budget-minutes 90
+    taskset -c 1 .venv/bin/python benchmarks/ptb_word_lm.py --seed 1   # one core; another seed on the other
 """
 
 from __future__ import annotations
@@ -48,7 +49,9 @@ def parse_args(argv=None):
     parser.add_argument("--quick", action="store_true", help="a 1-epoch smoke run on the first 30k words")
     parser.add_argument("--run-dir", type=Path, default=None, help="checkpoint folder (default: a folder in /tmp)")
     parser.add_argument("--resume", action="store_true", help="continue the run in --run-dir")
-    parser.add_argument("--output", type=Path, default=None, help="JSON results file")
+    parser.add_argument("--seed", type=int, default=0, help="weight initialisation and dropout seed")
+    parser.add_argument("--output", type=Path, default=None,
+                        help="JSON results file (default: results/ptb_word_lm.json, ..._seedN.json for seed N > 0)")
     return parser.parse_args(argv)
 
 
@@ -64,11 +67,12 @@ def main(argv=None) -> int:
         train, valid, test = ("\n".join(text.split("\n")[:lines]) for text, lines in
                               ((train, 1500), (valid, 100), (test, 100)))
         epochs = 1
-    output = args.output or RESULTS / ("ptb_word_lm_quick.json" if args.quick else "ptb_word_lm.json")
-    run_dir = args.run_dir or Path("/tmp") / ("textmodels_ptb_quick" if args.quick else "textmodels_ptb_small")
+    name = ("ptb_word_lm_quick" if args.quick else "ptb_word_lm") + (f"_seed{args.seed}" if args.seed else "")
+    output = args.output or RESULTS / f"{name}.json"
+    run_dir = args.run_dir or Path("/tmp") / f"textmodels_{name}"
     config = dict(level="word", cell="lstm", layers=2, units=200, batch_size=20, num_steps=20, dropout=0.0,
                   optimizer="sgd", learning_rate=1.0 * 20, clipnorm=5.0 / 20, lr_decay=0.5, decay_after=4,
-                  init_scale=0.1)
+                  init_scale=0.1, seed=args.seed)
     report = {
         "benchmark": "ptb_word_lm (Zaremba et al. 2014, small)",
         "command": "python benchmarks/ptb_word_lm.py " + " ".join(sys.argv[1:] if argv is None else argv),

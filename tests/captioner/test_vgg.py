@@ -58,6 +58,39 @@ def test_local_weights_file_and_none(tmp_path):
         vgg16_module.build_vgg16_encoder(weights=broken)
 
 
+def _write_keras_h5_weights(model, path) -> None:
+    """``model``'s weights in the layout of Keras' published ``vgg16_weights_tf_dim_ordering_tf_kernels.h5``.
+
+    That file predates the ``.weights.h5`` format: one HDF5 group per layer, named in the root's
+    ``layer_names`` attribute, holding the layer's arrays in the order of its ``weight_names`` attribute.
+    """
+    import h5py
+
+    with h5py.File(path, "w") as file:
+        file.attrs["layer_names"] = [layer.name.encode() for layer in model.layers]
+        for layer in model.layers:
+            group = file.create_group(layer.name)
+            names = [f"{layer.name}_{index}".encode() for index in range(len(layer.weights))]
+            group.attrs["weight_names"] = names
+            for name, weight in zip(names, layer.weights):
+                group.create_dataset(name.decode(), data=np.asarray(weight.numpy()))
+
+
+def test_local_vgg16_weights_file_in_the_published_layout_is_loaded(tmp_path):
+    import keras
+
+    keras.utils.set_random_seed(3)
+    reference = keras.applications.VGG16(include_top=True, weights=None)
+    weights_file = tmp_path / vgg16_module.WEIGHTS_FILE
+    _write_keras_h5_weights(reference, weights_file)
+    encoder = vgg16_module.build_vgg16_encoder(weights=weights_file)
+    images = np.random.default_rng(0).uniform(0, 255, (2, 224, 224, 3)).astype("float32")
+    fc2 = keras.Model(reference.input, reference.get_layer("fc2").output)
+    expected = np.asarray(fc2(keras.applications.vgg16.preprocess_input(images.copy())))
+    assert np.abs(expected).max() > 0
+    np.testing.assert_allclose(np.asarray(encoder(images)), expected, rtol=1e-4, atol=1e-4)
+
+
 def test_vgg16_random_weights_give_fc2_features():
     encoder = vgg16_module.build_vgg16_encoder(weights=None)
     assert encoder.input_shape == (None, 224, 224, 3) and encoder.output_shape == (None, 4096)
