@@ -24,6 +24,8 @@ DEMO_METRICS = ("bleu1", "bleu2", "bleu3", "bleu4", "cider")
 
 def register(subparsers) -> None:
     """Adds ``demo``."""
+    from captioner.data.synthetic import WORD_ORDERS
+
     parser = subparsers.add_parser("demo", help="train and evaluate a captioner on synthetic shapes (no download)")
     parser.add_argument("--work-dir", metavar="DIR", help="where data and models go (default: a temporary folder)")
     parser.add_argument("--num-images", type=int, default=2000)
@@ -31,7 +33,7 @@ def register(subparsers) -> None:
     parser.add_argument("--epochs", type=int, default=12, help="at most; stops early on val_loss")
     parser.add_argument("--examples", type=int, default=5, help="example captions to show")
     parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--word-order", choices=("reading", "any"), default="reading",
+    parser.add_argument("--word-order", choices=WORD_ORDERS, default="reading",
                         help="any: captions also name the lower or right object first (harder; see the README)")
     parser.add_argument("--json", action="store_true", help="print the results as JSON")
     parser.set_defaults(handler=run)

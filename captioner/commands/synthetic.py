@@ -11,12 +11,14 @@ from __future__ import annotations
 
 def register(subparsers) -> None:
     """Adds ``make-synthetic``."""
+    from captioner.data.synthetic import WORD_ORDERS
+
     parser = subparsers.add_parser("make-synthetic", help="write the synthetic shapes caption dataset")
     parser.add_argument("out_dir", metavar="OUT_DIR")
     parser.add_argument("--num-images", type=int, default=1000)
     parser.add_argument("--image-size", type=int, default=64)
     parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--word-order", choices=("reading", "any"), default="reading",
+    parser.add_argument("--word-order", choices=WORD_ORDERS, default="reading",
                         help="reading: every caption names the upper or left object first; "
                              "any: also the other object first (a harder task)")
     parser.set_defaults(handler=run)

@@ -117,7 +117,6 @@ def test_errors_are_one_line_with_exit_code_2(dataset, tmp_path, capsys):
     assert "Cannot tell the format" in capsys.readouterr().err
 
 
-
 def test_demo_trains_both_models_and_reports_them(tmp_path, capsys):
     assert main(["demo", "--work-dir", str(tmp_path), "--num-images", "40", "--image-size", "16", "--epochs", "1",
                  "--examples", "2", "--json"]) == 0
