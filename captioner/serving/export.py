@@ -1,0 +1,117 @@
+"""Export a captioner as a TensorFlow SavedModel that captions encoded images with TensorFlow alone.
+
+The ``serve`` signature takes a batch of encoded images (JPEG or PNG bytes; GIF and BMP work too) and returns,
+per image, the ``num_captions`` best beam-search captions with their scores. Everything runs in the graph:
+decoding and resizing (`captioner.serving.graph_images`), the image encoder, beam search in a
+``tf.while_loop`` (`captioner.serving.graph_beam_search`, the same search as ``Captioner.caption``) and the
+id-to-word lookup with the Treebank detokenizer (`captioner.serving.graph_text`). Loading needs neither this
+package nor Keras::
+
+    serving = tf.saved_model.load("captioner_savedmodel").signatures["serve"]
+    out = serving(images=tf.constant([open("photo.jpg", "rb").read()]))
+    out["captions"][0, 0].numpy().decode(), float(out["scores"][0, 0])
+
+Example:
+    >>> import tempfile
+    >>> from captioner.model import CaptionModel, fit_caption_vocabulary
+    >>> model = CaptionModel.create(fit_caption_vocabulary(["a red circle"], min_count=1),
+    ...     {"kind": "small", "image_size": 16, "conv_filters": [4], "feature_dim": 8}, embedding_dim=4, units=8)
+    >>> out_dir = export_saved_model(model, tempfile.mkdtemp() + "/savedmodel", beam_size=2, num_captions=2)
+    >>> sorted(path.name for path in out_dir.iterdir())
+    ['assets', 'fingerprint.pb', 'saved_model.pb', 'variables']
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+from pathlib import Path
+
+from captioner.encoder.images import DEFAULT_MAX_PIXELS
+
+SIGNATURE_NAME = "serve"
+
+
+def serving_function(model, beam_size: int = 3, num_captions: int = 3, max_pixels: int = DEFAULT_MAX_PIXELS):
+    """A ``tf.function`` ``images (N,) string -> {"captions", "scores", "log_probs"}`` (each ``(N, num_captions)``,
+    best first) that runs ``model`` (a `captioner.model.CaptionModel`) entirely in TensorFlow operations."""
+    import tensorflow as tf
+
+    # The tokens CaptionModel.generate never emits: the same list, so both searches ban the same ones.
+    from captioner.model import _NEVER_EMITTED as NEVER_EMITTED
+    from captioner.serving.graph_beam_search import graph_beam_search
+    from captioner.serving.graph_images import decode_and_resize
+    from captioner.serving.graph_text import detokenizer, ids_to_text
+
+    if not 1 <= num_captions <= beam_size:
+        raise ValueError(f"num_captions must be between 1 and the beam size ({beam_size}), got {num_captions}.")
+    height, width = model.image_size
+    vocabulary = model.text_encoder.vocabulary
+    tokens = list(vocabulary.tokens)
+    detokenize = detokenizer(model.text_encoder.tokenizer)
+    max_length = model.max_caption_length + 1  # CaptionModel.generate's default: every word, then <eos>
+
+    @tf.function(input_signature=[tf.TensorSpec([None], tf.string, name="images")])
+    def serve(images):
+        pixels = tf.map_fn(lambda data: decode_and_resize(data, (height, width), max_pixels), images,
+                           fn_output_signature=tf.TensorSpec([height, width, 3], tf.float32))
+        if model.image_blind:
+            features = tf.zeros((tf.shape(images)[0], model.feature_dim))
+        else:
+            features = model.encoder(pixels, training=False)
+        hypotheses = graph_beam_search(
+            model.decoder, features, bos_id=vocabulary.bos_id, eos_id=vocabulary.eos_id,
+            banned_ids=NEVER_EMITTED, max_length=max_length,
+            beam_size=beam_size, num_return=num_captions)
+        return {
+            "captions": ids_to_text(hypotheses.tokens, hypotheses.lengths, tokens, detokenize),
+            "scores": hypotheses.scores,
+            "log_probs": hypotheses.log_probs,
+        }
+
+    return serve
+
+
+def export_saved_model(
+    model,
+    out_dir: str | Path,
+    beam_size: int = 3,
+    num_captions: int = 3,
+    max_pixels: int = DEFAULT_MAX_PIXELS,
+) -> Path:
+    """Write ``model`` (a `CaptionModel`, or the path of a captioner ``.keras`` file) as a SavedModel in ``out_dir``.
+
+    The folder is written beside ``out_dir`` and renamed into place, so an interrupted export never leaves
+    half a SavedModel; an existing SavedModel there is replaced, any other non-empty folder is refused.
+    """
+    import keras
+
+    from captioner.api import Captioner
+    from captioner.model import CaptionModel
+
+    if not isinstance(model, CaptionModel):
+        model = Captioner.load(model).model
+    out_dir = Path(out_dir)
+    if out_dir.exists() and not (out_dir.is_dir() and (not any(out_dir.iterdir())
+                                                        or (out_dir / "saved_model.pb").is_file())):
+        raise FileExistsError(f"{str(out_dir)!r} exists and is not a SavedModel folder; choose another OUT_DIR.")
+    archive = keras.export.ExportArchive()
+    archive.track(model)
+    archive.add_endpoint(SIGNATURE_NAME, serving_function(model, beam_size, num_captions, max_pixels))
+    out_dir.parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.", dir=out_dir.parent))
+    try:
+        archive.write_out(str(staging / "savedmodel"), verbose=False)
+        _replace_folder(staging / "savedmodel", out_dir, staging)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+    return out_dir
+
+
+def _replace_folder(new: Path, target: Path, scratch: Path) -> None:
+    """Put folder ``new`` at ``target``: one rename, or two when an older export is there (moved into ``scratch``
+    first, deleted with it)."""
+    if target.exists():
+        os.replace(target, scratch / "previous")
+    os.replace(new, target)
