@@ -85,7 +85,7 @@ def run_neural(model: str, dataset: str, train, test, seed: int, args) -> dict:
     import keras
 
     from textmodels.data.splits import train_val_test_split
-    from textmodels.models.text_classifier import TextClassifier
+    from textmodels.classification.text_classifier import TextClassifier
 
     keras.utils.set_random_seed(seed)
     fit_ids, val_ids, _ = train_val_test_split(len(train), (0.9, 0.1, 0.0), seed=seed, stratify_labels=train.labels)

@@ -29,10 +29,12 @@ import keras  # noqa: E402
 import numpy as np  # noqa: E402
 
 from textmodels.data.paths import shared_data_dir  # noqa: E402
-from textmodels.models.language_model import LanguageModel  # noqa: E402
-from textmodels.models.lm_batches import encode_stream, fit_lm_encoder, read_corpus_text, stream_windows  # noqa: E402
-from textmodels.models.lm_generation import TextGenerator  # noqa: E402
-from textmodels.models.lm_training import compile_lm, compile_step  # noqa: E402
+from textmodels.language_model.language_model import LanguageModel  # noqa: E402
+from textmodels.data.lm_batches import stream_windows  # noqa: E402
+from textmodels.data.text_files import read_corpus_text  # noqa: E402
+from textmodels.language_model.encoding import encode_stream, fit_lm_encoder  # noqa: E402
+from textmodels.language_model.text_generator import TextGenerator  # noqa: E402
+from textmodels.language_model.training import compile_lm, compile_step  # noqa: E402
 from textmodels.sampling import sample_next  # noqa: E402
 
 from lm_reporting import machine_description, write_report  # noqa: E402

@@ -61,7 +61,7 @@ def main(argv=None) -> int:
     from textmodels.commands.tagger import split_files
     from textmodels.data import read_treebank_pos, treebank_fileids
     from textmodels.data.paths import shared_data_dir
-    from textmodels.models.sequence_tagger import SequenceTagger
+    from textmodels.tagging.sequence_tagger import SequenceTagger
 
     data_dir = shared_data_dir()
     if data_dir is None:

@@ -78,7 +78,7 @@ def make_batches(args):
 def build_models(vocabulary: int, args):
     import keras
 
-    from textmodels.models.text_rnn import TextRNN
+    from textmodels.classification.text_rnn import TextRNN
 
     text_rnn = TextRNN(
         vocabulary, 2, embedding_dim=args.embedding_dim, units=args.units, pooling="last", dropout=0.0,

@@ -18,12 +18,12 @@ from pathlib import Path
 
 import keras
 
-from textmodels.models.labeled_text_model import LabeledTextModel
+from textmodels.classification.labeled_text_model import LabeledTextModel
 
 # Importing the modules registers the classes, so keras.saving can rebuild them from their registered names.
-from textmodels.models.tagger import RecurrentTagger  # noqa: F401
-from textmodels.models.text_cnn import TextCNN  # noqa: F401
-from textmodels.models.text_rnn import TextRNN  # noqa: F401
+from textmodels.tagging.recurrent_tagger import RecurrentTagger  # noqa: F401
+from textmodels.classification.text_cnn import TextCNN  # noqa: F401
+from textmodels.classification.text_rnn import TextRNN  # noqa: F401
 
 CLASSIFIER_CLASSES = ("textmodels>TextRNN", "textmodels>TextCNN")
 TAGGER_CLASSES = ("textmodels>RecurrentTagger",)

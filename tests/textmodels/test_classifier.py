@@ -5,9 +5,9 @@ import keras
 import numpy as np
 import pytest
 
-from textmodels.models.saved_models import NotATextModelError
-from textmodels.models.text_classifier import TextClassifier, UnknownLabelError
-from textmodels.models.text_rnn import TextRNN
+from textmodels.saving import NotATextModelError
+from textmodels.classification.text_classifier import TextClassifier, UnknownLabelError
+from textmodels.classification.text_rnn import TextRNN
 from textmodels.text import TextEncoder
 
 TEXTS = ["a good film", "a bad film", "good fun", "bad mess", "good good", "dull bad"]
@@ -172,7 +172,7 @@ def test_lstm_stays_eligible_for_the_fused_kernel_with_encoder_padding():
 
 
 def test_bucketed_batches_cover_every_example_once_and_cut_padding():
-    from textmodels.models.batching import BucketedBatches
+    from textmodels.data.bucketed_batches import BucketedBatches
 
     rng = np.random.default_rng(0)
     lengths = rng.integers(1, 40, 200)

@@ -7,7 +7,7 @@ import tensorflow_datasets as tfds
 
 from textmodels.data import DataError
 from textmodels.data import tfds_text
-from textmodels.models.data_sources import read_labeled_source
+from textmodels.data.labeled_sources import read_labeled_source
 
 
 def test_real_sst2_mr_and_movie_reviews(shared_data):

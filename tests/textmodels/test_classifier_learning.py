@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from textmodels.data import read_sentence_polarity
-from textmodels.models.text_classifier import TextClassifier
+from textmodels.classification.text_classifier import TextClassifier
 
 
 @pytest.fixture(scope="module")

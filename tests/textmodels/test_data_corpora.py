@@ -1,75 +1,34 @@
-"""read_lm_corpus / read_ptb / read_lm_lines: word and char levels, errors, and the real PTB and
-tiny-shakespeare files."""
+"""Language-model corpora read from the real files: the Mikolov PTB split and tiny-shakespeare, as word and
+character streams, plus a corpus in another encoding."""
 
-import pytest
-
-from textmodels.data.errors import DataError
-from textmodels.data.ptb import EOS, read_lm_corpus, read_lm_lines, read_ptb
-
-
-def write(tmp_path, content, name="corpus.txt"):
-    path = tmp_path / name
-    path.write_bytes(content if isinstance(content, bytes) else content.encode("utf-8"))
-    return path
-
-
-def test_word_level_ends_each_non_blank_line_with_eos(tmp_path):
-    path = write(tmp_path, " the cat \r\n\n  \n sat down")
-    assert read_lm_corpus(path) == ["the", "cat", EOS, "sat", "down", EOS]
-    assert read_ptb(path) == read_lm_corpus(path, level="word")
-
-
-def test_char_level_keeps_every_character(tmp_path):
-    path = write(tmp_path, "Hé!\n\n")
-    assert read_lm_corpus(path, level="char") == ["H", "é", "!", "\n", "\n"]
-
-
-def test_lines(tmp_path):
-    path = write(tmp_path, " first sentence \n\n\t\nsecond\n")
-    assert read_lm_lines(path) == ["first sentence", "second"]
-
-
-def test_unknown_level(tmp_path):
-    with pytest.raises(ValueError, match="level must be 'word' or 'char'"):
-        read_lm_corpus(write(tmp_path, "x"), level="byte")
-
-
-@pytest.mark.parametrize("reader", [read_lm_corpus, read_ptb, read_lm_lines])
-@pytest.mark.parametrize("content", ["", " \n\n\t"])
-def test_empty_corpus(tmp_path, reader, content):
-    with pytest.raises(DataError, match="corpus.txt: the corpus is empty"):
-        reader(write(tmp_path, content))
-
-
-@pytest.mark.parametrize("reader", [read_lm_corpus, read_lm_lines])
-def test_invalid_utf8_names_byte_offset_and_line(tmp_path, reader):
-    path = write(tmp_path, b"ok\nab\xff cd\n")
-    with pytest.raises(DataError, match="corpus.txt, line 2: byte offset 5 is not valid utf-8"):
-        reader(path)
+from textmodels.data.text_files import read_corpus_text
+from textmodels.language_model.encoding import encode_stream, fit_lm_encoder, text_tokens
+from textmodels.text import EOS
 
 
 def test_other_encoding(tmp_path):
-    path = write(tmp_path, b"caf\xe9\n")
-    assert read_lm_corpus(path, encoding="latin-1") == ["café", EOS]
+    path = tmp_path / "corpus.txt"
+    path.write_bytes(b"caf\xe9\n")
+    assert read_corpus_text(path, encoding="latin-1") == "café\n"
 
 
-def test_missing_file(tmp_path):
-    with pytest.raises(DataError, match="absent.txt: file not found"):
-        read_ptb(tmp_path / "absent.txt")
-
-
-def test_real_ptb(shared_data):
-    path = shared_data / "ptb" / "ptb.train.txt"
-    tokens = read_ptb(path)
-    lines = read_lm_lines(path)
-    # 887,521 words plus one <eos> per sentence line.
+def test_real_ptb_is_one_word_stream_with_eos_per_line(shared_data):
+    text = read_corpus_text(shared_data / "ptb" / "ptb.train.txt")
+    encoder = fit_lm_encoder(text)
+    (tokens,) = text_tokens(text, encoder)
+    lines = [line for line in text.split("\n") if line.strip()]
+    # 887,521 words plus one <eos> per sentence line; the PTB vocabulary is exactly 10,000 words with <eos>.
     assert tokens.count(EOS) == len(lines)
     assert len(tokens) - len(lines) == 887_521
     assert len(set(tokens)) == 10_000
-    assert "<unk>" in tokens
+    # <unk> is a reserved token, so PTB's literal "<unk>" maps to it: 4 reserved ids + 9,998 other words.
+    assert len(encoder.vocabulary) == 10_002
+    ids = encode_stream(text, encoder)
+    assert len(ids) == len(tokens) and int((ids == encoder.vocabulary.unk_id).sum()) == tokens.count("<unk>")
 
 
-def test_real_tiny_shakespeare(shared_data):
-    characters = read_lm_corpus(shared_data / "tinyshakespeare" / "input.txt", level="char")
-    assert len(characters) == 1_115_394
-    assert len(set(characters)) == 65
+def test_real_tiny_shakespeare_char_stream(shared_data):
+    text = read_corpus_text(shared_data / "tinyshakespeare" / "input.txt")
+    encoder = fit_lm_encoder(text, level="char")
+    assert len(encode_stream(text, encoder)) == 1_115_394
+    assert len(encoder.vocabulary) == 65 + 4

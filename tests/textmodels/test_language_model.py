@@ -6,9 +6,10 @@ import keras
 import numpy as np
 import pytest
 
-from textmodels.models.language_model import LanguageModel, NotALanguageModelError, load_language_model
-from textmodels.models.lm_batches import encode_sentences, encode_stream, fit_lm_encoder, stream_windows
-from textmodels.models.lm_training import evaluate_language_model
+from textmodels.language_model.language_model import LanguageModel, NotALanguageModelError, load_language_model
+from textmodels.data.lm_batches import stream_windows
+from textmodels.language_model.encoding import encode_sentences, encode_stream, fit_lm_encoder
+from textmodels.language_model.training import evaluate_language_model
 
 TEXT = "the cat sat on the mat\nthe dog ate the bone\na cat and a dog\n"
 

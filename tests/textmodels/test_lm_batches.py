@@ -5,17 +5,10 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from textmodels.data.errors import DataError
-from textmodels.models.lm_batches import (
-    CorpusError,
-    encode_sentences,
-    encode_stream,
-    fit_lm_encoder,
-    read_corpus_text,
-    sentence_pairs,
-    stream_windows,
-    text_tokens,
-)
+from textmodels.data.errors import CorpusError, DataError
+from textmodels.data.lm_batches import sentence_pairs, stream_windows
+from textmodels.data.text_files import read_corpus_text
+from textmodels.language_model.encoding import encode_sentences, encode_stream, fit_lm_encoder, text_tokens
 
 
 def test_consecutive_batches_continue_every_stream():

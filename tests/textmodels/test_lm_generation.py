@@ -6,9 +6,9 @@ import keras
 import numpy as np
 import pytest
 
-from textmodels.models.language_model import LanguageModel
-from textmodels.models.lm_batches import fit_lm_encoder
-from textmodels.models.lm_generation import TextGenerator, UnknownPrimeError
+from textmodels.language_model.language_model import LanguageModel
+from textmodels.language_model.encoding import fit_lm_encoder
+from textmodels.language_model.text_generator import TextGenerator, UnknownPrimeError
 from textmodels.sampling import SamplingError
 from textmodels.text import EOS, UNK
 

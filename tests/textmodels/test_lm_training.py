@@ -10,10 +10,10 @@ import keras
 import numpy as np
 import pytest
 
-from textmodels.models.language_model import load_language_model
-from textmodels.models.lm_batches import CorpusError
-from textmodels.models.lm_generation import TextGenerator
-from textmodels.models.lm_training import StepDecay, evaluate_language_model, train_language_model
+from textmodels.language_model.language_model import load_language_model
+from textmodels.data.errors import CorpusError
+from textmodels.language_model.text_generator import TextGenerator
+from textmodels.language_model.training import StepDecay, evaluate_language_model, train_language_model
 from textmodels.training import TrainingDiverged
 
 TINY = dict(units=48, embedding_dim=16, layers=1, optimizer="adam", learning_rate=0.02, verbose=0)

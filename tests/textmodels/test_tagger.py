@@ -6,10 +6,10 @@ import numpy as np
 import pytest
 
 from textmodels.data import read_treebank_pos, treebank_fileids
-from textmodels.models.batching import BucketedBatches
-from textmodels.models.saved_models import NotATextModelError
-from textmodels.models.sequence_tagger import SequenceTagger
-from textmodels.models.token_features import SHAPES, TokenFeatures, word_shape
+from textmodels.data.bucketed_batches import BucketedBatches
+from textmodels.saving import NotATextModelError
+from textmodels.tagging.sequence_tagger import SequenceTagger
+from textmodels.tagging.token_features import SHAPES, TokenFeatures, word_shape
 
 
 @pytest.fixture(scope="module")

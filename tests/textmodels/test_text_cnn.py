@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 
 from textmodels.data import read_sentence_polarity
-from textmodels.models.text_classifier import TextClassifier
-from textmodels.models.text_cnn import TextCNN
+from textmodels.classification.text_classifier import TextClassifier
+from textmodels.classification.text_cnn import TextCNN
 
 
 @pytest.mark.parametrize("embedding", ["rand", "static", "non-static", "multichannel"])

@@ -30,7 +30,7 @@ class LabeledTextModel(keras.Model):
         threshold: the decision threshold of the sigmoid problems.
 
     Example:
-        >>> from textmodels.models.text_rnn import TextRNN
+        >>> from textmodels.classification.text_rnn import TextRNN
         >>> model = TextRNN(20, 2, embedding_dim=4, units=2, label_names=["neg", "pos"], problem="binary")
         >>> model.output_activation, model.metadata_config()["label_names"]
         ('sigmoid', ['neg', 'pos'])

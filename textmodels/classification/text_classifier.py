@@ -25,8 +25,8 @@ import numpy as np
 
 from textmodels.data.labeled_texts import LabeledTexts
 from textmodels.metrics import classification_report, multilabel_report
-from textmodels.models.batching import BucketedBatches
-from textmodels.models.prediction import Prediction
+from textmodels.data.bucketed_batches import BucketedBatches
+from textmodels.classification.prediction import Prediction
 
 MODELS = ("textrnn", "textcnn")
 # When no max_length is given, the longest training text decides it, up to this many tokens.
@@ -127,7 +127,7 @@ class TextClassifier:
     @classmethod
     def from_network(cls, network) -> "TextClassifier":
         """Wraps a trained `TextRNN` / `TextCNN` (e.g. one restored by `TrainingRun.restore`)."""
-        from textmodels.models.text_cnn import TextCNN
+        from textmodels.classification.text_cnn import TextCNN
 
         classifier = cls("textcnn" if isinstance(network, TextCNN) else "textrnn")
         classifier.network = network
@@ -136,13 +136,13 @@ class TextClassifier:
     @classmethod
     def load(cls, path: str | Path) -> "TextClassifier":
         """A classifier saved by `save` (or any `.keras` file holding a TextRNN/TextCNN from this package)."""
-        from textmodels.models.saved_models import CLASSIFIER_CLASSES, load_labeled_text_model
+        from textmodels.saving import CLASSIFIER_CLASSES, load_labeled_text_model
 
         return cls.from_network(load_labeled_text_model(path, CLASSIFIER_CLASSES))
 
     def save(self, path: str | Path) -> None:
         """Writes the whole classifier (weights, vocabulary, labels, problem) to one `.keras` file."""
-        from textmodels.models.saved_models import save_labeled_text_model
+        from textmodels.saving import save_labeled_text_model
 
         save_labeled_text_model(self._require_network(), path)
 
@@ -220,11 +220,11 @@ class TextClassifier:
             threshold=self.threshold,
         )
         if self.model_kind == "textcnn":
-            from textmodels.models.text_cnn import TextCNN
+            from textmodels.classification.text_cnn import TextCNN
 
             network = TextCNN(embedding=self.embedding, **self.cnn_options, **common)
         else:
-            from textmodels.models.text_rnn import TextRNN
+            from textmodels.classification.text_rnn import TextRNN
 
             network = TextRNN(embedding_mode=self.embedding, **self.rnn_options, **common)
         network.build((None, encoder.max_length))

@@ -8,8 +8,8 @@ import keras
 from keras import ops
 
 from textmodels.layers import SequencePooling, TextEmbedding
-from textmodels.models.labeled_text_model import LabeledTextModel
-from textmodels.models.text_rnn import assign_embedding_matrix
+from textmodels.classification.labeled_text_model import LabeledTextModel
+from textmodels.classification.text_rnn import assign_embedding_matrix
 
 CNN_EMBEDDINGS = ("rand", "static", "non-static", "multichannel")
 

@@ -7,7 +7,7 @@ import numpy as np
 from keras import ops
 
 from textmodels.layers import AttentionPooling, RecurrentBlock, SequencePooling, TextEmbedding
-from textmodels.models.labeled_text_model import LabeledTextModel
+from textmodels.classification.labeled_text_model import LabeledTextModel
 
 TEXT_RNN_POOLING = ("last", "mean", "max", "topk", "attention")
 

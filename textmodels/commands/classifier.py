@@ -111,7 +111,7 @@ def read_data(args, source: str):
 
         data = read_data(args, "../shared/data/sst2/dev.tsv")
     """
-    from textmodels.models.data_sources import read_labeled_source
+    from textmodels.data.labeled_sources import read_labeled_source
 
     def column(value):
         return int(value) if value is not None and value.isdigit() else value
@@ -167,7 +167,7 @@ def train_classifier(args) -> int:
     import keras
 
     from textmodels.data.splits import train_val_test_split
-    from textmodels.models.text_classifier import TextClassifier
+    from textmodels.classification.text_classifier import TextClassifier
     from textmodels.training import TrainingRun
 
     keras.utils.set_random_seed(args.seed)
@@ -290,7 +290,7 @@ def classify(args) -> int:
 
         main(["classify", "model.keras", "a gorgeous film", "--json"])
     """
-    from textmodels.models.text_classifier import TextClassifier
+    from textmodels.classification.text_classifier import TextClassifier
 
     classifier = TextClassifier.load(args.model)
     inputs = read_text_inputs(args.texts, args.file)
@@ -328,13 +328,13 @@ def evaluate(args) -> int:
 
         main(["evaluate", "model.keras", "dev.tsv", "--json"])
     """
-    from textmodels.models.saved_models import TAGGER_CLASSES, saved_class_name
+    from textmodels.saving import TAGGER_CLASSES, saved_class_name
 
     if saved_class_name(args.model) in TAGGER_CLASSES:
         from textmodels.commands.tagger import evaluate_tagger
 
         return evaluate_tagger(args)
-    from textmodels.models.text_classifier import TextClassifier
+    from textmodels.classification.text_classifier import TextClassifier
 
     classifier = TextClassifier.load(args.model)
     report = classifier.evaluate(read_data(args, args.data))

@@ -95,8 +95,8 @@ def train_lm(args: argparse.Namespace) -> int:
     _positive("max-length", args.max_length)
     if args.out.suffix != ".keras":
         raise ValueError(f"--out must end in .keras, got {args.out}")
-    from textmodels.models.lm_batches import read_corpus_text
-    from textmodels.models.lm_training import train_language_model
+    from textmodels.data.text_files import read_corpus_text
+    from textmodels.language_model.training import train_language_model
 
     train_text = read_corpus_text(args.corpus, errors=args.errors)
     valid_text = read_corpus_text(args.valid, errors=args.errors) if args.valid else None
@@ -146,8 +146,8 @@ def generate_text(args: argparse.Namespace) -> int:
 
     validate_sampling_args(args.temperature, args.top_k, args.top_p)
     _positive("max-tokens", args.max_tokens, allow_none=False)
-    from textmodels.models.language_model import load_language_model
-    from textmodels.models.lm_generation import TextGenerator
+    from textmodels.language_model.language_model import load_language_model
+    from textmodels.language_model.text_generator import TextGenerator
 
     generator = TextGenerator(load_language_model(args.model))
     generation = generator.generate(
@@ -165,9 +165,9 @@ def generate_text(args: argparse.Namespace) -> int:
 
 def score_text(args: argparse.Namespace) -> int:
     """Handler of ``perplexity``."""
-    from textmodels.models.language_model import load_language_model
-    from textmodels.models.lm_batches import read_corpus_text
-    from textmodels.models.lm_training import evaluate_language_model
+    from textmodels.language_model.language_model import load_language_model
+    from textmodels.data.text_files import read_corpus_text
+    from textmodels.language_model.training import evaluate_language_model
 
     model = load_language_model(args.model)
     score = evaluate_language_model(model, read_corpus_text(args.file, errors=args.errors))

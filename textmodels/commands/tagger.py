@@ -83,7 +83,7 @@ def train_tagger(args) -> int:
     import keras
 
     from textmodels.data import read_treebank_pos, treebank_fileids
-    from textmodels.models.sequence_tagger import SequenceTagger
+    from textmodels.tagging.sequence_tagger import SequenceTagger
     from textmodels.training import TrainingRun
 
     keras.utils.set_random_seed(args.seed)
@@ -130,7 +130,7 @@ def tag_texts(args) -> int:
 
         main(["tag", "pos.keras", "The dog barks ."])
     """
-    from textmodels.models.sequence_tagger import SequenceTagger
+    from textmodels.tagging.sequence_tagger import SequenceTagger
 
     tagger = SequenceTagger.load(args.model)
     inputs = read_text_inputs(args.texts, args.file)
@@ -164,7 +164,7 @@ def evaluate_tagger(args) -> int:
     """
     from textmodels.commands.classifier import format_report
     from textmodels.data import read_treebank_pos, treebank_fileids
-    from textmodels.models.sequence_tagger import SequenceTagger
+    from textmodels.tagging.sequence_tagger import SequenceTagger
 
     tagger = SequenceTagger.load(args.model)
     fileids = None

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from textmodels.data.errors import DataError
+from textmodels.data.errors import CorpusError, DataError
 
 
 def read_bytes(path: str | Path) -> bytes:
@@ -53,3 +53,25 @@ def decode_text(raw: bytes, source: str, encoding: str = "utf-8", errors: str = 
         ) from error
     except LookupError as error:
         raise DataError(f"{source}: unknown encoding {encoding!r}") from error
+
+
+def read_corpus_text(path: str | Path, encoding: str = "utf-8", errors: str = "strict") -> str:
+    """The text of the corpus file at ``path``.
+
+    Raises `CorpusError` for a missing or empty file, and `DataError` naming the line and byte offset when the
+    bytes are not valid ``encoding`` (``errors="replace"`` substitutes U+FFFD instead).
+
+    Example:
+        >>> import tempfile, pathlib
+        >>> file = pathlib.Path(tempfile.mkdtemp()) / "bad.txt"
+        >>> _ = file.write_bytes(b"ok\\n\\xffno")
+        >>> try:
+        ...     read_corpus_text(file)
+        ... except ValueError as error:
+        ...     print(str(error).split(":")[1].strip())
+        byte offset 3 is not valid utf-8 (invalid start byte); pass errors='replace' to substitute such bytes, or the file's real encoding (e.g. encoding='latin-1')
+    """
+    text = decode_text(read_bytes(path), str(path), encoding, errors)
+    if not text.strip():
+        raise CorpusError(f"{path}: the corpus is empty")
+    return text

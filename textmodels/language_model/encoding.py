@@ -1,67 +1,28 @@
-"""Language-model data: corpus text -> token ids, cut into TBPTT stream windows or padded sentences.
-
-Two regimes:
+"""Language-model text -> token ids, in one of two regimes.
 
 * ``"stream"``: the whole corpus is one token sequence (word level: every non-blank line ends in ``<eos>``, the
-  Penn Treebank convention; char level: every character, newlines included). It is cut into ``batch_size``
-  parallel streams and windows of ``num_steps`` tokens; batch ``i`` holds window ``i`` of every stream, so a
-  recurrent state carried from batch to batch continues each stream exactly.
-* ``"sentences"``: one sentence per line, each wrapped in ``<bos>`` ... ``<eos>`` and post-padded with 0.
+  Penn Treebank convention; char level: every character, newlines included); `textmodels.data.lm_batches`
+  cuts it into truncated-BPTT windows.
+* ``"sentences"``: one sentence per line, each packed as ``<bos>`` ... ``<eos>`` and post-padded with 0.
 
 Example:
-    >>> import numpy as np
-    >>> x, y = stream_windows(np.arange(1, 12), batch_size=2, num_steps=2)
-    >>> x.tolist()  # rows: (window 0, stream 0), (window 0, stream 1), (window 1, stream 0), ...
-    [[1, 2], [6, 7], [3, 4], [8, 9]]
-    >>> y.tolist()
-    [[2, 3], [7, 8], [4, 5], [9, 10]]
+    >>> encoder = fit_lm_encoder("the cat sat\\nthe dog\\n")
+    >>> encode_stream("the dog sat\\n", encoder).tolist()
+    [4, 7, 6, 3]
 """
 
 from __future__ import annotations
 
 from collections import Counter
-from pathlib import Path
 
 import numpy as np
 
-from textmodels.data.errors import DataError
-from textmodels.data.text_files import decode_text, read_bytes
+from textmodels.data.errors import CorpusError
 from textmodels.text import EOS, CharTokenizer, TextEncoder, Vocabulary, WordTokenizer
 
 LEVELS = ("word", "char")
 REGIMES = ("stream", "sentences")
 WORD_TOKENIZERS = ("whitespace", "treebank")
-
-
-class CorpusError(DataError):
-    """A corpus that cannot train or evaluate a language model (empty, too short for one window, no tokens).
-
-    Example:
-        >>> isinstance(CorpusError("corpus.txt: the corpus is empty"), ValueError)
-        True
-    """
-
-
-def read_corpus_text(path: str | Path, encoding: str = "utf-8", errors: str = "strict") -> str:
-    """The text of the corpus file at ``path``.
-
-    Raises `CorpusError` for a missing or empty file, and `DataError` naming the line and byte offset when the
-    bytes are not valid ``encoding`` (``errors="replace"`` substitutes U+FFFD instead).
-
-    Example:
-        >>> import tempfile, pathlib
-        >>> file = pathlib.Path(tempfile.mkdtemp()) / "bad.txt"
-        >>> _ = file.write_bytes(b"ok\\n\\xffno")
-        >>> try:
-        ...     read_corpus_text(file)
-        ... except ValueError as error:
-        ...     print(str(error).split(":")[1].strip())
-        byte offset 3 is not valid utf-8 (invalid start byte); pass errors='replace' to substitute such bytes, or the file's real encoding (e.g. encoding='latin-1')
-    """
-    text = decode_text(read_bytes(path), str(path), encoding, errors)
-    if not text.strip():
-        raise CorpusError(f"{path}: the corpus is empty")
-    return text
 
 
 def make_tokenizer(level: str, word_tokenizer: str = "whitespace", lowercase: bool = False):
@@ -182,55 +143,3 @@ def encode_sentences(text: str, encoder: TextEncoder, max_length: int | None = N
         kept = sequence[:length]
         out[row, : len(kept)] = kept
     return out
-
-
-def stream_windows(ids: np.ndarray, batch_size: int, num_steps: int) -> tuple[np.ndarray, np.ndarray]:
-    """Inputs and next-token targets for truncated BPTT, both ``(windows * batch_size, num_steps)``.
-
-    The ids are cut into ``batch_size`` contiguous streams of equal length (the last few tokens that do not
-    fill a stream are dropped, as in Zaremba et al.); row ``w * batch_size + s`` is window ``w`` of stream
-    ``s``. Feed the rows in order, ``batch_size`` at a time, carrying the recurrent state.
-
-    Raises `CorpusError` when the corpus cannot fill one window of every stream.
-
-    Example:
-        >>> x, y = stream_windows(np.arange(10), batch_size=3, num_steps=3)
-        >>> x.tolist(), y.tolist()
-        ([[0, 1, 2], [3, 4, 5], [6, 7, 8]], [[1, 2, 3], [4, 5, 6], [7, 8, 9]])
-    """
-    ids = np.asarray(ids, dtype="int32")
-    if batch_size < 1 or num_steps < 1:
-        raise ValueError(f"batch_size and num_steps must be >= 1, got {batch_size} and {num_steps}")
-    needed = batch_size * num_steps + 1
-    if ids.ndim != 1 or len(ids) < needed:
-        raise CorpusError(
-            f"The corpus has {ids.size} tokens, shorter than one window: batch_size x num_steps + 1 = "
-            f"{batch_size} x {num_steps} + 1 = {needed} tokens are needed; use a smaller batch size or "
-            f"fewer steps, or a longer corpus."
-        )
-    stream_length = (len(ids) - 1) // batch_size
-    windows = stream_length // num_steps
-    used = windows * num_steps
-    inputs = ids[: batch_size * stream_length].reshape(batch_size, stream_length)[:, :used]
-    targets = ids[1 : batch_size * stream_length + 1].reshape(batch_size, stream_length)[:, :used]
-
-    def arrange(streams):
-        # (B, W*T) -> (W, B, T) -> (W*B, T): consecutive batches continue each stream.
-        return streams.reshape(batch_size, windows, num_steps).transpose(1, 0, 2).reshape(-1, num_steps)
-
-    return arrange(inputs), arrange(targets)
-
-
-def sentence_pairs(sentences: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Inputs (all but the last position) and next-token targets (all but ``<bos>``) of padded sentences.
-
-    Targets are 0 (ignored by the loss) where the input is padding.
-
-    Example:
-        >>> x, y = sentence_pairs(np.array([[2, 5, 3, 0]]))
-        >>> x.tolist(), y.tolist()
-        ([[2, 5, 3]], [[5, 3, 0]])
-    """
-    if sentences.shape[1] < 2:
-        raise CorpusError("Sentences need at least two tokens (<bos> and <eos>) to train on.")
-    return sentences[:, :-1], sentences[:, 1:]

@@ -8,7 +8,7 @@ hidden size differs from the embedding size.
 
 Example:
     >>> import numpy as np
-    >>> from textmodels.models.lm_batches import fit_lm_encoder
+    >>> from textmodels.language_model.encoding import fit_lm_encoder
     >>> encoder = fit_lm_encoder("the cat sat on the mat\\n")
     >>> model = LanguageModel(encoder, embedding_dim=8, units=8, layers=1, tie_embeddings=True)
     >>> logits, states = model(np.array([[4, 5, 6]]), return_state=True)
@@ -25,7 +25,7 @@ import numpy as np
 from keras import ops
 
 from textmodels.layers import CELLS, RecurrentBlock, TextEmbedding
-from textmodels.models.lm_batches import REGIMES, is_char_level
+from textmodels.language_model.encoding import REGIMES, is_char_level
 from textmodels.text import TextEncoder
 
 
@@ -60,7 +60,7 @@ class LanguageModel(keras.Model):
 
     Example:
         >>> import numpy as np
-        >>> from textmodels.models.lm_batches import fit_lm_encoder
+        >>> from textmodels.language_model.encoding import fit_lm_encoder
         >>> model = LanguageModel(fit_lm_encoder("a b c\\n"), embedding_dim=4, units=6, cell="gru", layers=2)
         >>> whole = model(np.array([[4, 5, 6]]))
         >>> first, states = model(np.array([[4, 5]]), return_state=True)
@@ -161,7 +161,7 @@ class LanguageModel(keras.Model):
         """Zero recurrent states for ``batch_size`` sequences (the form ``call(initial_state=...)`` takes).
 
         Example:
-            >>> from textmodels.models.lm_batches import fit_lm_encoder
+            >>> from textmodels.language_model.encoding import fit_lm_encoder
             >>> states = LanguageModel(fit_lm_encoder("a\\n"), 4, 5, layers=2).initial_state(3)
             >>> [tuple(state.shape) for state in states]
             [(3, 5), (3, 5), (3, 5), (3, 5)]
@@ -173,7 +173,7 @@ class LanguageModel(keras.Model):
 
         Example:
             >>> import numpy as np
-            >>> from textmodels.models.lm_batches import fit_lm_encoder
+            >>> from textmodels.language_model.encoding import fit_lm_encoder
             >>> model = LanguageModel(fit_lm_encoder("a b\\n"), 4, 4, layers=1, stateful=True)
             >>> model.build((1, None))
             >>> first = model(np.array([[4, 5]]))
@@ -188,7 +188,7 @@ class LanguageModel(keras.Model):
         """The same model and weights with ``stateful=False``, usable with any batch size (evaluation, sampling).
 
         Example:
-            >>> from textmodels.models.lm_batches import fit_lm_encoder
+            >>> from textmodels.language_model.encoding import fit_lm_encoder
             >>> model = LanguageModel(fit_lm_encoder("a b\\n"), 4, 4, layers=1, stateful=True)
             >>> model.build((3, 5))
             >>> model.stateless_copy().stateful
@@ -227,7 +227,7 @@ def initialize_uniform(model: LanguageModel, scale: float, seed: int = 0) -> Non
     """Re-initialises every trainable weight uniformly in ``[-scale, scale]`` (Zaremba et al. use 0.1).
 
     Example:
-        >>> from textmodels.models.lm_batches import fit_lm_encoder
+        >>> from textmodels.language_model.encoding import fit_lm_encoder
         >>> model = LanguageModel(fit_lm_encoder("a b\\n"), 4, 4, layers=1)
         >>> model.build((None, None)); initialize_uniform(model, 0.1)
         >>> max(float(abs(w).max()) for w in model.get_weights()) <= 0.1

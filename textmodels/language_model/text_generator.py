@@ -12,8 +12,8 @@ silently generating from nothing would hide the problem. Unknown tokens in an ot
 as ``<unk>``.
 
 Example:
-    >>> from textmodels.models.lm_batches import fit_lm_encoder
-    >>> from textmodels.models.language_model import LanguageModel
+    >>> from textmodels.language_model.encoding import fit_lm_encoder
+    >>> from textmodels.language_model.language_model import LanguageModel
     >>> model = LanguageModel(fit_lm_encoder("a b c\\n"), 8, 8, layers=1)
     >>> generator = TextGenerator(model)
     >>> out = generator.generate(prime="a", max_tokens=5, temperature=0.0)
@@ -28,8 +28,8 @@ from dataclasses import dataclass
 import numpy as np
 from keras import ops
 
-from textmodels.models.language_model import LanguageModel
-from textmodels.models.lm_training import compile_step
+from textmodels.language_model.language_model import LanguageModel
+from textmodels.language_model.training import compile_step
 from textmodels.sampling import sample_next, validate_sampling_args
 from textmodels.text import BOS, EOS, PAD, RESERVED, UNK
 
@@ -69,8 +69,8 @@ class TextGenerator:
     """Samples from ``model`` (made stateless if it was trained statefully).
 
     Example:
-        >>> from textmodels.models.lm_batches import fit_lm_encoder
-        >>> from textmodels.models.language_model import LanguageModel
+        >>> from textmodels.language_model.encoding import fit_lm_encoder
+        >>> from textmodels.language_model.language_model import LanguageModel
         >>> generator = TextGenerator(LanguageModel(fit_lm_encoder("ab\\n", level="char"), 4, 4, layers=1))
         >>> a = generator.generate(max_tokens=8, temperature=1.0, seed=3).text
         >>> a == generator.generate(max_tokens=8, temperature=1.0, seed=3).text
@@ -95,7 +95,7 @@ class TextGenerator:
         """The ids read before sampling: the start token (see the module notes), then the prime's tokens.
 
         Example:
-            >>> from textmodels.models.lm_batches import fit_lm_encoder
+            >>> from textmodels.language_model.encoding import fit_lm_encoder
             >>> TextGenerator(LanguageModel(fit_lm_encoder("a b\\n"), 4, 4, layers=1)).start_ids("b x")
             [3, 5, 1]
         """
@@ -157,7 +157,7 @@ class TextGenerator:
         """Text of generated ids; a word stream model's ``<eos>`` becomes a line break.
 
         Example:
-            >>> from textmodels.models.lm_batches import fit_lm_encoder
+            >>> from textmodels.language_model.encoding import fit_lm_encoder
             >>> TextGenerator(LanguageModel(fit_lm_encoder("a b\\n"), 4, 4, layers=1)).decode([4, 3, 5])
             'a\\nb'
         """

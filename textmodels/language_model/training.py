@@ -1,6 +1,6 @@
 """Training language models (truncated BPTT on streams, or padded sentences) and exact perplexity.
 
-`train_language_model` wires together the batching of `lm_batches`, a stateful `LanguageModel`, clipped
+`train_language_model` wires together the batches of `textmodels.data.lm_batches`, a stateful `LanguageModel`, clipped
 optimizers and resumable, NaN-safe checkpoints (`textmodels.training`). `evaluate_language_model` scores a
 whole text exactly: the summed negative log-likelihood of every token over the number of tokens.
 
@@ -28,15 +28,10 @@ import keras
 import numpy as np
 from keras import ops
 
-from textmodels.models.language_model import LanguageModel, NotALanguageModelError, initialize_uniform
-from textmodels.models.lm_batches import (
-    CorpusError,
-    encode_sentences,
-    encode_stream,
-    fit_lm_encoder,
-    sentence_pairs,
-    stream_windows,
-)
+from textmodels.language_model.language_model import LanguageModel, NotALanguageModelError, initialize_uniform
+from textmodels.data.errors import CorpusError
+from textmodels.data.lm_batches import sentence_pairs, stream_windows
+from textmodels.language_model.encoding import encode_sentences, encode_stream, fit_lm_encoder
 from textmodels.training import TrainingRun, make_optimizer
 from textmodels.training.optimizers import DEFAULT_LEARNING_RATES
 
@@ -93,7 +88,7 @@ class ResetStateEachEpoch(keras.callbacks.Callback):
     """Zeroes the carried recurrent state at the start of every epoch (each pass restarts the streams).
 
     Example:
-        >>> from textmodels.models.lm_batches import fit_lm_encoder
+        >>> from textmodels.language_model.encoding import fit_lm_encoder
         >>> model = LanguageModel(fit_lm_encoder("a b\\n"), 4, 4, layers=1, stateful=True)
         >>> model.build((2, None))
         >>> callback = ResetStateEachEpoch(); callback.set_model(model); callback.on_epoch_begin(0)
@@ -108,7 +103,7 @@ class ExactValidation(keras.callbacks.Callback):
     over the whole validation text with `evaluate_language_model`; place it before checkpoint callbacks.
 
     Example:
-        >>> from textmodels.models.lm_batches import fit_lm_encoder
+        >>> from textmodels.language_model.encoding import fit_lm_encoder
         >>> model = LanguageModel(fit_lm_encoder("a b\\n"), 4, 4, layers=1)
         >>> model.build((None, None))
         >>> callback, logs = ExactValidation("a b a\\n"), {}
@@ -288,7 +283,7 @@ def compile_lm(model: LanguageModel, optimizer: str = "adam", learning_rate: flo
     ignored).
 
     Example:
-        >>> from textmodels.models.lm_batches import fit_lm_encoder
+        >>> from textmodels.language_model.encoding import fit_lm_encoder
         >>> model = LanguageModel(fit_lm_encoder("a b\\n"), 4, 4, layers=1)
         >>> compile_lm(model, "sgd", 1.0); float(model.optimizer.global_clipnorm)
         5.0

@@ -6,7 +6,7 @@ import keras
 from keras import ops
 
 from textmodels.layers import RecurrentBlock, TextEmbedding
-from textmodels.models.labeled_text_model import LabeledTextModel
+from textmodels.classification.labeled_text_model import LabeledTextModel
 
 
 @keras.saving.register_keras_serializable(package="textmodels")

@@ -17,7 +17,7 @@ from pathlib import Path
 import numpy as np
 
 from textmodels.metrics import classification_report
-from textmodels.models.batching import BucketedBatches
+from textmodels.data.bucketed_batches import BucketedBatches
 
 TaggedSentence = Sequence[tuple[str, str]]
 
@@ -70,13 +70,13 @@ class SequenceTagger:
     @classmethod
     def load(cls, path: str | Path) -> "SequenceTagger":
         """A tagger saved by `save`; other `.keras` files raise `NotATextModelError`."""
-        from textmodels.models.saved_models import TAGGER_CLASSES, load_labeled_text_model
+        from textmodels.saving import TAGGER_CLASSES, load_labeled_text_model
 
         return cls.from_network(load_labeled_text_model(path, TAGGER_CLASSES))
 
     def save(self, path: str | Path) -> None:
         """Writes weights, vocabularies and tag names to one `.keras` file."""
-        from textmodels.models.saved_models import save_labeled_text_model
+        from textmodels.saving import save_labeled_text_model
 
         save_labeled_text_model(self._require_network(), path)
 
@@ -118,8 +118,8 @@ class SequenceTagger:
         )
 
     def _build_network(self, sentences):
-        from textmodels.models.tagger import RecurrentTagger
-        from textmodels.models.token_features import TokenFeatures
+        from textmodels.tagging.recurrent_tagger import RecurrentTagger
+        from textmodels.tagging.token_features import TokenFeatures
         from textmodels.training import make_optimizer
 
         features = TokenFeatures.fit(([word for word, _ in s] for s in sentences), **self.feature_options)

@@ -1,0 +1,34 @@
+"""The base of every error that textmodels raises for bad input: a file, a setting, a saved model, a text.
+
+Each error says what is wrong and names the culprit (the file, the line, the option), so a command can print it
+as one line. The ``textmodels`` and ``captioner`` commands catch these (and `OSError`, for files and disks)
+and nothing else: any other exception is a bug and keeps its traceback.
+
+Every subclass also derives from the built-in exception it refines (most from `ValueError`), so existing
+``except ValueError`` code keeps working.
+
+Example:
+    >>> from textmodels.data.errors import DataError
+    >>> issubclass(DataError, TextmodelsError), issubclass(DataError, ValueError)
+    (True, True)
+"""
+
+from __future__ import annotations
+
+
+class TextmodelsError(Exception):
+    """Bad input to textmodels; the message names the culprit.
+
+    Example:
+        >>> str(TextmodelsError("corpus.txt: the corpus is empty"))
+        'corpus.txt: the corpus is empty'
+    """
+
+
+class ConfigurationError(TextmodelsError, ValueError):
+    """An invalid setting: a model option, a training option or a command-line value.
+
+    Example:
+        >>> isinstance(ConfigurationError("--units must be a positive integer, got 0"), ValueError)
+        True
+    """
