@@ -14,6 +14,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+# Encoder names: "small" (a VGG-style CNN trained from scratch) and the keras.applications backbones of
+# captioner.encoder.pretrained. Kept here, free of Keras, so the CLI can list them without importing TensorFlow.
+ENCODERS = ("small", "vgg16", "vgg19", "mobilenet_v2", "resnet50")
+
 
 @dataclass
 class CaptionerConfig:
@@ -26,15 +30,17 @@ class CaptionerConfig:
 
     # --- Image encoder -----------------------------------------------------------------------------------
     # "small": a VGG-style stack of 3x3 convolutions trained from scratch on small images;
-    # "vgg16": keras.applications.VGG16 up to fc2 (always 224 x 224 input).
+    # "vgg16" / "vgg19" (fc2, 4096-d), "mobilenet_v2" (1280-d), "resnet50" (2048-d): keras.applications
+    # networks pretrained on ImageNet, 224 x 224 input, their own preprocessing inside the model.
     encoder: str = "small"
-    # For "vgg16": "imagenet" (downloaded once into ~/.keras/models), a local weights file, or None (random).
+    # For the pretrained encoders: "imagenet" (downloaded once into ~/.keras/models), a local weights file, or
+    # None (random).
     weights: str | None = None
-    # Side of the square images fed to the small encoder (VGG16 ignores it and uses 224).
+    # Side of the square images fed to the small encoder (the pretrained ones ignore it and use 224).
     image_size: int = 64
     # Filters of each small-encoder block; every block halves the resolution.
     conv_filters: tuple[int, ...] = (16, 32, 64)
-    # Size of the image feature vector (fc2 of VGG16 is 4096; the small encoder's last dense layer matches).
+    # Size of the small encoder's feature vector (the pretrained ones have their own; 4096 = VGG16's fc2).
     feature_dim: int = 4096
     # Whether the encoder's weights are updated in end-to-end training (fine-tuning); False freezes them.
     train_encoder: bool = True
@@ -71,6 +77,10 @@ class CaptionerConfig:
     optimizer: str = "adam"
     # None: the optimizer's default (1e-3 for Adam).
     learning_rate: float | None = None
+    # Multiply the learning rate by this when the validation loss has not improved for lr_reduce_patience
+    # epochs (Keras' ReduceLROnPlateau); None keeps it constant.
+    lr_reduce_factor: float | None = None
+    lr_reduce_patience: int = 1
     # Gradients are rescaled when their global norm exceeds this (None: no clipping).
     clipnorm: float | None = 5.0
     # Stop after this many epochs without improvement of val_loss (None: never stop early).

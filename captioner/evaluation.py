@@ -24,7 +24,6 @@ import numpy as np
 from captioner.data.records import CaptionRecord
 from captioner.metrics import caption_metrics
 from captioner.model import CaptionModel
-from captioner.training import load_record_images
 
 
 @dataclass
@@ -39,6 +38,8 @@ class EvaluationReport:
     metrics: dict
     captions: dict
     num_images: int
+    # {path: error} of photos that could not be read (scored without them).
+    unreadable: dict | None = None
 
 
 def generate_captions(
@@ -47,25 +48,43 @@ def generate_captions(
     beam_size: int = 3,
     batch_size: int = 64,
     features: Mapping | None = None,
+    unreadable: dict | None = None,
+    **decoding,
 ) -> dict[str, str]:
-    """``{image_id: caption}`` for ``records`` (from pixels, or from cached ``features`` when given).
+    """``{image_id: caption}`` for ``records``: from their photos (streamed through ``tf.data``, one batch of
+    pixels in memory at a time) or from cached ``features`` when given.
+
+    Photos that cannot be read get no caption; their path and error go to ``unreadable`` when given.
+    ``decoding`` passes further options to `CaptionModel.generate` (e.g. ``length_penalty``).
 
     Example:
         >>> generate_captions.__name__
         'generate_captions'
     """
     captions = {}
-    for start in range(0, len(records), batch_size):
-        batch = records[start : start + batch_size]
-        if features is not None and not model.image_blind:
-            if hasattr(features, "read"):
+
+    def decode(batch_records, vectors):
+        hypotheses = model.generate(vectors, beam_size=beam_size, **decoding)
+        for record, hyps in zip(batch_records, hypotheses):
+            captions[record.image_id] = model.text_encoder.decode(hyps[0].tokens)
+
+    if features is not None or model.image_blind:
+        for start in range(0, len(records), batch_size):
+            batch = records[start : start + batch_size]
+            if model.image_blind:
+                vectors = np.zeros((len(batch), model.feature_dim), np.float32)
+            elif hasattr(features, "read"):
                 vectors = features.read([record.image_id for record in batch])
             else:
                 vectors = np.stack([np.asarray(features[record.image_id], np.float32) for record in batch])
-        else:
-            vectors = model.encode_images(load_record_images(batch, model.image_size))
-        for record, hyps in zip(batch, model.generate(vectors, beam_size=beam_size)):
-            captions[record.image_id] = model.text_encoder.decode(hyps[0].tokens)
+            decode(batch, vectors)
+        return captions
+    from captioner.data.pipeline import image_batches
+
+    paths = [record.image_path for record in records]
+    batches = image_batches(paths, model.image_size, batch_size, unreadable=unreadable)
+    for indices, images in batches.as_numpy_iterator():
+        decode([records[index] for index in indices], model.encode_images(images))
     return captions
 
 
@@ -76,6 +95,7 @@ def evaluate_captioner(
     beam_size: int = 3,
     features: Mapping | None = None,
     use_java: bool = True,
+    **decoding,
 ) -> EvaluationReport:
     """Caption every ``split`` image and score against its references with `captioner.metrics.caption_metrics`.
 
@@ -87,7 +107,12 @@ def evaluate_captioner(
     if not chosen:
         splits = sorted({record.split for record in records})
         raise ValueError(f"No images in split {split!r}; the data has splits {splits}.")
-    captions = generate_captions(model, chosen, beam_size=beam_size, features=features)
-    references = {record.image_id: list(record.captions) for record in chosen}
+    unreadable: dict[str, str] = {}
+    captions = generate_captions(model, chosen, beam_size=beam_size, features=features, unreadable=unreadable,
+                                 **decoding)
+    if not captions:
+        raise ValueError(f"None of the {len(chosen)} {split!r} photos could be read, e.g. "
+                         f"{next(iter(unreadable.values()), '?')}")
+    references = {record.image_id: list(record.captions) for record in chosen if record.image_id in captions}
     metrics = caption_metrics(references, captions, use_java=use_java)
-    return EvaluationReport(metrics, captions, len(chosen))
+    return EvaluationReport(metrics, captions, len(captions), unreadable or None)

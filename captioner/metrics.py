@@ -61,10 +61,12 @@ def caption_metrics(
     hypotheses: Mapping[Hashable, str],
     *,
     use_java: bool = True,
+    meteor: bool = True,
 ) -> dict:
     """Corpus BLEU-1..4, METEOR, ROUGE-L and CIDEr-D of one hypothesis per image against its references.
 
-    Returns a dict with keys ``bleu1``..``bleu4``, ``meteor`` (None without Java), ``rouge_l``, ``cider`` and
+    Returns a dict with keys ``bleu1``..``bleu4``, ``meteor`` (None without Java or with ``meteor=False``,
+    which skips its slow Java process), ``rouge_l``, ``cider`` and
     ``warnings`` (a list of strings, empty when every metric ran as in the COCO evaluation). Both mappings
     must have the same image ids; an empty hypothesis is allowed and simply scores low. METEOR starts a Java
     process and takes several seconds.
@@ -93,7 +95,7 @@ def caption_metrics(
     rouge_l, _ = Rouge().compute_score(gts, res)
     cider, _ = Cider().compute_score(gts, res)
     scores: dict = {key: float(value) for key, value in zip(BLEU_KEYS, bleu)}
-    scores["meteor"] = _meteor(gts, res) if java_ready else None
+    scores["meteor"] = _meteor(gts, res) if java_ready and meteor else None
     scores["rouge_l"] = float(rouge_l)
     scores["cider"] = float(cider)
     scores["warnings"] = result_warnings

@@ -23,6 +23,7 @@ Example:
 from __future__ import annotations
 
 import os
+import warnings
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -32,7 +33,8 @@ import numpy as np
 
 from captioner.config import CaptionerConfig
 from captioner.data.records import CaptionRecord
-from captioner.encoder import ImageLoadError, encoder_config, load_image
+from captioner.data.pipeline import caption_batches
+from captioner.encoder import FeatureCacheError, ImageLoadError, encoder_config
 from captioner.model import CaptionModel, encode_captions, fit_caption_vocabulary
 
 
@@ -53,8 +55,8 @@ def config_encoder(config: CaptionerConfig) -> dict:
     """The encoder description of ``config`` (see `captioner.encoder.encoder_config`).
 
     Example:
-        >>> config_encoder(CaptionerConfig(encoder="vgg16"))["image_size"]
-        224
+        >>> config_encoder(CaptionerConfig(encoder="mobilenet_v2"))["feature_dim"]
+        1280
     """
     return encoder_config(config.encoder, image_size=config.image_size, conv_filters=config.conv_filters,
                           feature_dim=config.feature_dim, weights=config.weights)
@@ -84,26 +86,6 @@ def build_captioner(train_records: Sequence[CaptionRecord], config: CaptionerCon
     )
 
 
-def load_record_images(records: Sequence[CaptionRecord], image_size: tuple[int, int]) -> np.ndarray:
-    """``(len(records), H, W, 3)`` uint8 pixels of the records' images; any unreadable file raises.
-
-    Example:
-        >>> load_record_images([], (8, 8)).shape
-        (0, 8, 8, 3)
-    """
-    images = np.zeros((len(records), *image_size, 3), dtype=np.uint8)
-    bad = []
-    for row, record in enumerate(records):
-        try:
-            images[row] = np.round(load_image(record.image_path, size=image_size)).astype(np.uint8)
-        except ImageLoadError as error:
-            bad.append(str(error))
-    if bad:
-        listed = "; ".join(bad[:3]) + (f"; and {len(bad) - 3} more" if len(bad) > 3 else "")
-        raise ImageLoadError(f"{len(bad)} training image(s) cannot be loaded: {listed}")
-    return images
-
-
 def caption_examples(records: Sequence[CaptionRecord], model: CaptionModel) -> np.ndarray:
     """``(len(records), K, max_length + 2)`` caption ids, K = the most captions any image has.
 
@@ -127,35 +109,53 @@ def caption_examples(records: Sequence[CaptionRecord], model: CaptionModel) -> n
     return ids
 
 
-def _dataset(inputs: np.ndarray, key: str, ids: np.ndarray, batch_size: int, shuffle: bool, seed: int):
-    import tensorflow as tf  # tf.data feeds fit(); the model itself is backend-neutral
+def training_inputs(records: Sequence[CaptionRecord], model: CaptionModel, features=None):
+    """``(kept_records, inputs, image_size)`` for `captioner.data.pipeline.caption_batches`.
 
-    dataset = tf.data.Dataset.from_tensor_slices((inputs, ids))
-    if shuffle:
-        dataset = dataset.shuffle(len(ids), seed=seed, reshuffle_each_iteration=True)
+    From pixels, ``inputs`` are the photos' paths (decoded batch by batch) and ``image_size`` the encoder's
+    input size; from cached ``features`` (a mapping or a `FeatureCache`), ``inputs`` is their array and
+    ``image_size`` None. Records whose image has no cached features (unreadable at extraction) are left out
+    with a warning that counts them.
 
-    def to_example(pixels_or_features, captions):
-        return {key: tf.cast(pixels_or_features, tf.float32), "tokens": captions[..., :-1]}, captions[..., 1:]
-
-    return dataset.batch(batch_size).map(to_example, num_parallel_calls=tf.data.AUTOTUNE).prefetch(tf.data.AUTOTUNE)
-
-
-def _inputs_for(records: Sequence[CaptionRecord], model: CaptionModel, features) -> tuple[np.ndarray, str]:
+    Example:
+        >>> from pathlib import Path
+        >>> records = [CaptionRecord("1", Path("a.png"), "train", ("a cat",)),
+        ...            CaptionRecord("2", Path("b.png"), "train", ("a dog",))]
+        >>> model = build_captioner(records, CaptionerConfig(image_size=16, conv_filters=(4,), feature_dim=8,
+        ...                                                  min_count=1))
+        >>> kept, inputs, image_size = training_inputs(records, model)
+        >>> [str(path) for path in inputs], image_size
+        (['a.png', 'b.png'], (16, 16))
+    """
     if model.image_blind:
         # The blind model ignores its input; a one-number placeholder per image keeps the pipeline uniform.
-        return np.zeros((len(records), 1), np.float32), "features"
+        return list(records), np.zeros((len(records), 1), np.float32), None
     if features is None:
-        return load_record_images(records, model.image_size), "images"
-    missing = [record.image_id for record in records if record.image_id not in features]
-    if missing:
-        raise KeyError(f"No cached features for {len(missing)} image(s), e.g. image id {missing[0]!r}.")
+        return list(records), [record.image_path for record in records], model.image_size
+    kept = [record for record in records if record.image_id in features]
+    if len(kept) < len(records):
+        missing = [record.image_id for record in records if record.image_id not in features]
+        if not kept:
+            raise FeatureCacheError(f"None of the {len(records)} images has cached features (e.g. {missing[0]!r}).")
+        warnings.warn(
+            f"{len(missing)} of {len(records)} images have no cached features (unreadable when extracted) and "
+            f"are left out, e.g. {missing[0]!r}.",
+            stacklevel=2,
+        )
+    ids = [record.image_id for record in kept]
     if hasattr(features, "read"):
-        array = features.read([record.image_id for record in records])
+        array = features.read(ids)
     else:
-        array = np.stack([np.asarray(features[record.image_id], np.float32) for record in records])
+        array = np.stack([np.asarray(features[image_id], np.float32) for image_id in ids])
     if array.shape[1] != model.feature_dim:
         raise ValueError(f"Cached features have {array.shape[1]} dimensions, the model expects {model.feature_dim}.")
-    return array, "features"
+    return kept, array, None
+
+
+def _batches(records, model, features, batch_size, *, shuffle, seed, unreadable):
+    kept, inputs, image_size = training_inputs(records, model, features)
+    return caption_batches(inputs, caption_examples(kept, model), batch_size, shuffle=shuffle, seed=seed,
+                           image_size=image_size, unreadable=unreadable)
 
 
 class EpochScalars(keras.callbacks.Callback):
@@ -272,17 +272,24 @@ def train_captioner(
         model = build_captioner(train, config if features is None else replace(config, train_encoder=False))
         compile_captioner(model, config)
 
-    train_inputs, key = _inputs_for(train, model, features)
-    train_data = _dataset(train_inputs, key, caption_examples(train, model), config.batch_size, shuffle=True,
-                          seed=config.seed)
+    unreadable: dict[str, str] = {}
+    train_data = _batches(train, model, features, config.batch_size, shuffle=True, seed=config.seed,
+                          unreadable=unreadable)
     val_data = None
     if val:
-        val_inputs, _ = _inputs_for(val, model, features)
-        val_data = _dataset(val_inputs, key, caption_examples(val, model), config.batch_size, shuffle=False, seed=0)
+        val_data = _batches(val, model, features, config.batch_size, shuffle=False, seed=0, unreadable=unreadable)
+    if config.lr_reduce_factor is not None:
+        callbacks.append(keras.callbacks.ReduceLROnPlateau(monitor=monitor, factor=config.lr_reduce_factor,
+                                                           patience=config.lr_reduce_patience, verbose=0))
     initial_epoch = run.initial_epoch if run is not None else 0
     # shuffle=False: the tf.data pipeline already reshuffles every epoch.
     history = model.fit(train_data, validation_data=val_data, epochs=config.epochs, initial_epoch=initial_epoch,
                         shuffle=False, callbacks=callbacks, verbose=verbose)
+    if unreadable:
+        first = next(iter(unreadable.values()))
+        if features is None and not model.image_blind and {str(r.image_path) for r in train} <= set(unreadable):
+            raise ImageLoadError(f"None of the {len(train)} training photos could be read, e.g. {first}")
+        warnings.warn(f"{len(unreadable)} photo(s) could not be read and were skipped, e.g. {first}", stacklevel=2)
     if run is not None:
         run.raise_if_diverged()
     if out is not None:

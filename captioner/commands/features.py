@@ -11,6 +11,7 @@ Example:
 from __future__ import annotations
 
 from captioner.commands.common import add_data_arguments
+from captioner.config import ENCODERS
 
 
 def register(subparsers) -> None:
@@ -18,8 +19,10 @@ def register(subparsers) -> None:
     parser = subparsers.add_parser("extract-features", help="encode images into an on-disk feature cache")
     add_data_arguments(parser)
     parser.add_argument("--cache", required=True, metavar="DIR", help="cache folder (resumed when present)")
-    parser.add_argument("--encoder", choices=("small", "vgg16"), default="vgg16")
-    parser.add_argument("--weights", default="imagenet", metavar="imagenet|FILE|none")
+    parser.add_argument("--encoder", choices=ENCODERS, default="vgg16",
+                        help="image encoder (default vgg16: fc2, 4096-d)")
+    parser.add_argument("--weights", default="imagenet", metavar="imagenet|FILE|none",
+                        help="pretrained encoder weights: imagenet (the download; default), a local file, or none")
     parser.add_argument("--image-size", type=int, default=64, help="small encoder input side")
     parser.add_argument("--conv-filters", default="16,32,64", metavar="N,N,...", help="small encoder blocks")
     parser.add_argument("--feature-dim", type=int, default=4096)

@@ -31,7 +31,6 @@ import numpy as np
 from tqdm import tqdm
 
 from captioner.data.records import CaptionRecord
-from captioner.encoder.images import ImageLoadError, load_image
 
 FORMAT = "captioner-feature-cache"
 VERSION = 1
@@ -327,26 +326,10 @@ def extract_features(
     errors: dict[str, str] = {}
     if not pending:
         return errors
-    height, width = int(image_size[0]), int(image_size[1])
-
-    def decode(index):
-        try:
-            return load_image(pending[int(index)][1], size=(height, width)), True, b""
-        except ImageLoadError as error:
-            return np.zeros((height, width, 3), np.float32), False, str(error).encode("utf-8")
-
-    def decode_in_graph(index):
-        image, ok, message = tf.numpy_function(decode, [index], [tf.float32, tf.bool, tf.string], stateful=False)
-        image.set_shape((height, width, 3))
-        ok.set_shape(())
-        message.set_shape(())
-        return index, image, ok, message
+    from captioner.data.pipeline import decoded_images
 
     dataset = (
-        tf.data.Dataset.range(len(pending))
-        .map(decode_in_graph, num_parallel_calls=tf.data.AUTOTUNE, deterministic=True)
-        .batch(batch_size)
-        .prefetch(tf.data.AUTOTUNE)
+        decoded_images([path for _, path in pending], image_size).batch(batch_size).prefetch(tf.data.AUTOTUNE)
     )
     with tqdm(total=len(pending), desc="encoding images", unit="img", disable=not progress) as bar:
         for indices, images, ok, messages in dataset.as_numpy_iterator():

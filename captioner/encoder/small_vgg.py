@@ -18,7 +18,7 @@ from collections.abc import Sequence
 
 import keras
 
-from captioner.encoder.vgg16 import VGGPreprocessing
+from captioner.encoder.preprocessing import ImageNetPreprocessing
 
 # Keras' default (0.99) averages over ~100 steps; trained from scratch, the weights move faster than that and the
 # inference-time statistics would lag behind them (unstable validation loss). 0.9 tracks ~10 steps.
@@ -54,7 +54,7 @@ def build_small_vgg_encoder(
         raise ValueError(f"feature_dim must be positive, got {feature_dim}.")
     images = keras.Input((image_size, image_size, 3), name="images")
     # The VGG mean subtraction leaves values of about +-128; dividing keeps the first activations near unit scale.
-    x = keras.layers.Rescaling(1.0 / 64.0, name="scale")(VGGPreprocessing(name="vgg_preprocessing")(images))
+    x = keras.layers.Rescaling(1.0 / 64.0, name="scale")(ImageNetPreprocessing("caffe", name="vgg_preprocessing")(images))
     for block, filters in enumerate(conv_filters, start=1):
         for conv in (1, 2):
             x = keras.layers.Conv2D(filters, 3, padding="same", use_bias=False, name=f"block{block}_conv{conv}")(x)

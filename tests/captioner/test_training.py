@@ -112,12 +112,12 @@ def test_bad_training_inputs_raise_clear_errors(synthetic, tmp_path):
         train_captioner(records, CaptionerConfig(**TINY), resume=True)
     with pytest.raises(FileNotFoundError, match="Cannot resume"):
         train_captioner(records, CaptionerConfig(**TINY), checkpoint_dir=tmp_path / "empty", resume=True)
-    with pytest.raises(KeyError, match="No cached features"):
+    with pytest.raises(ValueError, match="None of the 480 images has cached features"):
         train_captioner(records, CaptionerConfig(**TINY), features={})
     broken = next(r for r in records if r.split == "train")
     broken.image_path.write_bytes(b"not a png")
     try:
-        with pytest.raises(ValueError, match=broken.image_path.name):
+        with pytest.raises(ValueError, match="None of the 1 training photos could be read.*" + broken.image_path.name):
             train_captioner([broken], CaptionerConfig(**TINY, epochs=1))
     finally:
         make_synthetic(folder, num_images=600, image_size=16, seed=3)
