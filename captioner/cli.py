@@ -1,4 +1,4 @@
-"""The ``captioner`` command: train, extract-features, evaluate, caption, make-synthetic and demo.
+"""The ``captioner`` command: train, extract-features, evaluate, gallery, caption, make-synthetic, demo, serve and export.
 
 A thin dispatcher (`textmodels.cli.make_main`) over the modules in `captioner.commands`; each handler imports
 TensorFlow only when it runs, so ``captioner --help`` is instant. Library errors print as ``error: ...`` (exit 2).
@@ -21,8 +21,11 @@ COMMAND_MODULES = (
     "captioner.commands.train",
     "captioner.commands.features",
     "captioner.commands.evaluate",
+    "captioner.commands.gallery",
     "captioner.commands.caption",
     "captioner.commands.synthetic",
+    "captioner.commands.serve",
+    "captioner.commands.export",
 )
 
 main = make_main(

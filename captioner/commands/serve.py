@@ -1,0 +1,47 @@
+"""``captioner serve MODEL.keras [--host 127.0.0.1] [--port 8000]``: the web page and the HTTP API.
+
+Example:
+    >>> import argparse
+    >>> parser = argparse.ArgumentParser()
+    >>> register(parser.add_subparsers())
+    >>> args = parser.parse_args(["serve", "model.keras", "--port", "8080"])
+    >>> args.host, args.port, args.max_queue
+    ('127.0.0.1', 8080, 64)
+"""
+
+from __future__ import annotations
+
+from captioner.serving.settings import ServingSettings
+
+_DEFAULTS = ServingSettings()
+
+
+def register(subparsers) -> None:
+    """Adds ``serve``."""
+    parser = subparsers.add_parser("serve", help="serve a web page and an HTTP API that caption uploaded photos")
+    parser.add_argument("model", metavar="MODEL.keras")
+    parser.add_argument("--host", default="127.0.0.1",
+                        help="address to listen on (default 127.0.0.1: this machine only; 0.0.0.0 for every interface)")
+    parser.add_argument("--port", type=int, default=8000, help="TCP port (default 8000; 0 picks a free one)")
+    parser.add_argument("--max-upload-mb", type=float, default=_DEFAULTS.max_upload_mb,
+                        help="largest upload accepted, in MiB (bigger: HTTP 413)")
+    parser.add_argument("--max-pixels", type=int, default=_DEFAULTS.max_pixels,
+                        help="largest image accepted, width x height (bigger: HTTP 413, refused before decoding)")
+    parser.add_argument("--max-queue", type=int, default=_DEFAULTS.max_queue,
+                        help="photos that may wait for the model (more: HTTP 503 with Retry-After)")
+    parser.add_argument("--max-batch", type=int, default=_DEFAULTS.max_batch, help="most photos captioned together")
+    parser.add_argument("--max-wait-ms", type=float, default=_DEFAULTS.max_wait_ms,
+                        help="how long a batch waits for more photos after its first, in ms")
+    parser.add_argument("--verbose", action="store_true", help="log every request")
+    parser.set_defaults(handler=run)
+
+
+def run(args) -> int:
+    """Serves until interrupted."""
+    from captioner.serving.server import serve
+
+    settings = ServingSettings(max_upload_mb=args.max_upload_mb, max_pixels=args.max_pixels,
+                               max_queue=args.max_queue, max_batch=args.max_batch, max_wait_ms=args.max_wait_ms)
+    serve(args.model, host=args.host, port=args.port, settings=settings,
+          log_level="info" if args.verbose else "warning")
+    return 0

@@ -1,0 +1,155 @@
+"""The HTTP API over a real socket: captions equal the Python API's, batching, and every kind of bad request."""
+
+from __future__ import annotations
+
+import threading
+import time
+
+import httpx
+import pytest
+
+
+def _post(url, filename, data, content_type="image/jpeg", **fields):
+    return httpx.post(f"{url}/caption", files={"image": (filename, data, content_type)},
+                      data={key: str(value) for key, value in fields.items()}, timeout=60)
+
+
+def _assert_same_candidates(served, expected):
+    assert [c["caption"] for c in served] == [c["caption"] for c in expected]
+    for got, want in zip(served, expected):
+        # The same pixels through a differently sized encoder batch: equal up to float rounding.
+        assert got["score"] == pytest.approx(want["score"], abs=1e-5)
+        assert got["log_prob"] == pytest.approx(want["log_prob"], abs=1e-4)
+
+
+def test_health_describes_the_model_and_the_limits(caption_server):
+    health = httpx.get(f"{caption_server.url}/health").json()
+    assert health["status"] == "ok" and health["model"] == "shapes.keras"
+    assert health["image_size"] == [32, 32]
+    assert health["limits"]["max_upload_bytes"] == 1024 * 1024
+
+
+def test_captions_equal_the_python_api_for_the_same_files(caption_server, loaded_captioner, trained_captioner):
+    for path in trained_captioner[2][:3]:
+        response = _post(caption_server.url, path.name, path.read_bytes(), "image/png", beam_size=3, num_captions=3)
+        assert response.status_code == 200, response.text
+        answer = response.json()
+        assert answer["beam_size"] == 3 and answer["image"] == {"filename": path.name, "width": 32, "height": 32,
+                                                                  "format": "PNG"}
+        expected = loaded_captioner.caption(path, beam_size=3, return_scores=True)
+        _assert_same_candidates(answer["captions"], expected)
+        assert answer["captions"][0]["caption"] == loaded_captioner.caption(path, beam_size=3)
+
+
+def test_a_real_photo_is_captioned_like_the_python_api(caption_server, loaded_captioner, flickr_photos):
+    photo = flickr_photos[0]
+    answer = _post(caption_server.url, photo.name, photo.read_bytes(), beam_size=2, num_captions=2).json()
+    assert (answer["image"]["width"], answer["image"]["format"]) == (224, "JPEG")
+    _assert_same_candidates(answer["captions"], loaded_captioner.caption(photo, beam_size=2, return_scores=True))
+
+
+def test_defaults_are_beam_3_and_one_caption_and_options_are_checked(caption_server, trained_captioner):
+    data = trained_captioner[2][0].read_bytes()
+    answer = _post(caption_server.url, "a.png", data, "image/png").json()
+    assert answer["beam_size"] == 3 and len(answer["captions"]) == 1
+    greedy = _post(caption_server.url, "a.png", data, "image/png", beam_size=1).json()
+    assert greedy["beam_size"] == 1
+    for fields, fragment in (({"beam_size": "wide"}, "whole number"), ({"beam_size": 0}, "between 1 and 10"),
+                             ({"beam_size": 2, "num_captions": 3}, "num_captions must be between 1 and 2")):
+        response = _post(caption_server.url, "a.png", data, "image/png", **fields)
+        assert response.status_code == 422
+        assert response.json()["code"] == "invalid_option" and fragment in response.json()["error"]
+
+
+def test_concurrent_requests_are_batched_and_each_gets_its_own_answer(caption_server, loaded_captioner,
+                                                                      trained_captioner):
+    paths = trained_captioner[2][:8]
+    expected = {path.name: loaded_captioner.caption(path, beam_size=3) for path in paths}
+    before = caption_server.batcher.stats.largest_batch
+    answers = {}
+    start = threading.Barrier(len(paths))
+
+    def client(path):
+        start.wait()
+        answers[path.name] = _post(caption_server.url, path.name, path.read_bytes(), "image/png").json()
+
+    threads = [threading.Thread(target=client, args=(path,)) for path in paths]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert {name: answer["captions"][0]["caption"] for name, answer in answers.items()} == expected
+    assert caption_server.batcher.stats.largest_batch > max(before, 1)
+
+
+@pytest.mark.parametrize("name", ["text renamed .jpg", "empty file", "truncated JPEG", "100-megapixel image",
+                                  "wrong content type", "over the size limit"])
+def test_each_bad_upload_gets_a_clear_json_error_and_the_server_keeps_serving(caption_server, bad_uploads, name,
+                                                                              trained_captioner):
+    filename, data, content_type, status, code = bad_uploads[name]
+    started = time.perf_counter()
+    response = _post(caption_server.url, filename, data, content_type)
+    assert (response.status_code, response.json()["code"]) == (status, code), response.text
+    message = response.json()["error"]
+    assert len(message) > 20 and "Traceback" not in message
+    if code != "upload_too_large":
+        assert filename in message
+    if code == "too_many_pixels":
+        # Refused from the header: a PNG with no pixel data at all would otherwise fail as corrupt.
+        assert "10000x10000" in message and time.perf_counter() - started < 5
+    good = trained_captioner[2][0]
+    assert _post(caption_server.url, good.name, good.read_bytes(), "image/png").status_code == 200
+
+
+def test_a_body_over_the_limit_without_a_length_is_cut_off_as_it_streams(caption_server):
+    def chunks():
+        yield (b'--abc\r\nContent-Disposition: form-data; name="image"; filename="big.png"\r\n'
+               b"Content-Type: image/png\r\n\r\n")
+        for _ in range(40):
+            yield b"x" * 65536  # 2.5 MiB in all, against a 1 MiB limit
+
+    response = httpx.post(f"{caption_server.url}/caption", content=chunks(),
+                          headers={"content-type": "multipart/form-data; boundary=abc"}, timeout=60)
+    assert response.status_code == 413 and response.json()["code"] == "upload_too_large"
+
+
+def test_a_request_that_is_not_a_form_upload_is_refused(caption_server):
+    response = httpx.post(f"{caption_server.url}/caption", json={"image": "photo.jpg"})
+    assert response.status_code == 415
+    assert "multipart/form-data" in response.json()["error"] and "application/json" in response.json()["error"]
+    missing = httpx.post(f"{caption_server.url}/caption", data={"beam_size": "3"}, files={"photo": ("a.png", b"x")})
+    assert missing.status_code == 422 and missing.json()["code"] == "missing_image"
+    assert httpx.get(f"{caption_server.url}/caption").json()["code"] == "method_not_allowed"
+    assert httpx.get(f"{caption_server.url}/no/such/page").status_code == 404
+
+
+def test_a_burst_beyond_the_queue_gets_503_with_retry_after_and_then_all_are_served(gated_server,
+                                                                                    trained_captioner):
+    data = trained_captioner[2][0].read_bytes()
+    statuses = []
+
+    def client():
+        statuses.append(_post(gated_server.url, "a.png", data, "image/png").status_code)
+
+    held = threading.Thread(target=client)
+    held.start()
+    _wait_for(lambda: gated_server.batcher.stats.batches == 1)  # the batching thread holds it, at the gate
+    queued = [threading.Thread(target=client) for _ in range(2)]
+    for thread in queued:
+        thread.start()
+    _wait_for(lambda: gated_server.batcher.waiting == 2)
+    refused = _post(gated_server.url, "a.png", data, "image/png")
+    assert refused.status_code == 503 and refused.headers["Retry-After"] == "1"
+    assert refused.json()["code"] == "queue_full" and "try again" in refused.json()["error"]
+    gated_server.gate.set()
+    for thread in (held, *queued):
+        thread.join(timeout=60)
+    assert statuses == [200, 200, 200]
+    assert _post(gated_server.url, "a.png", data, "image/png").status_code == 200
+
+
+def _wait_for(condition, timeout: float = 30.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, "timed out waiting for the server"
+        time.sleep(0.01)
