@@ -132,14 +132,18 @@ def training_inputs(records: Sequence[CaptionRecord], model: CaptionModel, featu
         return list(records), np.zeros((len(records), 1), np.float32), None
     if features is None:
         return list(records), [record.image_path for record in records], model.image_size
-    kept = [record for record in records if record.image_id in features]
+    # A FeatureCache knows ids whose features are not stored (yet): those count as missing too.
+    unfinished = set(features.missing_ids()) if hasattr(features, "missing_ids") else set()
+    kept = [record for record in records if record.image_id in features and record.image_id not in unfinished]
     if len(kept) < len(records):
-        missing = [record.image_id for record in records if record.image_id not in features]
+        kept_ids = {record.image_id for record in kept}
+        missing = [record.image_id for record in records if record.image_id not in kept_ids]
         if not kept:
             raise FeatureCacheError(f"None of the {len(records)} images has cached features (e.g. {missing[0]!r}).")
         warnings.warn(
-            f"{len(missing)} of {len(records)} images have no cached features (unreadable when extracted) and "
-            f"are left out, e.g. {missing[0]!r}.",
+            f"{len(missing)} of {len(records)} images have no cached features and are left out, e.g. "
+            f"{missing[0]!r} (unreadable photos; or the extraction was interrupted: running "
+            "`captioner extract-features` again finishes it).",
             stacklevel=2,
         )
     ids = [record.image_id for record in kept]

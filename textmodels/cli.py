@@ -17,12 +17,18 @@ import argparse
 import importlib
 import os
 import sys
+import warnings
 from collections.abc import Callable, Sequence
 
 from textmodels import __version__
 
 COMMAND_MODULES = ("textmodels.commands.classifier", "textmodels.commands.tagger", "textmodels.commands.language_model")
 USER_ERRORS = (ValueError, OSError, KeyError, RuntimeError)
+
+
+def _show_warning(message, category, filename, lineno, file=None, line=None) -> None:
+    # The project's warnings are meant for users (photos left out, data skipped): one line, no source excerpt.
+    print(f"warning: {message}", file=file or sys.stderr)
 
 
 def make_main(prog: str, version: str, description: str, command_modules: Sequence[str]) -> Callable:
@@ -48,6 +54,7 @@ def make_main(prog: str, version: str, description: str, command_modules: Sequen
         if not hasattr(args, "handler"):
             parser.print_help()
             return 2
+        warnings.showwarning = _show_warning
         try:
             return int(args.handler(args) or 0)
         except KeyboardInterrupt:

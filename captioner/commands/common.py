@@ -31,9 +31,14 @@ def caption_format(path: str | Path) -> str:
     )
 
 
-def read_caption_data(path: str | Path, images: str | Path, splits_dir: str | Path | None = None) -> list:
+def read_caption_data(
+    path: str | Path, images: str | Path, splits_dir: str | Path | None = None, strict: bool = False
+) -> list:
     """Records from a COCO/Karpathy JSON, a Flickr8k token file or CSV (``splits_dir``: the Flickr8k text folder
     with the official split lists, default: the caption file's folder when it holds them).
+
+    Images whose photo is missing are left out with a warning that counts them (the official Flickr8k token
+    file names one absent photo); ``strict=True`` refuses such data instead.
 
     Example:
         >>> import tempfile
@@ -58,10 +63,10 @@ def read_caption_data(path: str | Path, images: str | Path, splits_dir: str | Pa
     if kind == "json":
         data = load_json(path)
         if isinstance(data, dict) and "annotations" in data:
-            return read_coco(path, images)
+            return read_coco(path, images, only_existing=not strict)
         if isinstance(data, dict) and isinstance(data.get("images"), list) and data["images"] \
                 and isinstance(data["images"][0], dict) and "sentences" in data["images"][0]:
-            return read_karpathy(path, images)
+            return read_karpathy(path, images, only_existing=not strict)
         raise ValueError(f"{str(path)!r} is neither COCO caption JSON ('annotations') nor a Karpathy split "
                          "file ('images' with 'sentences').")
     split_files = None
@@ -73,12 +78,12 @@ def read_caption_data(path: str | Path, images: str | Path, splits_dir: str | Pa
         listed = sorted(str(file) for file in candidates.values())
         raise FileNotFoundError(f"{folder} does not hold the Flickr8k split lists {listed}.")
     if kind == "flickr8k-token":
-        return read_flickr8k_token_file(path, images, split_files)
-    return read_flickr8k_csv(path, images, split_files)
+        return read_flickr8k_token_file(path, images, split_files, only_existing=not strict)
+    return read_flickr8k_csv(path, images, split_files, only_existing=not strict)
 
 
 def add_data_arguments(parser) -> None:
-    """``DATA --images DIR [--splits DIR]``.
+    """``DATA --images DIR [--splits DIR] [--strict]``.
 
     Example:
         >>> import argparse
@@ -90,6 +95,8 @@ def add_data_arguments(parser) -> None:
     parser.add_argument("data", metavar="DATA", help="captions: COCO/Karpathy .json, Flickr8k.token.txt or .csv")
     parser.add_argument("--images", required=True, metavar="DIR", help="folder the image file names are relative to")
     parser.add_argument("--splits", metavar="DIR", help="Flickr8k text folder with the official split lists")
+    parser.add_argument("--strict", action="store_true",
+                        help="refuse caption data that names missing photos (default: leave them out, with a count)")
 
 
 def print_json(value) -> None:

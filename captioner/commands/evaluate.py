@@ -35,7 +35,7 @@ def run(args) -> int:
     from captioner.evaluation import evaluate_captioner
 
     model = Captioner.load(args.model).model
-    records = read_caption_data(args.data, args.images, args.splits)
+    records = read_caption_data(args.data, args.images, args.splits, strict=args.strict)
     report = evaluate_captioner(model, records, split=args.split, beam_size=args.beam_size,
                                 use_java=not args.no_java)
     result = {key: report.metrics.get(key) for key in METRIC_ORDER}

@@ -46,7 +46,7 @@ def run(args) -> int:
         raise ValueError(f"--conv-filters must be comma-separated integers, got {args.conv_filters!r}.") from None
     config = encoder_config(args.encoder, image_size=args.image_size, conv_filters=conv_filters,
                             feature_dim=args.feature_dim, weights=weights)
-    records = read_caption_data(args.data, args.images, args.splits)
+    records = read_caption_data(args.data, args.images, args.splits, strict=args.strict)
     ids = list(dict.fromkeys(record.image_id for record in records))
     cache = FeatureCache(args.cache, ids, config["feature_dim"], config,
                          on_mismatch="rebuild" if args.rebuild else "raise")

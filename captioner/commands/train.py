@@ -14,6 +14,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from captioner.commands.common import add_data_arguments
+from captioner.config import ENCODERS
 
 INJECT_CHOICES = ("first_step", "init_state", "pre_inject", "par_inject", "merge")
 
@@ -23,9 +24,10 @@ def register(subparsers) -> None:
     parser = subparsers.add_parser("train", help="train a captioner and save it as one .keras file")
     add_data_arguments(parser)
     parser.add_argument("--out", required=True, metavar="MODEL.keras")
-    parser.add_argument("--encoder", choices=("small", "vgg16"), default="small")
+    parser.add_argument("--encoder", choices=ENCODERS, default="small",
+                        help="small (trained from scratch; default) or a pretrained keras.applications network")
     parser.add_argument("--weights", default=None, metavar="imagenet|FILE|none",
-                        help="VGG16 weights: imagenet (the download; default), a local .h5 file, or none")
+                        help="pretrained encoder weights: imagenet (the download; default), a local file, or none")
     parser.add_argument("--features", metavar="CACHE_DIR",
                         help="train the decoder on features from `captioner extract-features` (same encoder)")
     parser.add_argument("--freeze-encoder", action="store_true", help="end to end, but keep the encoder fixed")
@@ -46,6 +48,10 @@ def register(subparsers) -> None:
     parser.add_argument("--batch-size", type=int, default=32)
     parser.add_argument("--optimizer", choices=("adam", "sgd", "rmsprop"), default="adam")
     parser.add_argument("--learning-rate", type=float, default=None)
+    parser.add_argument("--lr-reduce-factor", type=float, default=None, metavar="F",
+                        help="multiply the learning rate by F when val_loss stalls (default: constant rate)")
+    parser.add_argument("--lr-reduce-patience", type=int, default=1, metavar="N",
+                        help="epochs without improvement before the rate is reduced (default 1)")
     parser.add_argument("--clipnorm", type=float, default=5.0)
     parser.add_argument("--patience", type=int, default=3, help="early stopping on val_loss (0: off)")
     parser.add_argument("--seed", type=int, default=0)
@@ -67,7 +73,7 @@ def config_from_args(args):
     """
     from captioner.config import CaptionerConfig
 
-    weights = args.weights if args.weights is not None else ("imagenet" if args.encoder == "vgg16" else None)
+    weights = args.weights if args.weights is not None else ("imagenet" if args.encoder != "small" else None)
     weights = None if weights in ("none", "None") else weights
     try:
         conv_filters = tuple(int(part) for part in args.conv_filters.split(","))
@@ -79,7 +85,8 @@ def config_from_args(args):
         train_encoder=not args.freeze_encoder, embedding_dim=args.embedding_dim, units=args.units, cell=args.cell,
         layers=args.layers, inject=args.inject, dropout=args.dropout, image_blind=args.image_blind,
         min_count=args.min_count, max_length=args.max_length, batch_size=args.batch_size, epochs=args.epochs,
-        optimizer=args.optimizer, learning_rate=args.learning_rate, clipnorm=args.clipnorm,
+        optimizer=args.optimizer, learning_rate=args.learning_rate, lr_reduce_factor=args.lr_reduce_factor,
+        lr_reduce_patience=args.lr_reduce_patience, clipnorm=args.clipnorm,
         patience=args.patience or None, seed=args.seed,
     )
 
@@ -90,17 +97,15 @@ def run(args) -> int:
     from captioner.training import config_encoder, train_captioner
 
     config = config_from_args(args)
-    records = read_caption_data(args.data, args.images, args.splits)
+    records = read_caption_data(args.data, args.images, args.splits, strict=args.strict)
     features = None
     if args.features:
         from captioner.encoder import FeatureCache
 
         encoder = config_encoder(config)
         ids = list(dict.fromkeys(record.image_id for record in records))
+        # Images without stored features (unreadable photos) are left out by train_captioner, with a count.
         features = FeatureCache(args.features, ids, encoder["feature_dim"], encoder)
-        if not features.is_complete():
-            raise ValueError(f"Feature cache {args.features} is incomplete ({len(features.missing_ids())} images "
-                             "missing); run `captioner extract-features` again to finish it.")
     out = Path(args.out)
     checkpoint_dir = Path(args.checkpoint_dir) if args.checkpoint_dir else out.with_suffix(".run")
     result = train_captioner(records, config, features=features, checkpoint_dir=checkpoint_dir,

@@ -9,6 +9,8 @@ Example:
 
 from __future__ import annotations
 
+import warnings
+
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath, PureWindowsPath
@@ -124,7 +126,9 @@ def build_records(
 ) -> list[CaptionRecord]:
     """Turn parsed entries into records, raising `CaptionDataError` for the first defective kept image.
 
-    ``only_existing=True`` drops images whose file is missing instead of raising (it implies checking).
+    ``only_existing=True`` leaves out images whose file is missing instead of raising (it implies checking) and
+    warns once with their count and an example, so a caption file that names a few absent photos (the official
+    Flickr8k token file does) is usable as it is.
 
     Example:
         >>> entry = ImageEntry("1", "a.jpg", "val", where="demo", captions=["a dog"])
@@ -135,11 +139,13 @@ def build_records(
     if (check_files or only_existing) and not root.is_dir():
         raise CaptionDataError(f"image root {root} is not a directory")
     records = []
+    missing = []
     for entry in entries:
         label = f"{entry.where}: image {entry.image_id!r}"
         path = resolve_image_path(root, entry.file_name, where=label)
         if (check_files or only_existing) and not path.is_file():
             if only_existing:
+                missing.append(entry)
                 continue
             raise CaptionDataError(f"{label}: image file {path} does not exist")
         if entry.problem is not None:
@@ -147,4 +153,16 @@ def build_records(
         if not entry.captions:
             raise CaptionDataError(f"{label} ({entry.file_name}) has no captions")
         records.append(CaptionRecord(entry.image_id, path, entry.split, tuple(entry.captions)))
+    if missing:
+        captions = sum(len(entry.captions) for entry in missing)
+        warnings.warn(
+            f"{missing[0].where}: {len(missing)} image(s) with {captions} caption(s) have no photo in {root} and "
+            f"are left out (e.g. {missing[0].file_name!r}); {len(records)} image(s) kept.",
+            MissingPhotosWarning,
+            stacklevel=2,
+        )
     return records
+
+
+class MissingPhotosWarning(UserWarning):
+    """Some images of a caption file have no photo on disk and were left out."""
