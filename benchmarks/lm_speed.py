@@ -34,7 +34,8 @@ from textmodels.data.lm_batches import stream_windows  # noqa: E402
 from textmodels.data.text_files import read_corpus_text  # noqa: E402
 from textmodels.language_model.encoding import encode_stream, fit_lm_encoder  # noqa: E402
 from textmodels.language_model.text_generator import TextGenerator  # noqa: E402
-from textmodels.language_model.training import compile_lm, compile_step  # noqa: E402
+from textmodels.language_model.training import compile_lm  # noqa: E402
+from textmodels.sampling import compile_step  # noqa: E402
 from textmodels.sampling import sample_next  # noqa: E402
 
 from lm_reporting import machine_description, write_report  # noqa: E402

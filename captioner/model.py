@@ -7,7 +7,7 @@ of both networks travel in the same file, so ``keras.saving.load_model(path, saf
 model that captions raw images with nothing else at hand.
 
 Decoding (`CaptionModel.generate`) runs one compiled decoder step at a time with the recurrent state carried
-between tokens, batched over images and beams (`captioner.search`).
+between tokens, batched over images and beams (`textmodels.sampling`).
 
 Example:
     >>> import numpy as np
@@ -30,7 +30,7 @@ from keras import ops
 
 from captioner.decoder import CaptionDecoder
 from captioner.encoder import build_encoder
-from captioner.search import Hypothesis, beam_search, sample_search
+from textmodels.sampling import Hypothesis, beam_search, compile_step, sample_search
 from textmodels.text import TextEncoder, Vocabulary
 
 # Tokens never worth emitting inside a caption.
@@ -221,14 +221,14 @@ class CaptionModel(keras.Model):
         return np.concatenate(chunks) if chunks else np.zeros((0, self.feature_dim), np.float32)
 
     def decoding_functions(self):
-        """``(initial_state_fn, step_fn)`` for `captioner.search`, built (and compiled) once per model.
+        """``(initial_state_fn, step_fn)`` for `textmodels.sampling`'s searches, built (and compiled) once per model.
 
         ``initial_state_fn(features)`` returns the search state of ``N`` images; ``step_fn(tokens, state)``
         returns ``(log_probs (N, V), new_state)`` and runs a single decoder step.
 
         Example:
             >>> import numpy as np
-            >>> from captioner.search import greedy_search
+            >>> from textmodels.sampling import greedy_search
             >>> from captioner.model import CaptionModel, fit_caption_vocabulary
             >>> model = CaptionModel.create(fit_caption_vocabulary(["a cat"], min_count=1),
             ...     {"kind": "small", "image_size": 16, "conv_filters": [4], "feature_dim": 8})
@@ -345,20 +345,13 @@ def _compile_decoding(decoder: CaptionDecoder):
         logits, new_states = decoder.decode_step(tokens, states, context, first=False)
         return ops.log_softmax(logits, axis=-1), new_states
 
-    if keras.backend.backend() == "tensorflow":
-        import tensorflow as tf
-
-        state_spec = [tf.TensorSpec([None, decoder.units], tf.float32)] * num_states
-        context_spec = tf.TensorSpec([None, decoder.context_dim], tf.float32)
-        step_signature = [tf.TensorSpec([None], tf.int32), state_spec, context_spec]
-        start_graph = tf.function(start_graph, input_signature=[tf.TensorSpec([None, decoder.feature_dim], tf.float32)])
-        first_graph = tf.function(first_graph, input_signature=step_signature)
-        next_graph = tf.function(next_graph, input_signature=step_signature)
-        for function in (first_graph, next_graph):
-            function.get_concrete_function()
-        start_graph.get_concrete_function()
-    # Without a mode that needs it, the first step is an ordinary step (one graph fewer to run).
-    first_graph = first_graph if decoder.inject == "first_step" else next_graph
+    state_spec = [keras.InputSpec(shape=(None, decoder.units), dtype="float32")] * num_states
+    context_spec = keras.InputSpec(shape=(None, decoder.context_dim), dtype="float32")
+    step_signature = [keras.InputSpec(shape=(None,), dtype="int32"), state_spec, context_spec]
+    start_graph = compile_step(start_graph, [keras.InputSpec(shape=(None, decoder.feature_dim), dtype="float32")])
+    next_graph = compile_step(next_graph, step_signature)
+    # Without a mode that needs it, the first step is an ordinary step (one graph fewer to trace and run).
+    first_graph = compile_step(first_graph, step_signature) if decoder.inject == "first_step" else next_graph
 
     def initial_state_fn(features):
         states, context = start_graph(np.asarray(features, np.float32))

@@ -1,99 +1,151 @@
-"""Loading our `.keras` files with a clear error for anything else (a missing file, another archive, a model
-that is not a textmodels classifier or tagger) instead of a deep Keras traceback.
+"""One checked loader and one atomic saver for every saved model of the project (classifiers, taggers, language
+models, captioners): the ``load``/``save`` pair of each user-facing model goes through here.
+
+`load_model` reads the archive's ``config.json`` once to learn which class the file holds, and refuses, naming
+the file, what it holds and what was expected, anything else: a missing file, a file that is not a `.keras`
+archive, or another kind of model; only then does Keras rebuild the model (``safe_mode=True``). `save_model`
+writes a temporary file in the same folder, syncs it to disk and renames it over the target, so an interrupted
+save never leaves a broken model where a good one was.
 
 Example:
+    >>> import os, tempfile, keras
+    >>> path = os.path.join(tempfile.mkdtemp(), "plain.keras")
+    >>> _ = save_model(keras.Sequential([keras.Input((2,)), keras.layers.Dense(1)]), path)
+    >>> saved_class_name(path)
+    'Sequential'
+    >>> from textmodels.classification import TextCNN, TextRNN
     >>> try:
-    ...     load_labeled_text_model("no-such-model.keras")
-    ... except NotATextModelError as error:
-    ...     print(str(error)[:37])
-    no-such-model.keras: no such model fi
+    ...     load_model(path, expected=[TextRNN, TextCNN], what="a text classifier")
+    ... except ModelFileError as error:
+    ...     print(str(error).split(": ", 1)[1])
+    holds a Sequential model, not a text classifier (TextRNN, TextCNN)
 """
 
 from __future__ import annotations
 
 import json
+import os
 import zipfile
 from collections.abc import Sequence
 from pathlib import Path
 
 import keras
 
-from textmodels.classification.labeled_text_model import LabeledTextModel
-
-# Importing the modules registers the classes, so keras.saving can rebuild them from their registered names.
-from textmodels.tagging.recurrent_tagger import RecurrentTagger  # noqa: F401
-from textmodels.classification.text_cnn import TextCNN  # noqa: F401
-from textmodels.classification.text_rnn import TextRNN  # noqa: F401
-
-CLASSIFIER_CLASSES = ("textmodels>TextRNN", "textmodels>TextCNN")
-TAGGER_CLASSES = ("textmodels>RecurrentTagger",)
+from textmodels.errors import TextmodelsError
 
 
-class NotATextModelError(ValueError):
-    """The file is missing, not a `.keras` archive, or holds a model this package did not write.
+class ModelFileError(TextmodelsError, ValueError):
+    """A model file that is missing, is not a `.keras` archive, or holds another kind of model than expected.
 
     Example:
-        >>> isinstance(NotATextModelError("x.keras: not ours"), ValueError)
+        >>> isinstance(ModelFileError("x.keras: no such model file"), ValueError)
         True
     """
 
 
-def saved_class_name(path: str | Path) -> str:
-    """The registered class name (``package>Class``) stored in a `.keras` file's ``config.json``.
+def saved_class_name(path: str | Path, error: type[ModelFileError] = ModelFileError) -> str:
+    """The class stored in a `.keras` file's ``config.json``: its registered name (``package>Class``) for our
+    models, the plain class name for Keras' own; ``error`` (a `ModelFileError` subclass) when it is unreadable.
 
     Example:
-        >>> import tempfile, os, keras
-        >>> path = os.path.join(tempfile.mkdtemp(), "plain.keras")
-        >>> keras.Sequential([keras.Input((2,)), keras.layers.Dense(1)]).save(path)
-        >>> saved_class_name(path)
-        'Sequential'
+        >>> try:
+        ...     saved_class_name("no-such-model.keras")
+        ... except ModelFileError as error:
+        ...     print(error)
+        no-such-model.keras: no such model file
     """
     path = Path(path)
     if not path.is_file():
-        raise NotATextModelError(f"{path}: no such model file")
+        raise error(f"{path}: no such model file")
     if not zipfile.is_zipfile(path):
-        raise NotATextModelError(f"{path}: not a .keras model archive (expected a zip written by model.save)")
+        raise error(f"{path}: not a .keras model archive (expected a zip written by a model's save)")
     try:
         with zipfile.ZipFile(path) as archive:
             config = json.loads(archive.read("config.json"))
-    except (KeyError, json.JSONDecodeError, zipfile.BadZipFile) as error:
-        raise NotATextModelError(f"{path}: not a .keras model archive ({error})") from None
-    if not isinstance(config, dict):
-        raise NotATextModelError(f"{path}: config.json does not describe a Keras model")
+    except (KeyError, json.JSONDecodeError, UnicodeDecodeError, zipfile.BadZipFile) as reason:
+        raise error(f"{path}: not a .keras model archive ({reason})") from None
+    if not isinstance(config, dict) or not (config.get("registered_name") or config.get("class_name")):
+        raise error(f"{path}: config.json does not describe a Keras model")
     return str(config.get("registered_name") or config.get("class_name"))
 
 
-def load_labeled_text_model(path: str | Path, accepted: Sequence[str] = CLASSIFIER_CLASSES + TAGGER_CLASSES):
-    """The `LabeledTextModel` saved at ``path``, loaded with ``safe_mode=True``.
+def load_model(
+    path: str | Path,
+    expected: Sequence[type],
+    what: str,
+    compile: bool = True,
+    error: type[ModelFileError] = ModelFileError,
+):
+    """The model saved at ``path`` when it is an instance of one of the ``expected`` classes, else ``error``
+    naming the file, the class it holds and ``what`` was expected (e.g. ``"a text classifier"``).
 
-    Raises `NotATextModelError` naming the file when it is not one of ``accepted`` (e.g. a tagger where a
-    classifier is expected, or a plain Keras model).
+    Example:
+        >>> import os, tempfile, keras
+        >>> path = os.path.join(tempfile.mkdtemp(), "dense.keras")
+        >>> _ = save_model(keras.Sequential([keras.Input((2,)), keras.layers.Dense(1)]), path)
+        >>> type(load_model(path, expected=[keras.Sequential], what="a Sequential model")).__name__
+        'Sequential'
     """
-    name = saved_class_name(path)
+    name = saved_class_name(path, error)
+    accepted = {keras.saving.get_registered_name(cls): cls for cls in expected}
     if name not in accepted:
-        kinds = ", ".join(entry.split(">")[-1] for entry in accepted)
-        raise NotATextModelError(
-            f"{path}: holds a {name.split('>')[-1]} model, not one of this package's {kinds} models"
-        )
+        names = ", ".join(entry.split(">")[-1] for entry in accepted)
+        raise error(f"{path}: holds a {name.split('>')[-1]} model, not {what} ({names})")
     try:
-        model = keras.saving.load_model(path, safe_mode=True)
-    except Exception as error:  # Keras raises many types for damaged files; report the file, not the internals.
-        raise NotATextModelError(f"{path}: cannot load the model ({type(error).__name__}: {error})") from None
-    if not isinstance(model, LabeledTextModel) or model.text_encoder is None or not model.label_names:
-        raise NotATextModelError(f"{path}: the model lacks its text encoder or label names")
+        model = keras.saving.load_model(path, safe_mode=True, compile=compile)
+    except Exception as reason:  # Keras raises many types for damaged files; report the file, not the internals.
+        raise error(f"{path}: cannot load the {name.split('>')[-1]} model ({type(reason).__name__}: {reason})") from None
+    if not isinstance(model, tuple(expected)):
+        raise error(f"{path}: holds a {type(model).__name__}, not {what}")
     return model
 
 
-def save_labeled_text_model(network, path: str | Path) -> None:
-    """Writes a trained network (weights, vocabularies, labels) to one `.keras` file; other suffixes raise.
+def save_model(model, path: str | Path) -> Path:
+    """Writes ``model`` to the `.keras` file ``path`` atomically (temporary file, fsync, rename); returns it.
 
     Example:
-        >>> save_labeled_text_model(None, "model.h5")
+        >>> save_model(None, "model.h5")
         Traceback (most recent call last):
         ...
-        ValueError: model.h5: the file name must end in .keras
+        textmodels.saving.ModelFileError: model.h5: the file name must end in .keras
     """
     path = Path(path)
     if path.suffix != ".keras":
-        raise ValueError(f"{path}: the file name must end in .keras")
-    network.save(path)
+        raise ModelFileError(f"{path}: the file name must end in .keras")
+    return replace_atomically(path, lambda temporary: keras.saving.save_model(model, temporary))
+
+
+def write_text_atomically(path: str | Path, text: str) -> Path:
+    """Writes ``text`` (UTF-8) to ``path`` the way `save_model` writes models: never half a file.
+
+    Example:
+        >>> import os, tempfile
+        >>> path = write_text_atomically(os.path.join(tempfile.mkdtemp(), "state.json"), "{}")
+        >>> path.read_text()
+        '{}'
+    """
+    return replace_atomically(Path(path), lambda temporary: temporary.write_text(text, encoding="utf-8"))
+
+
+def replace_atomically(path: Path, write) -> Path:
+    """Calls ``write(temporary)`` for a temporary file beside ``path`` (same suffix), syncs it to disk and
+    renames it over ``path``, then syncs the folder; on failure the temporary file is removed and ``path`` is
+    untouched."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    # Keras insists on the .keras suffix, so the temporary file keeps it; the leading dot and the process id
+    # keep concurrent writers apart.
+    temporary = path.with_name(f".{path.stem}.{os.getpid()}.tmp{path.suffix}")
+    try:
+        write(temporary)
+        with open(temporary, "rb") as written:
+            os.fsync(written.fileno())
+        os.replace(temporary, path)
+    finally:
+        temporary.unlink(missing_ok=True)
+    folder = os.open(path.parent, os.O_RDONLY)
+    try:
+        os.fsync(folder)  # the rename itself survives a crash only once the folder is synced
+    finally:
+        os.close(folder)
+    return path
+

@@ -8,7 +8,7 @@ import pytest
 
 from captioner.decoder import INJECT_MODES
 from captioner.model import CaptionModel, encode_captions, fit_caption_vocabulary
-from captioner.search import greedy_search
+from textmodels.sampling import greedy_search
 from captioner.training import save_captioner
 from textmodels.text import Vocabulary
 

@@ -5,7 +5,7 @@ import keras
 import numpy as np
 import pytest
 
-from textmodels.saving import NotATextModelError
+from textmodels.saving import ModelFileError
 from textmodels.classification.text_classifier import TextClassifier, UnknownLabelError
 from textmodels.classification.text_rnn import TextRNN
 from textmodels.text import TextEncoder
@@ -136,15 +136,15 @@ def test_bad_training_input_raises_clear_errors():
 
 def test_files_that_are_not_our_models_are_rejected_clearly(tmp_path):
     missing = tmp_path / "missing.keras"
-    with pytest.raises(NotATextModelError, match="no such model file"):
+    with pytest.raises(ModelFileError, match="no such model file"):
         TextClassifier.load(missing)
     text_file = tmp_path / "notes.keras"
     text_file.write_text("hello")
-    with pytest.raises(NotATextModelError, match="not a .keras model archive"):
+    with pytest.raises(ModelFileError, match="not a .keras model archive"):
         TextClassifier.load(text_file)
     foreign = keras.Sequential([keras.Input((3,)), keras.layers.Dense(1)])
     foreign.save(tmp_path / "foreign.keras")
-    with pytest.raises(NotATextModelError, match="Sequential"):
+    with pytest.raises(ModelFileError, match="Sequential"):
         TextClassifier.load(tmp_path / "foreign.keras")
 
 

@@ -72,7 +72,7 @@ def test_clear_errors_for_bad_files(trained, tmp_path, capsys):
     folder, corpus, model = trained
     (tmp_path / "fake.keras").write_text("not a model")
     assert main(["perplexity", str(tmp_path / "fake.keras"), str(corpus)]) == 2
-    assert "not a textmodels language model" in capsys.readouterr().err
+    assert "fake.keras: not a .keras model archive" in capsys.readouterr().err
     (tmp_path / "empty.txt").write_text("")
     assert main(["train-lm", str(tmp_path / "empty.txt"), "--out", str(tmp_path / "m.keras")]) == 2
     assert "the corpus is empty" in capsys.readouterr().err

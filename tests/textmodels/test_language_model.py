@@ -6,7 +6,8 @@ import keras
 import numpy as np
 import pytest
 
-from textmodels.language_model.language_model import LanguageModel, NotALanguageModelError, load_language_model
+from textmodels.language_model.language_model import LanguageModel
+from textmodels.saving import ModelFileError
 from textmodels.data.lm_batches import stream_windows
 from textmodels.language_model.encoding import encode_sentences, encode_stream, fit_lm_encoder
 from textmodels.language_model.training import evaluate_language_model
@@ -103,7 +104,7 @@ def test_keras_round_trip_keeps_vocabulary_and_exact_perplexity(tmp_path, option
     model = _model(**options)
     path = tmp_path / "lm.keras"
     model.save(path)
-    loaded = load_language_model(path)
+    loaded = LanguageModel.load(path)
     assert loaded.encoder.vocabulary == model.encoder.vocabulary
     assert type(loaded.encoder.tokenizer) is type(model.encoder.tokenizer)
     assert (loaded.regime, loaded.level, loaded.cell) == (model.regime, model.level, model.cell)
@@ -116,7 +117,7 @@ def test_stateful_checkpoint_loads_stateless(tmp_path):
     stateful.build((3, None))
     stateful.set_weights(model.get_weights())
     stateful.save(tmp_path / "last.keras")
-    loaded = load_language_model(tmp_path / "last.keras")
+    loaded = LanguageModel.load(tmp_path / "last.keras")
     assert not loaded.stateful
     assert evaluate_language_model(loaded, TEXT).total_nll == pytest.approx(evaluate_language_model(model, TEXT).total_nll)
 
@@ -124,13 +125,13 @@ def test_stateful_checkpoint_loads_stateless(tmp_path):
 def test_files_that_are_not_language_models_are_rejected(tmp_path):
     other = keras.Sequential([keras.Input((3,)), keras.layers.Dense(2)])
     other.save(tmp_path / "dense.keras")
-    with pytest.raises(NotALanguageModelError, match=r"dense.keras: holds a Sequential, not a textmodels LanguageModel"):
-        load_language_model(tmp_path / "dense.keras")
+    with pytest.raises(ModelFileError, match=r"dense.keras: holds a Sequential model, not a language model \(LanguageModel\)"):
+        LanguageModel.load(tmp_path / "dense.keras")
     (tmp_path / "text.keras").write_text("hello")
-    with pytest.raises(NotALanguageModelError, match="text.keras: not a textmodels language model"):
-        load_language_model(tmp_path / "text.keras")
-    with pytest.raises(NotALanguageModelError, match="absent.keras: no such file"):
-        load_language_model(tmp_path / "absent.keras")
+    with pytest.raises(ModelFileError, match="text.keras: not a .keras model archive"):
+        LanguageModel.load(tmp_path / "text.keras")
+    with pytest.raises(ModelFileError, match="absent.keras: no such model file"):
+        LanguageModel.load(tmp_path / "absent.keras")
 
 
 def test_invalid_settings_are_rejected():

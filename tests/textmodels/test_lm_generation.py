@@ -7,8 +7,10 @@ import numpy as np
 import pytest
 
 from textmodels.language_model.language_model import LanguageModel
-from textmodels.language_model.encoding import fit_lm_encoder
+from textmodels.data.lm_batches import sentence_pairs
+from textmodels.language_model.encoding import encode_sentences, fit_lm_encoder
 from textmodels.language_model.text_generator import TextGenerator, UnknownPrimeError
+from textmodels.language_model.training import compile_lm
 from textmodels.sampling import SamplingError
 from textmodels.text import EOS, UNK
 
@@ -28,20 +30,20 @@ def _model(level="word", regime="stream", favour=None):
     return model
 
 
-def test_stepwise_logits_equal_a_full_pass_over_the_prefix():
+def test_stepwise_log_probs_equal_a_full_pass_over_the_prefix():
     model = _model()
     generator = TextGenerator(model)
     generation = generator.generate(prime="the cat", max_tokens=6, temperature=1.0, seed=5, stop_at_eos=False)
-    context = generator.start_ids("the cat") + generation.token_ids
-    full = keras.ops.convert_to_numpy(model(np.array([context])))[0]
-    # Re-run the steps: the compiled step with carried state must give the full pass's logits at every position.
-    logits, states = generator._step(np.array([generator.start_ids("the cat")], "int32"), model.initial_state(1))
-    np.testing.assert_allclose(keras.ops.convert_to_numpy(logits)[0], full[len(context) - len(generation.token_ids) - 1],
-                               atol=1e-5)
-    for offset, token in enumerate(generation.token_ids[:-1]):
-        logits, states = generator._step(np.array([[token]], "int32"), states)
-        position = len(context) - len(generation.token_ids) + offset
-        np.testing.assert_allclose(keras.ops.convert_to_numpy(logits)[0], full[position], atol=1e-5)
+    start = generator.start_ids("the cat")
+    context = start + generation.token_ids
+    full = keras.ops.convert_to_numpy(keras.ops.log_softmax(model(np.array([context])), axis=-1))[0]
+    # Re-run the steps: the compiled step with carried state must give the full pass's log-probs everywhere.
+    token, states = generator.prime_state("the cat")
+    assert token == start[-1]
+    for offset, next_token in enumerate(generation.token_ids):
+        log_probs, states = generator.step(np.array([token]), states)
+        np.testing.assert_allclose(log_probs[0], full[len(start) - 1 + offset], atol=1e-5)
+        token = next_token
 
 
 def test_greedy_is_deterministic_and_seeds_reproduce():
@@ -93,3 +95,22 @@ def test_start_tokens_and_prime_rules():
 def test_bad_sampling_arguments_are_rejected(options, message):
     with pytest.raises((SamplingError, ValueError), match=message):
         TextGenerator(_model()).generate(**options)
+
+
+@pytest.mark.slow
+def test_beam_search_finds_the_likelier_sentence_that_greedy_misses():
+    # From <bos>, "a" (60%) is followed by one of five words (20% each), "b" (40%) always by "c": greedy takes
+    # "a" and ends with a sentence of probability 0.6 x 0.2 = 0.12, beam search finds "b c" at 0.4.
+    text = "\n".join([f"a w{i % 5}" for i in range(60)] + ["b c"] * 40) + "\n"
+    encoder = fit_lm_encoder(text, regime="sentences")
+    model = LanguageModel(encoder, 8, 16, layers=1, cell="gru", regime="sentences")
+    compile_lm(model, "adam", 0.02)
+    keras.utils.set_random_seed(0)
+    x, y = sentence_pairs(encode_sentences(text, encoder))
+    model.fit(x, y, batch_size=20, epochs=60, verbose=0)
+    generator = TextGenerator(model)
+    greedy = generator.generate(max_tokens=4, temperature=0.0)
+    assert greedy.text.startswith("a w") and greedy.stopped_at_eos
+    beam = generator.generate(max_tokens=4, beam_size=3, length_penalty=0.0)
+    assert beam.text == "b c" and beam.stopped_at_eos
+    assert generator.generate(max_tokens=4, beam_size=1) == greedy

@@ -10,7 +10,7 @@ import keras
 import numpy as np
 import pytest
 
-from textmodels.language_model.language_model import load_language_model
+from textmodels.language_model.language_model import LanguageModel
 from textmodels.data.errors import CorpusError
 from textmodels.language_model.text_generator import TextGenerator
 from textmodels.language_model.training import StepDecay, evaluate_language_model, train_language_model
@@ -80,7 +80,7 @@ def test_nan_loss_stops_with_a_clear_message_keeping_the_last_good_checkpoint(tm
     with pytest.raises(TrainingDiverged, match=r"loss became nan.*last good checkpoint is .*last.keras"):
         train_language_model(text, tmp_path, level="char", batch_size=4, num_steps=8, epochs=3,
                              callbacks=[_PoisonWeights()], **TINY)
-    kept = load_language_model(tmp_path / "last.keras")
+    kept = LanguageModel.load(tmp_path / "last.keras")
     assert json.loads((tmp_path / "state.json").read_text())["epoch"] == 1
     assert math.isfinite(evaluate_language_model(kept, text).perplexity)
 

@@ -7,7 +7,7 @@ import pytest
 
 from textmodels.data import read_treebank_pos, treebank_fileids
 from textmodels.data.bucketed_batches import BucketedBatches
-from textmodels.saving import NotATextModelError
+from textmodels.saving import ModelFileError
 from textmodels.tagging.sequence_tagger import SequenceTagger
 from textmodels.tagging.token_features import SHAPES, TokenFeatures, word_shape
 
@@ -67,7 +67,7 @@ def test_saved_tagger_reloads_with_identical_probabilities(trained, tmp_path):
     np.testing.assert_array_equal(loaded.network.predict(x, verbose=0), tagger.network.predict(x, verbose=0))
     assert loaded.tag_names == tagger.tag_names
     keras.Sequential([keras.Input((2,)), keras.layers.Dense(1)]).save(tmp_path / "plain.keras")
-    with pytest.raises(NotATextModelError, match="Sequential"):
+    with pytest.raises(ModelFileError, match="Sequential"):
         SequenceTagger.load(tmp_path / "plain.keras")
 
 

@@ -9,8 +9,11 @@ Example:
 from __future__ import annotations
 
 from collections.abc import Sequence
+from pathlib import Path
 
 import keras
+
+from textmodels.saving import ModelFileError, load_model
 
 PROBLEMS = ("binary", "multiclass", "multilabel", "tagging")
 _ACTIVATIONS = {"binary": "sigmoid", "multiclass": "softmax", "multilabel": "sigmoid", "tagging": "softmax"}
@@ -83,3 +86,12 @@ class LabeledTextModel(keras.Model):
         if config.get("text_encoder") is not None:
             config["text_encoder"] = keras.saving.deserialize_keras_object(config["text_encoder"])
         return cls(**config)
+
+
+def load_labeled_text_model(path: str | Path, expected: Sequence[type], what: str) -> LabeledTextModel:
+    """The `LabeledTextModel` saved at ``path`` (see `textmodels.saving.load_model`), checked to carry its text
+    encoder and label names."""
+    model = load_model(path, expected, what)
+    if model.text_encoder is None or not model.label_names:
+        raise ModelFileError(f"{path}: the {type(model).__name__} model lacks its text encoder or label names")
+    return model

@@ -25,7 +25,9 @@ import numpy as np
 
 from textmodels.data.labeled_texts import LabeledTexts
 from textmodels.metrics import classification_report, multilabel_report
+from textmodels.saving import save_model
 from textmodels.data.bucketed_batches import BucketedBatches
+from textmodels.classification.labeled_text_model import load_labeled_text_model
 from textmodels.classification.prediction import Prediction
 
 MODELS = ("textrnn", "textcnn")
@@ -135,16 +137,16 @@ class TextClassifier:
 
     @classmethod
     def load(cls, path: str | Path) -> "TextClassifier":
-        """A classifier saved by `save` (or any `.keras` file holding a TextRNN/TextCNN from this package)."""
-        from textmodels.saving import CLASSIFIER_CLASSES, load_labeled_text_model
+        """A classifier saved by `save` (or any `.keras` file holding a TextRNN/TextCNN from this package);
+        `textmodels.saving.ModelFileError` naming the file for anything else."""
+        from textmodels.classification.text_cnn import TextCNN
+        from textmodels.classification.text_rnn import TextRNN
 
-        return cls.from_network(load_labeled_text_model(path, CLASSIFIER_CLASSES))
+        return cls.from_network(load_labeled_text_model(path, [TextRNN, TextCNN], "a text classifier"))
 
     def save(self, path: str | Path) -> None:
-        """Writes the whole classifier (weights, vocabulary, labels, problem) to one `.keras` file."""
-        from textmodels.saving import save_labeled_text_model
-
-        save_labeled_text_model(self._require_network(), path)
+        """Writes the whole classifier (weights, vocabulary, labels, problem) to one `.keras` file, atomically."""
+        save_model(self._require_network(), path)
 
     @property
     def label_names(self) -> list[str]:

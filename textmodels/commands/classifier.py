@@ -328,9 +328,9 @@ def evaluate(args) -> int:
 
         main(["evaluate", "model.keras", "dev.tsv", "--json"])
     """
-    from textmodels.saving import TAGGER_CLASSES, saved_class_name
+    from textmodels.saving import saved_class_name
 
-    if saved_class_name(args.model) in TAGGER_CLASSES:
+    if saved_class_name(args.model) == "textmodels>RecurrentTagger":
         from textmodels.commands.tagger import evaluate_tagger
 
         return evaluate_tagger(args)

@@ -146,10 +146,9 @@ def generate_text(args: argparse.Namespace) -> int:
 
     validate_sampling_args(args.temperature, args.top_k, args.top_p)
     _positive("max-tokens", args.max_tokens, allow_none=False)
-    from textmodels.language_model.language_model import load_language_model
     from textmodels.language_model.text_generator import TextGenerator
 
-    generator = TextGenerator(load_language_model(args.model))
+    generator = TextGenerator.load(args.model)
     generation = generator.generate(
         prime=args.prime,
         max_tokens=args.max_tokens,
@@ -165,11 +164,11 @@ def generate_text(args: argparse.Namespace) -> int:
 
 def score_text(args: argparse.Namespace) -> int:
     """Handler of ``perplexity``."""
-    from textmodels.language_model.language_model import load_language_model
+    from textmodels.language_model.language_model import LanguageModel
     from textmodels.data.text_files import read_corpus_text
     from textmodels.language_model.training import evaluate_language_model
 
-    model = load_language_model(args.model)
+    model = LanguageModel.load(args.model)
     score = evaluate_language_model(model, read_corpus_text(args.file, errors=args.errors))
     if args.json:
         print(json.dumps(score.as_dict()))

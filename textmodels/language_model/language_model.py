@@ -24,18 +24,10 @@ import keras
 import numpy as np
 from keras import ops
 
-from textmodels.layers import CELLS, RecurrentBlock, TextEmbedding
 from textmodels.language_model.encoding import REGIMES, is_char_level
+from textmodels.layers import CELLS, RecurrentBlock, TextEmbedding
+from textmodels.saving import load_model, save_model
 from textmodels.text import TextEncoder
-
-
-class NotALanguageModelError(ValueError):
-    """A file that is missing, unreadable, or holds some other kind of model.
-
-    Example:
-        >>> isinstance(NotALanguageModelError("x.keras: no such file"), ValueError)
-        True
-    """
 
 
 @keras.saving.register_keras_serializable(package="textmodels")
@@ -184,6 +176,33 @@ class LanguageModel(keras.Model):
         for layer in self.block.recurrent_layers:
             layer.reset_state()
 
+    @classmethod
+    def load(cls, path: str | Path, stateless: bool = True) -> "LanguageModel":
+        """The language model saved at ``path`` (``safe_mode=True``); `textmodels.saving.ModelFileError` naming
+        the file when it is missing, is not a `.keras` archive or holds another kind of model. A model saved
+        while training on streams (stateful) comes back stateless unless ``stateless=False`` (which also keeps
+        its optimizer, to continue training).
+
+        Example:
+            >>> import os, tempfile
+            >>> from textmodels.language_model.encoding import fit_lm_encoder
+            >>> model = LanguageModel(fit_lm_encoder("a b\\n"), 4, 4, layers=1)
+            >>> model.build((None, None))
+            >>> path = os.path.join(tempfile.mkdtemp(), "lm.keras")
+            >>> model.save(path)
+            >>> LanguageModel.load(path).vocabulary_size
+            6
+        """
+        model = load_model(path, [cls], "a language model", compile=not stateless)
+        return model.stateless_copy() if stateless and model.stateful else model
+
+    def save(self, filepath: str | Path, overwrite: bool = True) -> None:
+        """Writes the model, its vocabulary and (when compiled) its optimizer state to one `.keras` file,
+        atomically (`textmodels.saving.save_model`); ``overwrite=False`` refuses to replace a file."""
+        if not overwrite and Path(filepath).exists():
+            raise FileExistsError(f"{filepath} exists; pass overwrite=True to replace it")
+        save_model(self, filepath)
+
     def stateless_copy(self) -> "LanguageModel":
         """The same model and weights with ``stateful=False``, usable with any batch size (evaluation, sampling).
 
@@ -238,31 +257,3 @@ def initialize_uniform(model: LanguageModel, scale: float, seed: int = 0) -> Non
     rng = np.random.default_rng(seed)
     for variable in model.trainable_weights:
         variable.assign(rng.uniform(-scale, scale, tuple(variable.shape)).astype(variable.dtype))
-
-
-def load_language_model(path: str | Path, stateless: bool = True) -> LanguageModel:
-    """Loads a `LanguageModel` saved as ``.keras`` (``safe_mode=True``).
-
-    Raises `NotALanguageModelError` naming the file when it is missing, is not a Keras file, or holds another
-    kind of model. A model saved while training on streams (stateful) comes back stateless unless
-    ``stateless=False``.
-
-    Example:
-        >>> try:
-        ...     load_language_model("missing.keras")
-        ... except ValueError as error:
-        ...     print(error)
-        missing.keras: no such file
-    """
-    path = Path(path)
-    if not path.is_file():
-        raise NotALanguageModelError(f"{path}: no such file")
-    try:
-        model = keras.saving.load_model(path, safe_mode=True, compile=not stateless)
-    except Exception as error:  # Keras raises many kinds (ValueError, TypeError, zipfile errors, OSError).
-        raise NotALanguageModelError(f"{path}: not a textmodels language model ({type(error).__name__}: {error})") from None
-    if not isinstance(model, LanguageModel):
-        raise NotALanguageModelError(f"{path}: holds a {type(model).__name__}, not a textmodels LanguageModel")
-    if stateless and model.stateful:
-        model = model.stateless_copy()
-    return model

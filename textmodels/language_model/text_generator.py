@@ -1,9 +1,10 @@
-"""Sampling text from a `LanguageModel`, one compiled step at a time with the recurrent state carried.
+"""Generating text from a `LanguageModel`, one compiled step at a time with the recurrent state carried.
 
 The prime is read once; every new token then costs one step of the network (never a re-run of the prefix).
-Tokens are chosen by `textmodels.sampling.sample_next` (temperature 0 = greedy, top-k, top-p); ``<pad>``,
-``<unk>`` and ``<bos>`` are banned, so they are never emitted (and ``<eos>`` for character stream models, whose
-training text has none: they stop at ``max_tokens``).
+Tokens are chosen by the searches of `textmodels.sampling`, the same ones the captioner decodes with: sampling
+(temperature 0 = greedy, top-k, top-p) or beam search (``beam_size``). ``<pad>``, ``<unk>`` and ``<bos>`` are
+banned, so they are never emitted (and ``<eos>`` for character stream models, whose training text has none:
+they stop at ``max_tokens``).
 
 Where generation starts: a sentence model reads ``<bos>``; a word stream model reads ``<eos>`` (the end of a
 previous sentence); a character stream model reads a newline (when its vocabulary has one). The prime follows.
@@ -25,16 +26,19 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from pathlib import Path
+
+import keras
 import numpy as np
 from keras import ops
 
+from textmodels.errors import ConfigurationError, TextmodelsError
 from textmodels.language_model.language_model import LanguageModel
-from textmodels.language_model.training import compile_step
-from textmodels.sampling import sample_next, validate_sampling_args
+from textmodels.sampling import beam_search, compile_step, sample_search, validate_sampling_args
 from textmodels.text import BOS, EOS, PAD, RESERVED, UNK
 
 
-class UnknownPrimeError(ValueError):
+class UnknownPrimeError(TextmodelsError, ValueError):
     """The priming text has no token in the model's vocabulary.
 
     Example:
@@ -66,7 +70,7 @@ class Generation:
 
 
 class TextGenerator:
-    """Samples from ``model`` (made stateless if it was trained statefully).
+    """Generates from ``model`` (made stateless if it was trained statefully).
 
     Example:
         >>> from textmodels.language_model.encoding import fit_lm_encoder
@@ -85,11 +89,60 @@ class TextGenerator:
         if self.model.regime == "stream" and self.model.level == "char":
             # A character stream has no <eos> (newlines are characters): such text ends at max_tokens.
             self.banned_ids.append(vocabulary[EOS])
-        self._step = compile_step(self._run)
+        block = self.model.block
+        state_spec = [keras.InputSpec(shape=(None, block.units), dtype="float32")] * (
+            block.layers * block.states_per_layer
+        )
+        self._read = compile_step(self._read_tokens)
+        self._step = compile_step(self._next_log_probs, [keras.InputSpec(shape=(None,), dtype="int32"), state_spec])
 
-    def _run(self, token_ids, states):
-        logits, new_states = self.model(token_ids, initial_state=states, return_state=True, training=False)
-        return logits[:, -1, :], new_states
+    @classmethod
+    def load(cls, path: str | Path) -> "TextGenerator":
+        """A generator for the language model saved at ``path`` (see `LanguageModel.load`)."""
+        return cls(LanguageModel.load(path))
+
+    def save(self, path: str | Path) -> None:
+        """Writes the language model to one `.keras` file (see `LanguageModel.save`)."""
+        self.model.save(path)
+
+    def _read_tokens(self, token_ids, states):
+        _, new_states = self.model(token_ids, initial_state=states, return_state=True, training=False)
+        return new_states
+
+    def _next_log_probs(self, tokens, states):
+        logits, new_states = self.model(tokens[:, None], initial_state=states, return_state=True, training=False)
+        return ops.log_softmax(logits[:, -1, :], axis=-1), new_states
+
+    def step(self, tokens: np.ndarray, states: list) -> tuple[np.ndarray, list]:
+        """One compiled step for (N,) ``tokens``: ``(log_probs (N, V), new states)``, as NumPy arrays (the step
+        function of `textmodels.sampling`'s searches).
+
+        Example:
+            >>> from textmodels.language_model.encoding import fit_lm_encoder
+            >>> generator = TextGenerator(LanguageModel(fit_lm_encoder("a b\\n"), 4, 4, layers=1))
+            >>> log_probs, states = generator.step(np.array([4, 5]), generator.model.initial_state(2))
+            >>> log_probs.shape, bool(np.allclose(np.exp(log_probs).sum(axis=1), 1.0, atol=1e-5))
+            ((2, 6), True)
+        """
+        log_probs, new_states = self._step(np.asarray(tokens, dtype="int32"), states)
+        return ops.convert_to_numpy(log_probs), [ops.convert_to_numpy(state) for state in new_states]
+
+    def prime_state(self, prime: str = "") -> tuple[int, list]:
+        """``(first token, state)``: the last of `start_ids`, to feed at the first step, and the recurrent state
+        after reading every start id before it.
+
+        Example:
+            >>> from textmodels.language_model.encoding import fit_lm_encoder
+            >>> generator = TextGenerator(LanguageModel(fit_lm_encoder("a b\\n"), 4, 4, layers=1))
+            >>> token, states = generator.prime_state("a b")
+            >>> token == generator.vocabulary["b"], [state.shape for state in states]
+            (True, [(1, 4), (1, 4)])
+        """
+        ids = self.start_ids(prime)
+        states = self.model.initial_state(1)
+        if len(ids) > 1:
+            states = self._read(np.asarray([ids[:-1]], dtype="int32"), states)
+        return ids[-1], [ops.convert_to_numpy(state) for state in states]
 
     def start_ids(self, prime: str = "") -> list[int]:
         """The ids read before sampling: the start token (see the module notes), then the prime's tokens.
@@ -128,29 +181,37 @@ class TextGenerator:
         top_p: float | None = None,
         seed: int | None = None,
         stop_at_eos: bool = True,
+        beam_size: int | None = None,
+        length_penalty: float = 0.7,
     ) -> Generation:
         """Continues ``prime`` by up to ``max_tokens`` tokens, stopping early at ``<eos>`` (not included).
 
-        The same ``seed`` gives the same text. Invalid sampling arguments raise `SamplingError` before any work.
+        Samples (``temperature``, ``top_k``, ``top_p``; the same ``seed`` gives the same text), or, with
+        ``beam_size``, searches for the likeliest continuation with a beam that wide (scored as
+        `textmodels.sampling.beam_search` does, with ``length_penalty``; the sampling arguments then do not
+        apply). Invalid arguments raise `SamplingError` / `SearchError` before any work.
+
+        Example:
+            >>> from textmodels.language_model.encoding import fit_lm_encoder
+            >>> generator = TextGenerator(LanguageModel(fit_lm_encoder("a b c\\n"), 8, 8, layers=1))
+            >>> generator.generate("a", max_tokens=4, beam_size=1) == generator.generate("a", max_tokens=4,
+            ...                                                                           temperature=0.0)
+            True
         """
         validate_sampling_args(temperature, top_k, top_p)
-        if not isinstance(max_tokens, int) or max_tokens < 1:
-            raise ValueError(f"max_tokens must be a positive integer, got {max_tokens!r}")
-        rng = np.random.default_rng(seed)
-        context = np.asarray([self.start_ids(prime)], dtype="int32")
-        logits, states = self._step(context, self.model.initial_state(1))
-        eos = self.vocabulary[EOS]
-        generated, stopped = [], False
-        for _ in range(max_tokens):
-            token = int(sample_next(ops.convert_to_numpy(logits), temperature=temperature, top_k=top_k,
-                                    top_p=top_p, banned_ids=self.banned_ids, rng=rng)[0])
-            if token == eos and stop_at_eos:
-                stopped = True
-                break
-            generated.append(token)
-            if len(generated) == max_tokens:
-                break
-            logits, states = self._step(np.asarray([[token]], dtype="int32"), states)
+        if isinstance(max_tokens, bool) or not isinstance(max_tokens, int) or max_tokens < 1:
+            raise ConfigurationError(f"max_tokens must be a positive integer, got {max_tokens!r}")
+        first, states = self.prime_state(prime)
+        options = dict(bos_id=first, eos_id=self.vocabulary[EOS] if stop_at_eos else None, max_length=max_tokens,
+                       banned_ids=self.banned_ids)
+        if beam_size is None:
+            generated = sample_search(self.step, states, 1, temperature=temperature, top_k=top_k, top_p=top_p,
+                                      rng=np.random.default_rng(seed), **options)[0]
+        else:
+            generated = beam_search(self.step, states, 1, beam_size=beam_size, length_penalty=length_penalty,
+                                    **options)[0][0].tokens
+        # A search ends a row before max_length only at <eos>.
+        stopped = stop_at_eos and len(generated) < max_tokens
         return Generation(prime, self.decode(generated), generated, stopped, char_level=self.model.level == "char")
 
     def decode(self, token_ids: list[int]) -> str:

@@ -28,32 +28,16 @@ import keras
 import numpy as np
 from keras import ops
 
-from textmodels.language_model.language_model import LanguageModel, NotALanguageModelError, initialize_uniform
+from textmodels.sampling import compile_step
+from textmodels.language_model.language_model import LanguageModel, initialize_uniform
 from textmodels.data.errors import CorpusError
 from textmodels.data.lm_batches import sentence_pairs, stream_windows
 from textmodels.language_model.encoding import encode_sentences, encode_stream, fit_lm_encoder
+from textmodels.saving import ModelFileError
 from textmodels.training import TrainingRun, make_optimizer
 from textmodels.training.optimizers import DEFAULT_LEARNING_RATES
 
 LOG2 = math.log(2.0)
-
-
-def compile_step(function):
-    """``function`` compiled for the active backend where that is safe (a ``tf.function`` on TensorFlow).
-
-    Other backends run it eagerly: a JAX ``jit`` would freeze the model's weights into the compiled function.
-
-    Example:
-        >>> double = compile_step(lambda x: x * 2)
-        >>> float(double(keras.ops.ones(())))
-        2.0
-    """
-    if keras.backend.backend() == "tensorflow":
-        import tensorflow as tf
-
-        # The steps have no Python control flow to convert; AutoGraph would only warn about the source.
-        return tf.function(function, reduce_retracing=True, autograph=False)
-    return function
 
 
 class ShowPerplexity(keras.callbacks.Callback):
@@ -353,7 +337,7 @@ def train_language_model(
     run = TrainingRun(run_directory, resume=resume)
     model = run.restore()
     if model is not None and not isinstance(model, LanguageModel):
-        raise NotALanguageModelError(f"{run.last_path} does not hold a LanguageModel; cannot resume from it.")
+        raise ModelFileError(f"{run.last_path}: holds a {type(model).__name__}, not a LanguageModel; cannot resume from it.")
     encoder = model.encoder if model is not None else fit_lm_encoder(
         train_text, level, regime, word_tokenizer, lowercase, min_count, max_vocabulary
     )

@@ -19,8 +19,10 @@ from numbers import Integral, Real
 
 import numpy as np
 
+from textmodels.errors import TextmodelsError
 
-class SamplingError(ValueError):
+
+class SamplingError(TextmodelsError, ValueError):
     """An invalid sampling argument or logits array; the message names the argument and its value."""
 
 

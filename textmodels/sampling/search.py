@@ -1,11 +1,14 @@
-"""Decode token sequences from any step-wise model: greedy, beam search and sampling, batched over images.
+"""Decode token sequences from any step-wise model: greedy, beam search and sampling, batched over rows.
 
-The model is abstracted as a step function ``step_fn(tokens, state) -> (log_probs, new_state)``: ``tokens`` is an
-(N,) int array of the previous token of each row (``bos_id`` at the first step), ``log_probs`` an (N, V) array of
-next-token log-probabilities, and ``state`` any nesting of lists, tuples, dicts and arrays with the rows on axis
-0 (e.g. the LSTM's ``(h, c)`` plus the image vector). The caller builds the initial state from the images; beam
-search tiles it to ``batch_size * beam_size`` rows and reorders it with `reorder_state` after every step, so the
-decoder never re-reads the prefix. Returned token lists contain neither <bos> nor <eos>.
+The language models and the captioner both decode here. The model is abstracted as a step function
+``step_fn(tokens, state) -> (log_probs, new_state)``: ``tokens`` is an (N,) int array of the previous token of
+each row (``bos_id`` at the first step: ``<bos>`` for a caption, the last token of a language model's prime),
+``log_probs`` an (N, V) array of next-token log-probabilities, and ``state`` any nesting of lists, tuples,
+dicts and arrays with the rows on axis 0 (e.g. the LSTM's ``(h, c)`` plus the image vector). The caller builds
+the initial state (from the images, or by reading the prime); beam search tiles it to ``batch_size *
+beam_size`` rows and reorders it with `reorder_state` after every step, so the model never re-reads the
+prefix. Returned token lists contain neither the start token nor <eos>. ``eos_id=None`` never stops a row
+early: every row then runs ``max_length`` steps (character streams have no end marker).
 
 Example:
     >>> import numpy as np
@@ -29,12 +32,13 @@ from typing import Any
 
 import numpy as np
 
-from textmodels.sampling import sample_next, validate_sampling_args
+from textmodels.errors import TextmodelsError
+from textmodels.sampling.samplers import sample_next, validate_sampling_args
 
 StepFn = Callable[[np.ndarray, Any], tuple[np.ndarray, Any]]
 
 
-class SearchError(ValueError):
+class SearchError(TextmodelsError, ValueError):
     """Invalid search arguments or a step function that returned arrays of the wrong shape."""
 
 
@@ -77,7 +81,7 @@ def greedy_search(
     initial_state: Any,
     batch_size: int,
     bos_id: int,
-    eos_id: int,
+    eos_id: int | None,
     max_length: int,
     *,
     banned_ids: Iterable[int] = (),
@@ -103,7 +107,7 @@ def sample_search(
     initial_state: Any,
     batch_size: int,
     bos_id: int,
-    eos_id: int,
+    eos_id: int | None,
     max_length: int,
     *,
     temperature: float = 1.0,
@@ -139,7 +143,7 @@ def beam_search(
     initial_state: Any,
     batch_size: int,
     bos_id: int,
-    eos_id: int,
+    eos_id: int | None,
     max_length: int,
     beam_size: int = 3,
     length_penalty: float = 0.7,
@@ -209,7 +213,8 @@ def beam_search(
         ranked = np.argsort(-candidates, axis=1, kind="stable")[:, :num_candidates]
 
         source_beams = np.zeros((batch_size, beam_size), dtype=np.int64)
-        next_tokens = np.full((batch_size, beam_size), eos_id, dtype=np.int64)
+        # Beams left unfilled are dead (log-prob -inf); they are fed <eos> (or 0), which they never leave.
+        next_tokens = np.full((batch_size, beam_size), 0 if eos_id is None else eos_id, dtype=np.int64)
         next_log_probs = np.full((batch_size, beam_size), -np.inf)
         for item in range(batch_size):
             if done[item]:
@@ -293,7 +298,7 @@ def _decode_token_by_token(
     initial_state: Any,
     batch_size: int,
     bos_id: int,
-    eos_id: int,
+    eos_id: int | None,
     max_length: int,
     choose: Callable[[np.ndarray], np.ndarray],
 ) -> list[list[int]]:
@@ -306,7 +311,7 @@ def _decode_token_by_token(
         log_probs, state = step_fn(tokens, state)
         tokens = choose(_checked_log_probs(log_probs, batch_size, eos_id, ()))
         for row in np.nonzero(~finished)[0]:
-            if tokens[row] == eos_id:
+            if eos_id is not None and tokens[row] == eos_id:
                 finished[row] = True
             else:
                 outputs[row].append(int(tokens[row]))
@@ -315,19 +320,21 @@ def _decode_token_by_token(
     return outputs
 
 
-def _check_common(batch_size: int, bos_id: int, eos_id: int, max_length: int) -> None:
-    for name, value, minimum in (("batch_size", batch_size, 1), ("max_length", max_length, 1),
-                                 ("bos_id", bos_id, 0), ("eos_id", eos_id, 0)):
+def _check_common(batch_size: int, bos_id: int, eos_id: int | None, max_length: int) -> None:
+    checked = [("batch_size", batch_size, 1), ("max_length", max_length, 1), ("bos_id", bos_id, 0)]
+    if eos_id is not None:
+        checked.append(("eos_id", eos_id, 0))
+    for name, value, minimum in checked:
         if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < minimum:
             raise SearchError(f"{name} must be an int >= {minimum}, got {value!r}")
 
 
-def _checked_log_probs(log_probs: Any, rows: int, eos_id: int, banned: Sequence[int]) -> np.ndarray:
+def _checked_log_probs(log_probs: Any, rows: int, eos_id: int | None, banned: Sequence[int]) -> np.ndarray:
     log_probs = np.array(log_probs, dtype=np.float64)
     if log_probs.ndim != 2 or log_probs.shape[0] != rows:
         raise SearchError(f"step_fn must return log_probs of shape ({rows}, vocab_size), got {log_probs.shape}")
     vocab_size = log_probs.shape[1]
-    outside = [token for token in (eos_id, *banned) if token >= vocab_size]
+    outside = [token for token in (eos_id, *banned) if token is not None and token >= vocab_size]
     if outside:
         raise SearchError(f"token ids {outside} (eos_id / banned_ids) are outside the vocabulary of {vocab_size}")
     if np.isnan(log_probs).any():

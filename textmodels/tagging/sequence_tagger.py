@@ -16,7 +16,9 @@ from pathlib import Path
 
 import numpy as np
 
+from textmodels.classification.labeled_text_model import load_labeled_text_model
 from textmodels.metrics import classification_report
+from textmodels.saving import save_model
 from textmodels.data.bucketed_batches import BucketedBatches
 
 TaggedSentence = Sequence[tuple[str, str]]
@@ -69,16 +71,14 @@ class SequenceTagger:
 
     @classmethod
     def load(cls, path: str | Path) -> "SequenceTagger":
-        """A tagger saved by `save`; other `.keras` files raise `NotATextModelError`."""
-        from textmodels.saving import TAGGER_CLASSES, load_labeled_text_model
+        """A tagger saved by `save`; `textmodels.saving.ModelFileError` naming the file for anything else."""
+        from textmodels.tagging.recurrent_tagger import RecurrentTagger
 
-        return cls.from_network(load_labeled_text_model(path, TAGGER_CLASSES))
+        return cls.from_network(load_labeled_text_model(path, [RecurrentTagger], "a sequence tagger"))
 
     def save(self, path: str | Path) -> None:
-        """Writes weights, vocabularies and tag names to one `.keras` file."""
-        from textmodels.saving import save_labeled_text_model
-
-        save_labeled_text_model(self._require_network(), path)
+        """Writes weights, vocabularies and tag names to one `.keras` file, atomically."""
+        save_model(self._require_network(), path)
 
     @property
     def tag_names(self) -> list[str]:

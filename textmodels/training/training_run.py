@@ -4,14 +4,20 @@ from __future__ import annotations
 
 import json
 import math
-import os
 from pathlib import Path
 
 import keras
 
+from textmodels.errors import TextmodelsError
+from textmodels.saving import save_model, write_text_atomically
 
-class TrainingDiverged(RuntimeError):
+
+class TrainingDiverged(TextmodelsError, RuntimeError):
     """The loss became NaN or infinite; the last good checkpoint was kept."""
+
+
+class CheckpointError(TextmodelsError, ValueError):
+    """A run folder whose state cannot be resumed (a corrupt ``state.json``)."""
 
 
 class TrainingRun:
@@ -52,7 +58,7 @@ class TrainingRun:
         try:
             return json.loads(self.state_path.read_text())
         except json.JSONDecodeError as error:
-            raise ValueError(f"Cannot resume: {self.state_path} is corrupt ({error}).") from None
+            raise CheckpointError(f"Cannot resume: {self.state_path} is corrupt ({error}).") from None
 
     @property
     def initial_epoch(self) -> int:
@@ -85,11 +91,6 @@ class TrainingRun:
                    if kept else "No epoch had completed, so there is no checkpoint; lower the learning rate.")
             )
 
-    def save_atomically(self, model, path: Path) -> None:
-        """Writes to a temporary name then renames, so an interrupted save never leaves a broken file."""
-        temporary = path.with_name(path.stem + ".tmp.keras")
-        model.save(temporary)
-        os.replace(temporary, path)
 
 
 class _EpochCheckpoint(keras.callbacks.Callback):
@@ -107,15 +108,15 @@ class _EpochCheckpoint(keras.callbacks.Callback):
         for key, value in logs.items():
             state["history"].setdefault(key, []).append(value)
         state["epoch"] = epoch + 1
-        self.run.save_atomically(self.model, self.run.last_path)
+        save_model(self.model, self.run.last_path)
         value = logs.get(self.monitor)
         if value is not None and math.isfinite(value):
             best = state["best"]
             if best is None or (value > best if self.higher_is_better else value < best):
                 state["best"] = value
                 state["best_epoch"] = epoch + 1
-                self.run.save_atomically(self.model, self.run.best_path)
-        self.run.state_path.write_text(json.dumps(state, indent=2))
+                save_model(self.model, self.run.best_path)
+        write_text_atomically(self.run.state_path, json.dumps(state, indent=2))
 
 
 class _NaNGuard(keras.callbacks.Callback):
