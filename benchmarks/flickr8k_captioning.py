@@ -31,7 +31,8 @@ from captioner.config import CaptionerConfig  # noqa: E402
 from captioner.data import read_coco  # noqa: E402
 from captioner.encoder import FeatureCache, build_encoder, encoder_config, extract_features  # noqa: E402
 from captioner.evaluation import evaluate_captioner  # noqa: E402
-from captioner.training import save_captioner, train_captioner  # noqa: E402
+from captioner.api import Captioner  # noqa: E402
+from captioner.training import train_captioner  # noqa: E402
 from captioner.tuning import tune_decoding  # noqa: E402
 from textmodels.data.paths import shared_data_dir  # noqa: E402
 
@@ -134,7 +135,7 @@ def main() -> None:
         started = time.perf_counter()
         result = train_captioner(records, config, features=cache if uses_features else None, verbose=2)
         trained = time.perf_counter() - started
-        model_path = save_captioner(result.model, work / f"{name}_{int(seed or 0)}.keras")
+        model_path = Captioner(result.model).save(work / f"{name}_{int(seed or 0)}.keras")
         features = cache if uses_features else None
         choice = tune_decoding(result.model, records, features=features, beam_sizes=(1, 3, 5),
                                length_penalties=(0.0, 0.5, 1.0))

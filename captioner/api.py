@@ -8,10 +8,9 @@ Example:
     >>> import tempfile
     >>> import numpy as np
     >>> from captioner.model import CaptionModel, fit_caption_vocabulary
-    >>> from captioner.training import save_captioner
     >>> model = CaptionModel.create(fit_caption_vocabulary(["a red circle"], min_count=1),
     ...     {"kind": "small", "image_size": 16, "conv_filters": [4], "feature_dim": 8})
-    >>> path = save_captioner(model, tempfile.mkdtemp() + "/model.keras")
+    >>> path = Captioner(model).save(tempfile.mkdtemp() + "/model.keras")
     >>> captioner = Captioner.load(path)
     >>> results = captioner.caption([np.zeros((20, 20, 3), np.uint8), "missing.png"], beam_size=2)
     >>> isinstance(results[0], str), bool(results[1]), "missing.png" in results[1].error
@@ -20,8 +19,6 @@ Example:
 
 from __future__ import annotations
 
-import json
-import zipfile
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -30,12 +27,12 @@ from typing import Any
 import numpy as np
 
 from captioner.encoder.images import ImageLoadError, load_images
+from captioner.errors import CaptionerError
+from textmodels.saving import ModelFileError, load_model, save_model
 
-_CAPTIONER_CLASS = "CaptionModel"
 
-
-class CaptionerLoadError(ValueError):
-    """The file is not a saved captioner (not a ``.keras`` archive, or a different kind of model)."""
+class CaptionerLoadError(CaptionerError, ModelFileError):
+    """The file is not a saved captioner: missing, not a ``.keras`` archive, or a different kind of model."""
 
 
 @dataclass(frozen=True)
@@ -67,39 +64,6 @@ def _describe(source: Any) -> str:
     return type(source).__name__
 
 
-def check_captioner_file(path: str | Path) -> Path:
-    """``path`` if it is a ``.keras`` archive whose top-level model is a captioner; else a clear error.
-
-    Example:
-        >>> import tempfile
-        >>> from pathlib import Path
-        >>> bad = Path(tempfile.mkdtemp()) / "notes.keras"
-        >>> _ = bad.write_text("hello")
-        >>> try:
-        ...     check_captioner_file(bad)
-        ... except CaptionerLoadError as error:
-        ...     "not a Keras" in str(error)
-        True
-    """
-    path = Path(path)
-    if not path.is_file():
-        raise FileNotFoundError(f"Model file {str(path)!r} does not exist.")
-    if not zipfile.is_zipfile(path):
-        raise CaptionerLoadError(f"{str(path)!r} is not a Keras .keras file (it is not a zip archive).")
-    try:
-        with zipfile.ZipFile(path) as archive:
-            config = json.loads(archive.read("config.json"))
-    except (KeyError, zipfile.BadZipFile, json.JSONDecodeError, UnicodeDecodeError) as error:
-        raise CaptionerLoadError(f"{str(path)!r} is not a readable Keras model archive: {error}") from None
-    class_name = config.get("class_name") if isinstance(config, dict) else None
-    if class_name != _CAPTIONER_CLASS:
-        raise CaptionerLoadError(
-            f"{str(path)!r} holds a Keras model of class {class_name!r}, not a captioner ({_CAPTIONER_CLASS}); "
-            "train one with `captioner train` or `captioner demo`."
-        )
-    return path
-
-
 class Captioner:
     """A loaded captioner, ready to caption paths, PIL images and arrays.
 
@@ -122,30 +86,44 @@ class Captioner:
         if not isinstance(model, CaptionModel):
             raise CaptionerLoadError(f"Captioner needs a CaptionModel, got {type(model).__name__}.")
         self.model = model
-        # Traced here, once: later calls only run the compiled decoder step.
-        model.decoding_functions()
 
     @classmethod
     def load(cls, path: str | Path) -> "Captioner":
-        """Load a ``.keras`` file written by `captioner.training.save_captioner` (or ``captioner train``).
+        """The captioner saved at ``path`` by `save` (or ``captioner train``), its decoding step compiled here,
+        once; `CaptionerLoadError` naming the file when it is missing, not a ``.keras`` archive or another
+        kind of model.
 
         Example:
             >>> try:
             ...     Captioner.load("no/such/model.keras")
-            ... except FileNotFoundError as error:
-            ...     "does not exist" in str(error)
-            True
+            ... except CaptionerLoadError as error:
+            ...     print(error)
+            no/such/model.keras: no such model file
         """
-        import keras
+        from captioner.model import CaptionModel
 
-        path = check_captioner_file(path)
-        import captioner.model  # noqa: F401 - registers CaptionModel and CaptionDecoder for deserialisation
+        captioner = cls(load_model(path, [CaptionModel], "a captioner", compile=False, error=CaptionerLoadError))
+        # Traced now: every later call only runs the compiled decoder step.
+        captioner.model.decoding_functions()
+        return captioner
 
-        try:
-            model = keras.saving.load_model(path, safe_mode=True, compile=False)
-        except (ValueError, TypeError, KeyError, OSError) as error:
-            raise CaptionerLoadError(f"{str(path)!r} cannot be loaded as a captioner: {error}") from None
-        return cls(model)
+    def save(self, path: str | Path) -> Path:
+        """Writes the captioner for inference (weights, vocabulary, encoder and decoder configs; no optimizer
+        state) to one ``.keras`` file, atomically; returns the path.
+
+        Example:
+            >>> import tempfile
+            >>> from captioner.model import CaptionModel, fit_caption_vocabulary
+            >>> model = CaptionModel.create(fit_caption_vocabulary(["a cat"], min_count=1),
+            ...     {"kind": "small", "image_size": 16, "conv_filters": [4], "feature_dim": 8})
+            >>> Captioner(model).save(tempfile.mkdtemp() + "/model.keras").suffix
+            '.keras'
+        """
+        from captioner.model import CaptionModel
+
+        inference_copy = CaptionModel.from_config(self.model.get_config())
+        inference_copy.set_weights(self.model.get_weights())
+        return save_model(inference_copy, path)
 
     @property
     def image_size(self) -> tuple[int, int]:

@@ -1,10 +1,8 @@
-"""Caption quality metrics computed exactly as the COCO caption evaluation does (pycocoevalcap), plus NLTK BLEU.
+"""Caption quality metrics computed exactly as the COCO caption evaluation does (pycocoevalcap).
 
 `caption_metrics` tokenizes references and hypotheses with the Stanford PTB tokenizer (Java) and scores them
 with pycocoevalcap's Bleu(4), Meteor(), Rouge() and Cider() (the latter is COCO's CIDEr-D). Without Java, or
 with ``use_java=False``, it falls back to `simple_tokenize` and leaves METEOR out (None, with a warning entry).
-`nltk_corpus_bleu` is a Java-free BLEU-1..4 via ``nltk.translate.bleu_score.corpus_bleu``; on Flickr8k captions
-it lies within about 0.01 of the COCO figures, the gap coming only from tokenization.
 
 Example:
     >>> refs = {1: ["A dog runs on the grass.", "A brown dog is running."], 2: ["Two kids play in the sand."]}
@@ -12,8 +10,6 @@ Example:
     >>> scores = caption_metrics(refs, hyps, use_java=False)
     >>> round(scores["bleu4"], 3), scores["meteor"], scores["warnings"][0].startswith("METEOR skipped")
     (1.0, None, True)
-    >>> round(nltk_corpus_bleu(refs, hyps)["bleu1"], 3)
-    1.0
 """
 
 from __future__ import annotations
@@ -22,23 +18,23 @@ import os
 import re
 import shutil
 import sys
-import warnings
 from collections.abc import Hashable, Iterator, Mapping, Sequence
 from contextlib import contextmanager, suppress
 
-from nltk.translate.bleu_score import corpus_bleu
 from pycocoevalcap.bleu.bleu import Bleu
 from pycocoevalcap.cider.cider import Cider
 from pycocoevalcap.meteor.meteor import Meteor
 from pycocoevalcap.rouge.rouge import Rouge
 from pycocoevalcap.tokenizer.ptbtokenizer import PTBTokenizer
 
+from captioner.errors import CaptionerError
+
 BLEU_KEYS = ("bleu1", "bleu2", "bleu3", "bleu4")
 _CLITIC = re.compile(r"(\w)('(?:s|re|ve|ll|d|m)|n't)\b|\b(can)(not)\b")
 _TOKEN = re.compile(r"n't|'(?:s|re|ve|ll|d|m)\b|\w+(?:[-']\w+)*")
 
 
-class CaptionMetricsError(ValueError):
+class CaptionMetricsError(CaptionerError, ValueError):
     """References and hypotheses that cannot be scored; the message names the offending image ids."""
 
 
@@ -100,27 +96,6 @@ def caption_metrics(
     scores["cider"] = float(cider)
     scores["warnings"] = result_warnings
     return scores
-
-
-def nltk_corpus_bleu(references: Mapping[Hashable, Sequence[str]], hypotheses: Mapping[Hashable, str]) -> dict:
-    """Java-free corpus BLEU-1..4 with NLTK on `simple_tokenize` tokens (no smoothing, closest reference length).
-
-    Example:
-        >>> refs = {1: ["a dog runs across the green grass"], 2: ["two children are playing in the sand"]}
-        >>> scores = nltk_corpus_bleu(refs, {1: "a dog runs across the grass", 2: "two kids play in the sand"})
-        >>> sorted(scores), scores["bleu1"] > scores["bleu4"]
-        (['bleu1', 'bleu2', 'bleu3', 'bleu4'], True)
-    """
-    _validate(references, hypotheses)
-    keys = list(references)
-    tokenized_refs = [[simple_tokenize(ref) for ref in references[key]] for key in keys]
-    tokenized_hyps = [simple_tokenize(hypotheses[key]) for key in keys]
-    weights = [tuple([1.0 / n] * n) for n in range(1, 5)]
-    with warnings.catch_warnings():
-        # NLTK warns when a corpus has no matching n-gram of some order; the score is then 0, which we return.
-        warnings.simplefilter("ignore", UserWarning)
-        values = corpus_bleu(tokenized_refs, tokenized_hyps, weights=weights)
-    return {key: float(value) for key, value in zip(BLEU_KEYS, values)}
 
 
 def _validate(references: Mapping[Hashable, Sequence[str]], hypotheses: Mapping[Hashable, str]) -> None:

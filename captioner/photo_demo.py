@@ -98,7 +98,8 @@ def train_photo_captioner(
     """
     from captioner.commands.common import read_caption_data
     from captioner.evaluation import evaluate_captioner
-    from captioner.training import save_captioner, train_captioner
+    from captioner.api import Captioner
+    from captioner.training import train_captioner
     from captioner.tuning import tune_decoding
 
     started = time.perf_counter()
@@ -108,7 +109,7 @@ def train_photo_captioner(
     config = photo_config(encoder, weights, seed, **({} if epochs is None else {"epochs": epochs}))
     cache, errors = feature_cache(records, config, work_dir / f"features_{encoder}", progress=verbose > 0)
     result = train_captioner(records, config, features=cache, verbose=verbose)
-    model_path = save_captioner(result.model, work_dir / "captioner.keras")
+    model_path = Captioner(result.model).save(work_dir / "captioner.keras")
     splits = {record.split for record in records}
     report = {"data": str(caption_file), "images": len(records), "unreadable": errors, "model": str(model_path),
               "epochs": len(result.history.get("loss", [])), "encoder": encoder}

@@ -22,7 +22,6 @@ Example:
 
 from __future__ import annotations
 
-import os
 import warnings
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
@@ -31,6 +30,7 @@ from pathlib import Path
 import keras
 import numpy as np
 
+from captioner.api import Captioner
 from captioner.config import CaptionerConfig
 from captioner.data.records import CaptionRecord
 from captioner.data.pipeline import caption_batches
@@ -297,29 +297,7 @@ def train_captioner(
     if run is not None:
         run.raise_if_diverged()
     if out is not None:
-        save_captioner(model, out)
+        Captioner(model).save(out)
     merged = dict(run.state["history"]) if run is not None else dict(history.history)
     return TrainingResult(model, merged)
 
-
-def save_captioner(model: CaptionModel, path: str | Path) -> Path:
-    """Save ``model`` for inference (weights, vocabulary, configs; no optimizer state), atomically.
-
-    Example:
-        >>> import tempfile
-        >>> from pathlib import Path
-        >>> config = CaptionerConfig(image_size=16, conv_filters=(4,), feature_dim=8, min_count=1)
-        >>> model = build_captioner([CaptionRecord("1", Path("a.png"), "train", ("a cat",))], config)
-        >>> save_captioner(model, Path(tempfile.mkdtemp()) / "m.keras").is_file()
-        True
-    """
-    path = Path(path)
-    if path.suffix != ".keras":
-        raise ValueError(f"The model file must end in .keras, got {str(path)!r}.")
-    path.parent.mkdir(parents=True, exist_ok=True)
-    inference_copy = CaptionModel.from_config(model.get_config())
-    inference_copy.set_weights(model.get_weights())
-    temporary = path.with_name(path.stem + ".tmp.keras")
-    inference_copy.save(temporary)
-    os.replace(temporary, path)
-    return path

@@ -82,7 +82,8 @@ def run_demo(work_dir: str | Path, num_images: int = 2000, image_size: int = 64,
     """
     from captioner.data import make_synthetic, read_coco
     from captioner.evaluation import evaluate_captioner
-    from captioner.training import save_captioner, train_captioner
+    from captioner.api import Captioner
+    from captioner.training import train_captioner
 
     work_dir = Path(work_dir)
     started = time.perf_counter()
@@ -95,7 +96,7 @@ def run_demo(work_dir: str | Path, num_images: int = 2000, image_size: int = 64,
     for name, model_config in (("captioner", config), ("image-blind baseline", replace(config, image_blind=True))):
         model_started = time.perf_counter()
         trained = train_captioner(records, model_config, verbose=verbose).model
-        path = save_captioner(trained, work_dir / ("captioner.keras" if name == "captioner" else "blind.keras"))
+        path = Captioner(trained).save(work_dir / ("captioner.keras" if name == "captioner" else "blind.keras"))
         report = evaluate_captioner(trained, records, split="test", beam_size=3)
         results["models"][name] = {
             "metrics": {key: report.metrics[key] for key in DEMO_METRICS},

@@ -8,6 +8,8 @@ Example:
 
 from __future__ import annotations
 
+from captioner.errors import CaptionerError
 
-class CaptionDataError(ValueError):
+
+class CaptionDataError(CaptionerError, ValueError):
     """A caption file or image folder is malformed; the message names the file, key, image id or annotation id."""

@@ -31,13 +31,14 @@ import numpy as np
 from tqdm import tqdm
 
 from captioner.data.records import CaptionRecord
+from captioner.errors import CaptionerError
 
 FORMAT = "captioner-feature-cache"
 VERSION = 1
 META_FILE, FEATURES_FILE, DONE_FILE = "meta.json", "features.npy", "done.npy"
 
 
-class FeatureCacheError(ValueError):
+class FeatureCacheError(CaptionerError, ValueError):
     """A feature cache was used wrongly (unknown id, features of the wrong shape, reading unfinished rows)."""
 
 

@@ -22,6 +22,8 @@ import keras
 import numpy as np
 from PIL import Image, ImageOps
 
+from captioner.errors import CaptionerError
+
 DEFAULT_MAX_PIXELS = 64_000_000
 # ImageNet channel means in BGR order, as used by keras.applications.vgg16.preprocess_input ("caffe" mode).
 VGG_MEAN_BGR = (103.939, 116.779, 123.68)
@@ -29,7 +31,7 @@ _SIXTEEN_BIT_MODES = ("I;16", "I;16L", "I;16B", "I;16N")
 _TRANSPARENT_MODES = ("RGBA", "LA", "PA", "RGBa", "La")
 
 
-class ImageLoadError(ValueError):
+class ImageLoadError(CaptionerError, ValueError):
     """An image could not be loaded; the message names the file (or describes the array)."""
 
 

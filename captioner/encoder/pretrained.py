@@ -29,12 +29,13 @@ from pathlib import Path
 import keras
 
 from captioner.encoder.preprocessing import ImageNetPreprocessing
+from captioner.errors import CaptionerError
 
 PRETRAINED_IMAGE_SIZE = 224
 WEIGHTS_HOST = "storage.googleapis.com"
 
 
-class EncoderWeightsError(ValueError):
+class EncoderWeightsError(CaptionerError, ValueError):
     """A weights file does not exist or does not hold weights for the encoder it was given to."""
 
 

@@ -10,7 +10,6 @@ from PIL import Image
 from captioner.api import CaptionerLoadError, CaptionFailure, Captioner
 from captioner.encoder import ImageLoadError
 from captioner.model import CaptionModel, fit_caption_vocabulary
-from captioner.training import save_captioner
 
 ENCODER = {"kind": "small", "image_size": 16, "conv_filters": [4], "feature_dim": 8}
 
@@ -20,7 +19,7 @@ def model_path(tmp_path_factory):
     text_encoder = fit_caption_vocabulary(["a red circle above a blue square", "a green triangle"], min_count=1,
                                           max_length=8)
     model = CaptionModel.create(text_encoder, ENCODER, embedding_dim=8, units=12)
-    return save_captioner(model, tmp_path_factory.mktemp("model") / "captioner.keras")
+    return Captioner(model).save(tmp_path_factory.mktemp("model") / "captioner.keras")
 
 
 @pytest.fixture(scope="module")
@@ -100,10 +99,10 @@ def test_sampling_with_temperature(captioner, images):
 def test_a_keras_file_that_is_not_a_captioner_is_refused(tmp_path):
     other = keras.Sequential([keras.Input((3,)), keras.layers.Dense(2)])
     other.save(tmp_path / "classifier.keras")
-    with pytest.raises(CaptionerLoadError, match="not a captioner"):
+    with pytest.raises(CaptionerLoadError, match=r"holds a Sequential model, not a captioner \(CaptionModel\)"):
         Captioner.load(tmp_path / "classifier.keras")
     (tmp_path / "junk.keras").write_bytes(b"junk")
-    with pytest.raises(CaptionerLoadError, match="not a Keras"):
+    with pytest.raises(CaptionerLoadError, match="junk.keras: not a .keras model archive"):
         Captioner.load(tmp_path / "junk.keras")
-    with pytest.raises(FileNotFoundError, match="does not exist"):
+    with pytest.raises(CaptionerLoadError, match="absent.keras: no such model file"):
         Captioner.load(tmp_path / "absent.keras")

@@ -11,7 +11,7 @@ import pytest
 
 from captioner.cli import main
 from captioner.model import CaptionModel, fit_caption_vocabulary
-from captioner.training import save_captioner
+from captioner.api import Captioner
 
 
 @pytest.fixture(scope="module")
@@ -29,7 +29,7 @@ def model_path(dataset, tmp_path_factory):
     model = CaptionModel.create(fit_caption_vocabulary(captions, min_count=1, max_length=12),
                                 {"kind": "small", "image_size": 16, "conv_filters": [4], "feature_dim": 8},
                                 embedding_dim=8, units=12)
-    return save_captioner(model, tmp_path_factory.mktemp("model") / "captioner.keras")
+    return Captioner(model).save(tmp_path_factory.mktemp("model") / "captioner.keras")
 
 
 def test_help_is_fast_and_does_not_load_tensorflow():
@@ -110,7 +110,7 @@ def test_errors_are_one_line_with_exit_code_2(dataset, tmp_path, capsys):
     assert "not a captioner" in capsys.readouterr().err
     assert main(["evaluate", str(tmp_path / "none.keras"), str(dataset / "captions.json"),
                  "--images", str(dataset)]) == 2
-    assert "does not exist" in capsys.readouterr().err
+    assert "none.keras: no such model file" in capsys.readouterr().err
     (tmp_path / "captions.yaml").write_text("images: []")
     assert main(["train", str(tmp_path / "captions.yaml"), "--images", str(dataset), "--out",
                  str(tmp_path / "m.keras")]) == 2

@@ -9,7 +9,7 @@ import pytest
 from captioner.decoder import INJECT_MODES
 from captioner.model import CaptionModel, encode_captions, fit_caption_vocabulary
 from textmodels.sampling import greedy_search
-from captioner.training import save_captioner
+from captioner.api import Captioner
 from textmodels.text import Vocabulary
 
 CAPTIONS = ["a red circle above a blue square", "a blue square below a red circle", "a green triangle"]
@@ -41,7 +41,7 @@ def test_every_inject_mode_trains_a_step_and_round_trips(inject, tmp_path):
     model.fit(inputs, ids[:, 1:], epochs=1, batch_size=3, verbose=0)
     assert any(not np.allclose(a, b) for a, b in zip(before, model.decoder.get_weights()))
 
-    path = save_captioner(model, tmp_path / "model.keras")
+    path = Captioner(model).save(tmp_path / "model.keras")
     loaded = keras.saving.load_model(path, safe_mode=True)
     assert isinstance(loaded, CaptionModel) and loaded.decoder.inject == inject
     assert loaded.text_encoder.vocabulary.tokens == model.text_encoder.vocabulary.tokens
@@ -111,7 +111,7 @@ def test_image_blind_model_ignores_the_image_and_has_no_encoder(tmp_path):
     a = np.asarray(model({"images": _images(seed=1), "tokens": ids}))
     b = np.asarray(model({"images": _images(seed=2), "tokens": ids}))
     np.testing.assert_array_equal(a, b)
-    loaded = keras.saving.load_model(save_captioner(model, tmp_path / "blind.keras"), safe_mode=True)
+    loaded = keras.saving.load_model(Captioner(model).save(tmp_path / "blind.keras"), safe_mode=True)
     assert loaded.image_blind and loaded.encoder is None
 
 
