@@ -31,14 +31,15 @@ from keras import ops
 from captioner.decoder import CaptionDecoder
 from captioner.encoder import build_encoder
 from textmodels.sampling import Hypothesis, beam_search, compile_step, sample_search
-from textmodels.text import TextEncoder, Vocabulary
+from textmodels.text import TextEncoder, Vocabulary, pack_ids
 
 # Tokens never worth emitting inside a caption.
 _NEVER_EMITTED = (Vocabulary.pad_id, Vocabulary.unk_id, Vocabulary.bos_id)
 
 
 def fit_caption_vocabulary(captions: Iterable[str], min_count: int = 5, max_length: int = 20) -> TextEncoder:
-    """A word-level, lower-casing `TextEncoder` for captions: ``<bos>`` + at most ``max_length`` words + ``<eos>``.
+    """A word-level, lower-casing `TextEncoder` for captions: ``<bos>`` + at most ``max_length`` words + ``<eos>``
+    (its ``encode`` cuts long captions' words, never their ``<eos>``).
 
     Words seen fewer than ``min_count`` times become ``<unk>``. No NLTK data is needed (Treebank rules).
 
@@ -51,25 +52,6 @@ def fit_caption_vocabulary(captions: Iterable[str], min_count: int = 5, max_leng
         raise ValueError(f"max_length must be at least 1 word, got {max_length}.")
     fitted = TextEncoder.fit(list(captions), level="word", min_count=min_count)
     return TextEncoder(fitted.tokenizer, fitted.vocabulary, max_length=max_length + 2, add_bos=True, add_eos=True)
-
-
-def encode_captions(text_encoder: TextEncoder, captions: Sequence[str]) -> np.ndarray:
-    """``(len(captions), max_length + 2)`` int32 ids: ``<bos>``, the first ``max_length`` words, ``<eos>``, padding.
-
-    Unlike plain truncation, a long caption keeps its ``<eos>`` (the words are cut, not the end marker).
-
-    Example:
-        >>> encoder = fit_caption_vocabulary(["a b c d"], min_count=1, max_length=2)
-        >>> encode_captions(encoder, ["a b c d", "a"]).tolist()
-        [[2, 4, 5, 3], [2, 4, 3, 0]]
-    """
-    width = text_encoder.max_length
-    ids = np.zeros((len(captions), width), dtype=np.int32)
-    for row, caption in enumerate(captions):
-        words = text_encoder.tokenizer.tokenize(caption)[: width - 2]
-        encoded = text_encoder.vocabulary.encode(words, add_bos=True, add_eos=True)
-        ids[row, : len(encoded)] = encoded
-    return ids
 
 
 @keras.saving.register_keras_serializable(package="captioner")
@@ -293,11 +275,7 @@ class CaptionModel(keras.Model):
             >>> bool(model.sequence_log_probs(np.zeros((1, 8), "float32"), [[4, 5]])[0] < 0)
             True
         """
-        width = max(len(tokens) for tokens in token_lists) + 2
-        ids = np.zeros((len(token_lists), width), dtype=np.int32)
-        for row, tokens in enumerate(token_lists):
-            sequence = [Vocabulary.bos_id, *tokens, Vocabulary.eos_id]
-            ids[row, : len(sequence)] = sequence
+        ids = pack_ids(token_lists, bos_id=Vocabulary.bos_id, eos_id=Vocabulary.eos_id)
         logits = self.decoder(np.asarray(features, np.float32), ids[:, :-1], training=False)
         log_probs = np.asarray(ops.log_softmax(logits, axis=-1), dtype=np.float64)
         targets = ids[:, 1:]

@@ -35,7 +35,7 @@ from captioner.config import CaptionerConfig
 from captioner.data.records import CaptionRecord
 from captioner.data.pipeline import caption_batches
 from captioner.encoder import FeatureCacheError, ImageLoadError, encoder_config
-from captioner.model import CaptionModel, encode_captions, fit_caption_vocabulary
+from captioner.model import CaptionModel, fit_caption_vocabulary
 
 
 @dataclass
@@ -105,7 +105,7 @@ def caption_examples(records: Sequence[CaptionRecord], model: CaptionModel) -> n
     per_image = max((len(record.captions) for record in records), default=1)
     ids = np.zeros((len(records), per_image, model.text_encoder.max_length), dtype=np.int32)
     for row, record in enumerate(records):
-        ids[row, : len(record.captions)] = encode_captions(model.text_encoder, list(record.captions))
+        ids[row, : len(record.captions)] = model.text_encoder.encode(list(record.captions))
     return ids
 
 

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from captioner.decoder import INJECT_MODES
-from captioner.model import CaptionModel, encode_captions, fit_caption_vocabulary
+from captioner.model import CaptionModel, fit_caption_vocabulary
 from textmodels.sampling import greedy_search
 from captioner.api import Captioner
 from textmodels.text import Vocabulary
@@ -35,7 +35,7 @@ def _compile(model):
 def test_every_inject_mode_trains_a_step_and_round_trips(inject, tmp_path):
     model = _model(inject)
     _compile(model)
-    ids = encode_captions(model.text_encoder, CAPTIONS)
+    ids = model.text_encoder.encode(CAPTIONS)
     inputs = {"images": _images(), "tokens": ids[:, :-1]}
     before = [np.array(w) for w in model.decoder.get_weights()]
     model.fit(inputs, ids[:, 1:], epochs=1, batch_size=3, verbose=0)
@@ -52,7 +52,7 @@ def test_every_inject_mode_trains_a_step_and_round_trips(inject, tmp_path):
 
 def test_several_captions_per_image_match_one_caption_rows():
     model = _model("par_inject")
-    ids = encode_captions(model.text_encoder, CAPTIONS)[:, :-1]
+    ids = model.text_encoder.encode(CAPTIONS)[:, :-1]
     images = _images(rows=1)
     grouped = np.asarray(model({"images": images, "tokens": ids[None]}))
     flat = np.asarray(model({"images": np.repeat(images, 3, axis=0), "tokens": ids}))
@@ -63,7 +63,7 @@ def test_several_captions_per_image_match_one_caption_rows():
 def test_compiled_step_decoding_equals_full_forward(inject):
     model = _model(inject, cell="gru")
     features = model.encode_images(_images())
-    ids = encode_captions(model.text_encoder, CAPTIONS)
+    ids = model.text_encoder.encode(CAPTIONS)
     full = np.asarray(keras.ops.log_softmax(model.decoder(features, ids[:, :-1]), axis=-1))
     start, step = model.decoding_functions()
     state = start(features)
@@ -107,7 +107,7 @@ def test_sampling_is_seeded_and_scored():
 def test_image_blind_model_ignores_the_image_and_has_no_encoder(tmp_path):
     model = _model(image_blind=True)
     assert model.encoder is None
-    ids = encode_captions(model.text_encoder, CAPTIONS)[:, :-1]
+    ids = model.text_encoder.encode(CAPTIONS)[:, :-1]
     a = np.asarray(model({"images": _images(seed=1), "tokens": ids}))
     b = np.asarray(model({"images": _images(seed=2), "tokens": ids}))
     np.testing.assert_array_equal(a, b)
@@ -127,5 +127,5 @@ def test_inconsistent_parts_and_bad_inputs_raise_clear_errors():
 
 def test_long_captions_keep_their_end_marker():
     encoder = fit_caption_vocabulary(["one two three four five"], min_count=1, max_length=3)
-    ids = encode_captions(encoder, ["one two three four five"])[0].tolist()
+    ids = encoder.encode(["one two three four five"])[0].tolist()
     assert ids[0] == Vocabulary.bos_id and ids[-1] == Vocabulary.eos_id and len(ids) == 5

@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from textmodels.text import CharTokenizer, TextEncoder, Vocabulary, WordTokenizer, get_tokenizer, pad_sequences
+from textmodels.text import CharTokenizer, TextEncoder, Vocabulary, WordTokenizer, get_tokenizer, pack_ids
 
 words = st.text(alphabet=st.characters(whitelist_categories=("Ll", "Lu", "Nd")), min_size=1, max_size=8)
 
@@ -38,15 +38,22 @@ def test_char_tokenizer_round_trip(text):
     assert tokenizer.detokenize(tokenizer.tokenize(text)) == text
 
 
-@given(st.lists(st.lists(st.integers(1, 50), max_size=10), max_size=6), st.integers(1, 12))
+@given(st.lists(st.lists(st.integers(4, 50), max_size=10), max_size=6), st.integers(3, 12), st.booleans())
 @settings(max_examples=60, deadline=None)
-def test_padding_keeps_prefix_and_pads_after(sequences, max_length):
-    padded = pad_sequences(sequences, max_length=max_length)
-    assert padded.shape == (len(sequences), max_length)
-    for row, sequence in zip(padded, sequences):
-        kept = sequence[:max_length]
+def test_packing_cuts_words_keeps_markers_and_pads_after(sequences, max_length, markers):
+    bos, eos = (Vocabulary.bos_id, Vocabulary.eos_id) if markers else (None, None)
+    packed = pack_ids(sequences, max_length, bos, eos)
+    assert packed.shape == (len(sequences), max_length) and packed.dtype == np.int32
+    for row, sequence in zip(packed, sequences):
+        kept = ([bos] if markers else []) + sequence[: max_length - 2 * markers] + ([eos] if markers else [])
         assert row[: len(kept)].tolist() == kept
         assert not row[len(kept):].any()
+
+
+def test_packing_needs_room_for_a_word():
+    with pytest.raises(ValueError, match="max_length must leave room"):
+        pack_ids([[5]], max_length=2, bos_id=2, eos_id=3)
+    assert pack_ids([], bos_id=2).shape == (0, 1)
 
 
 def test_max_size_keeps_most_frequent_and_counts_reserved():
@@ -92,6 +99,8 @@ def test_text_encoder_unknown_only_empty_and_overlong_text():
     assert ids[0].tolist() == [1, 1, 0, 0]  # unknown words become <unk>, not dropped
     assert not ids[1].any()  # an empty text is all padding
     assert ids[2].tolist()[:3] == encoder.encode_one("the cat sat")  # over-long text is truncated at the end
+    wrapped = TextEncoder(encoder.tokenizer, encoder.vocabulary, max_length=4, add_bos=True, add_eos=True)
+    assert wrapped.encode(["the cat sat on"]).tolist() == [[2, *encoder.encode_one("the cat"), 3]]  # keeps <eos>
     with pytest.raises(TypeError, match="Text #1"):
         encoder.encode(["fine", None])
     with pytest.raises(TypeError, match="list of texts"):

@@ -18,7 +18,7 @@ from collections import Counter
 import numpy as np
 
 from textmodels.data.errors import CorpusError
-from textmodels.text import EOS, CharTokenizer, TextEncoder, Vocabulary, WordTokenizer
+from textmodels.text import EOS, CharTokenizer, TextEncoder, Vocabulary, WordTokenizer, pack_ids
 
 LEVELS = ("word", "char")
 REGIMES = ("stream", "sentences")
@@ -122,24 +122,18 @@ def encode_stream(text: str, encoder: TextEncoder) -> np.ndarray:
 def encode_sentences(text: str, encoder: TextEncoder, max_length: int | None = None) -> np.ndarray:
     """One row per non-blank line: ``<bos>`` ids ``<eos>``, post-padded with 0 (int32, 2-D).
 
-    Sentences longer than ``max_length`` tokens (``<bos>``/``<eos>`` included) are truncated.
+    A sentence longer than ``max_length`` ids (``<bos>``/``<eos>`` included) loses words from its end but keeps
+    its ``<eos>`` (`textmodels.text.pack_ids`).
 
     Example:
         >>> encoder = fit_lm_encoder("a b\\nb\\n", regime="sentences")
         >>> encode_sentences("a b\\nb\\n", encoder).tolist()
         [[2, 5, 4, 3], [2, 4, 3, 0]]
+        >>> encode_sentences("a b\\n", encoder, max_length=3).tolist()
+        [[2, 5, 3]]
     """
-    sequences = [
-        encoder.vocabulary.encode(tokens, add_bos=True, add_eos=True)
-        for tokens in text_tokens(text, encoder, "sentences")
-    ]
+    sequences = [encoder.vocabulary.encode(tokens) for tokens in text_tokens(text, encoder, "sentences")]
     if not sequences:
         raise CorpusError("The text contains no sentences.")
-    length = max(len(sequence) for sequence in sequences)
-    if max_length is not None:
-        length = min(length, max_length)
-    out = np.zeros((len(sequences), length), dtype="int32")
-    for row, sequence in enumerate(sequences):
-        kept = sequence[:length]
-        out[row, : len(kept)] = kept
-    return out
+    vocabulary = encoder.vocabulary
+    return pack_ids(sequences, max_length, vocabulary.bos_id, vocabulary.eos_id)

@@ -19,7 +19,8 @@ from collections.abc import Iterable, Sequence
 import keras
 import numpy as np
 
-from textmodels.text.padding import pad_sequences
+from textmodels.errors import ConfigurationError
+from textmodels.text.packing import pack_ids
 from textmodels.text.tokenizers import CharTokenizer, WordTokenizer, get_tokenizer
 from textmodels.text.vocabulary import Vocabulary
 
@@ -31,7 +32,8 @@ class TextEncoder:
     Args:
         tokenizer: a `WordTokenizer` or `CharTokenizer`.
         vocabulary: the `Vocabulary`.
-        max_length: sequences are post-padded to at most this many ids; longer texts are truncated.
+        max_length: sequences are post-padded to at most this many ids, ``<bos>``/``<eos>`` included; longer
+            texts lose words from their end, never their markers (`textmodels.text.packing.pack_ids`).
         add_bos, add_eos: wrap every sequence in ``<bos>`` / ``<eos>``.
     """
 
@@ -43,8 +45,10 @@ class TextEncoder:
         add_bos: bool = False,
         add_eos: bool = False,
     ):
-        if max_length is not None and max_length < 1:
-            raise ValueError(f"max_length must be >= 1, got {max_length}.")
+        if max_length is not None and max_length <= add_bos + add_eos:
+            raise ConfigurationError(
+                f"max_length must leave room for a token beside the <bos>/<eos> markers, got {max_length}."
+            )
         self.tokenizer = tokenizer
         self.vocabulary = vocabulary
         self.max_length = max_length
@@ -81,17 +85,25 @@ class TextEncoder:
         return self.vocabulary.encode(self.tokenizer.tokenize(text), self.add_bos, self.add_eos)
 
     def encode(self, texts: Sequence[str]) -> np.ndarray:
-        """Post-padded ``int32`` ids, shape ``(len(texts), length)``; an empty text is all padding."""
+        """Post-padded ``int32`` ids, shape ``(len(texts), length)``, packed by `pack_ids` (an over-long text
+        keeps its ``<bos>``/``<eos>``); an empty text without markers is all padding.
+
+        Example:
+            >>> encoder = TextEncoder.fit(["a b c"], max_length=4, add_bos=True, add_eos=True)
+            >>> encoder.encode(["a b c", ""]).tolist()
+            [[2, 4, 5, 3], [2, 3, 0, 0]]
+        """
         if isinstance(texts, str):
             raise TypeError("encode() takes a list of texts; wrap a single text in a list.")
         sequences = []
         for position, text in enumerate(texts):
             try:
-                sequences.append(self.encode_one(text))
+                sequences.append(self.vocabulary.encode(self.tokenizer.tokenize(text)))
             except TypeError as error:
                 raise TypeError(f"Text #{position}: {error}") from None
-        length = self.max_length or max((len(s) for s in sequences), default=1) or 1
-        return pad_sequences(sequences, max_length=length)
+        vocabulary = self.vocabulary
+        return pack_ids(sequences, self.max_length, vocabulary.bos_id if self.add_bos else None,
+                        vocabulary.eos_id if self.add_eos else None)
 
     def decode(self, ids: Iterable[int]) -> str:
         """Text for ``ids`` (stops at ``<eos>``, drops padding)."""
