@@ -56,7 +56,11 @@ def serve(
     settings: ServingSettings | None = None,
     log_level: str = "warning",
 ) -> None:
-    """Serve ``model_path`` on ``http://host:port`` until interrupted (Ctrl+C or SIGTERM)."""
+    """Serve ``model_path`` on ``http://host:port`` until interrupted (Ctrl+C or SIGTERM).
+
+    Requests in flight are finished first (for up to 5 s); uvicorn then re-raises the signal, so Ctrl+C ends in
+    ``KeyboardInterrupt`` (the command's exit code 130).
+    """
     settings = settings or ServingSettings()
     sock = bind_socket(host, port)
     try:
@@ -80,6 +84,6 @@ def serve(
             uvicorn.Server(config).run(sockets=[sock])
         finally:
             batcher.stop()
+            print("server stopped", file=sys.stderr)
     finally:
         sock.close()
-    print("server stopped", file=sys.stderr)

@@ -110,17 +110,23 @@ def caption_server(loaded_captioner):
 
 
 @pytest.fixture
-def gated_server(loaded_captioner):
+def gated_captioner(loaded_captioner):
+    gated = GatedCaptioner(loaded_captioner)
+    yield gated
+    gated.gate.set()
+
+
+@pytest.fixture
+def gated_server(gated_captioner):
     """A server whose batching thread is held at a gate, with room for 2 waiting photos, 1 per batch."""
     from captioner.serving.settings import ServingSettings
 
-    gated = GatedCaptioner(loaded_captioner)
-    with running_server(gated, ServingSettings(max_queue=2, max_batch=1)) as server:
-        server.gate = gated.gate
+    with running_server(gated_captioner, ServingSettings(max_queue=2, max_batch=1)) as server:
+        server.gate = gated_captioner.gate
         try:
             yield server
         finally:
-            gated.gate.set()
+            gated_captioner.gate.set()
 
 
 def png_header(width: int, height: int) -> bytes:
@@ -156,5 +162,5 @@ def bad_uploads(trained_captioner):
                            "corrupt_image"),
         "100-megapixel image": ("huge.png", png_header(10_000, 10_000), "image/png", 413, "too_many_pixels"),
         "wrong content type": ("notes.txt", b"just text", "text/plain", 415, "unsupported_media_type"),
-        "over the size limit": ("big.png", photo + b"\0" * (1024 * 1024), "image/png", 413, "upload_too_large"),
+        "over the size limit": ("big.png", photo + b"\0" * (3 * 2**19), "image/png", 413, "upload_too_large"),
     }

@@ -1,0 +1,212 @@
+"""The SavedModel export: in-graph beam search, decoding and detokenizing equal the Python path; TF alone loads it."""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import random
+import shutil
+import subprocess
+import sys
+import sysconfig
+
+import numpy as np
+import pytest
+import tensorflow as tf
+from PIL import Image
+
+from captioner.api import Captioner
+from captioner.cli import main
+from captioner.encoder.images import load_image
+from captioner.model import CaptionModel, fit_caption_vocabulary
+from captioner.serving.export import SIGNATURE_NAME, export_saved_model, serving_function
+from captioner.serving.graph_beam_search import graph_beam_search
+from captioner.serving.graph_images import decode_and_resize
+from captioner.serving.graph_text import treebank_detokenize
+from captioner.api import Captioner
+
+ENCODER = {"kind": "small", "image_size": 16, "conv_filters": [4], "feature_dim": 12}
+CAPTIONS = ["a red circle above a blue square", "a green triangle left of a red square", "there is a blue circle"]
+
+
+def _hypotheses(result, item, count):
+    lengths = result.lengths.numpy()
+    return [(result.tokens[item, rank, : lengths[item, rank]].numpy().tolist(), float(result.log_probs[item, rank]),
+             float(result.scores[item, rank])) for rank in range(count)]
+
+
+@pytest.mark.parametrize("inject, cell, layers, searches", [
+    ("first_step", "lstm", 1, ((1, 1), (3, 3), (4, 2))), ("init_state", "gru", 2, ((3, 3), (4, 2))),
+    ("pre_inject", "simple", 1, ((4, 2),)), ("par_inject", "lstm", 1, ((4, 2),)), ("merge", "gru", 1, ((3, 1),))])
+def test_graph_beam_search_equals_generate_to_the_last_bit(inject, cell, layers, searches):
+    """(beam_size, num_return) pairs: greedy; K finished ends a row; fewer asked for, so rows may stop early."""
+    model = CaptionModel.create(fit_caption_vocabulary(CAPTIONS, min_count=1, max_length=7), ENCODER,
+                                embedding_dim=6, units=10, cell=cell, layers=layers, inject=inject)
+    features = np.random.default_rng(0).normal(0, 3, (5, 12)).astype("float32")
+    vocabulary = model.text_encoder.vocabulary
+    for beam_size, num_return in searches:
+        # In a tf.function, as in the SavedModel: the compiled graph runs the same kernels as the compiled step
+        # generate() calls (eager execution may pick other ones, which round differently).
+        search = tf.function(lambda features: graph_beam_search(
+            model.decoder, features, bos_id=vocabulary.bos_id, eos_id=vocabulary.eos_id,
+            banned_ids=(vocabulary.pad_id, vocabulary.unk_id, vocabulary.bos_id), max_length=8,
+            beam_size=beam_size, num_return=num_return))
+        result = search(features)
+        expected = model.generate(features, beam_size=beam_size, num_return=num_return, max_length=8)
+        for item, hyps in enumerate(expected):
+            assert _hypotheses(result, item, num_return) == [(h.tokens, h.log_prob, h.score) for h in hyps], (
+                beam_size, num_return, item)
+
+
+def test_graph_detokenizer_equals_nltk_on_sequences_full_of_punctuation():
+    from nltk.tokenize.treebank import TreebankWordDetokenizer
+
+    pool = ["a", "dog", "Can", "can", "not", "gon", "na", "wan", "'t", "is", "was", "d", "'ye", "more", "'n", "gim",
+            "me", "lem", "got", "ta", ".", ",", "'s", "'S", "n't", "N'T", "'ll", "'re", "'ve", "'m", "'d", "'", "``",
+            "''", '"', "(", ")", "[", "]", "{", "}", "<", ">", "$", "#", "%", ";", ":", "!", "?", "...", "--", "-",
+            "..", "x.", ".'", ".)", "&", "3", "4.5", "it", "ca", "'LL"]
+    rng = random.Random(0)
+    sequences = [[rng.choice(pool) for _ in range(rng.randint(0, 14))] for _ in range(5000)]
+    got = treebank_detokenize(tf.constant([" ".join(words) for words in sequences])).numpy()
+    detokenizer = TreebankWordDetokenizer()
+    mismatches = [(words, text.decode()) for words, text in zip(sequences, got)
+                  if text.decode() != detokenizer.detokenize(words)]
+    assert mismatches == []
+
+
+def _encoded(image: Image.Image, fmt: str) -> bytes:
+    buffer = io.BytesIO()
+    image.save(buffer, format=fmt)
+    return buffer.getvalue()
+
+
+def test_graph_decoding_and_resizing_match_the_python_image_loader(tmp_path):
+    rng = np.random.default_rng(0)
+    smooth = np.clip(np.cumsum(rng.normal(0, 6, (60, 80, 3)), axis=1) + 128, 0, 255).astype(np.uint8)
+    photo = Image.fromarray(smooth)
+    alpha = Image.fromarray(np.concatenate([smooth, rng.integers(0, 256, (60, 80, 1), dtype=np.uint8)], -1), "RGBA")
+    cases = {"jpeg": (_encoded(photo, "JPEG"), 0.01), "png": (_encoded(photo, "PNG"), 0.01),
+             "grey png": (_encoded(photo.convert("L"), "PNG"), 0.01),
+             "palette png": (_encoded(photo.convert("P"), "PNG"), 0.01),
+             # Pillow composites transparency on white in integers, the graph in floats then rounds.
+             "transparent png": (_encoded(alpha, "PNG"), 1.01)}
+    for name, (data, tolerance) in cases.items():
+        path = tmp_path / f"image.{name.replace(' ', '_')}"
+        path.write_bytes(data)
+        for size in ((60, 80), (32, 32), (100, 120)):
+            got = decode_and_resize(tf.constant(data), size).numpy()
+            want = load_image(path, size=size)
+            assert np.abs(got - want).max() <= tolerance, (name, size)
+
+
+def test_graph_decoding_refuses_huge_and_non_image_bytes_clearly(bad_uploads):
+    huge = bad_uploads["100-megapixel image"][1]  # a PNG header claiming 10000 x 10000 pixels
+    with pytest.raises(tf.errors.InvalidArgumentError, match="more than 40000000 pixels"):
+        decode_and_resize(tf.constant(huge), (16, 16), max_pixels=40_000_000)
+    with pytest.raises(tf.errors.InvalidArgumentError):
+        decode_and_resize(tf.constant(b"Shopping list: eggs, milk."), (16, 16))
+
+
+@pytest.fixture(scope="module")
+def exported(trained_captioner, tmp_path_factory):
+    out = tmp_path_factory.mktemp("export") / "shapes_savedmodel"
+    return export_saved_model(trained_captioner[0], out, beam_size=3, num_captions=3)
+
+
+# Run with -I -S (no user site, no .pth files, no current folder) on a copy of site-packages without Keras and
+# without this project (the editable install's finder): TensorFlow and its own dependencies only.
+_TF_ONLY = """
+import json, sys
+sys.path.append(sys.argv[1])
+for name in ("captioner", "textmodels", "keras"):
+    try:
+        __import__(name)
+    except ImportError:
+        pass
+    else:
+        raise SystemExit(f"{name} is importable here")
+import tensorflow as tf
+serve = tf.saved_model.load(sys.argv[2]).signatures["serve"]
+paths = json.loads(sys.argv[3])
+out = serve(images=tf.constant([open(path, "rb").read() for path in paths]))
+print(json.dumps({
+    "captions": [[text.decode() for text in row] for row in out["captions"].numpy().tolist()],
+    "scores": out["scores"].numpy().tolist(),
+    "log_probs": out["log_probs"].numpy().tolist(),
+}))
+"""
+_NOT_TENSORFLOW = ("keras", "tf_keras", "__editable__", "rnn_captioner", "captioner", "textmodels")
+
+
+def _tensorflow_only_site_packages(folder):
+    """A folder of links to every entry of site-packages but Keras and this project."""
+    folder.mkdir()
+    for site_packages in {sysconfig.get_paths()["purelib"], sysconfig.get_paths()["platlib"]}:
+        for entry in os.listdir(site_packages):
+            if not entry.startswith(_NOT_TENSORFLOW) and not entry.endswith(".pth") and not (folder / entry).exists():
+                os.symlink(os.path.join(site_packages, entry), folder / entry)
+    return folder
+
+
+def test_a_python_with_only_tensorflow_captions_photos_like_the_python_api(exported, trained_captioner, tmp_path,
+                                                                           request):
+    photos = list(trained_captioner[2][:10])
+    try:
+        photos += request.getfixturevalue("flickr_photos")[:6]
+    except pytest.skip.Exception:
+        pass  # the synthetic photos alone still make the comparison
+    site_packages = _tensorflow_only_site_packages(tmp_path / "site-packages")
+    env = {key: value for key, value in os.environ.items() if not key.startswith("PYTHON")}
+    result = subprocess.run(
+        [sys.executable, "-I", "-S", "-c", _TF_ONLY, str(site_packages), str(exported),
+         json.dumps([str(path.resolve()) for path in photos])],
+        capture_output=True, text=True, cwd=tmp_path, env=env, timeout=300)
+    assert result.returncode == 0, result.stderr[-3000:]
+    served = json.loads(result.stdout.strip().splitlines()[-1])
+
+    expected = Captioner.load(trained_captioner[0]).caption([str(path) for path in photos], beam_size=3,
+                                                            return_scores=True)
+    assert served["captions"] == [[c["caption"] for c in candidates] for candidates in expected]
+    assert np.allclose(served["scores"], [[c["score"] for c in candidates] for candidates in expected], atol=1e-5)
+    assert np.allclose(served["log_probs"], [[c["log_prob"] for c in candidates] for candidates in expected],
+                       atol=1e-4)
+
+
+def test_export_command_replaces_an_older_export_and_refuses_other_folders(exported, trained_captioner, tmp_path,
+                                                                          capsys):
+    out = tmp_path / "exported"
+    shutil.copytree(exported, out)  # an older export, with 3 captions per image
+    assert main(["export", str(trained_captioner[0]), str(out), "--beam-size", "2", "--num-captions", "1"]) == 0
+    assert f"saved {out}" in capsys.readouterr().out
+    photo = trained_captioner[2][0]
+    result = tf.saved_model.load(str(out)).signatures[SIGNATURE_NAME](images=tf.constant([photo.read_bytes()]))
+    assert result["captions"].shape == (1, 1)
+    assert result["captions"][0, 0].numpy().decode() == Captioner.load(trained_captioner[0]).caption(photo, beam_size=2)
+    assert not [path for path in tmp_path.iterdir() if path.name.startswith(".")]  # no staging folder left
+
+    busy = tmp_path / "notes"
+    busy.mkdir()
+    (busy / "todo.txt").write_text("keep me")
+    assert main(["export", str(trained_captioner[0]), str(busy)]) == 2
+    assert "not a SavedModel folder" in capsys.readouterr().err
+    assert (busy / "todo.txt").read_text() == "keep me"
+
+
+def test_export_refuses_a_file_that_is_not_a_captioner(tmp_path, capsys):
+    import keras
+
+    other = tmp_path / "classifier.keras"
+    keras.Sequential([keras.Input((3,)), keras.layers.Dense(2)]).save(other)
+    assert main(["export", str(other), str(tmp_path / "out")]) == 2
+    assert "not a captioner" in capsys.readouterr().err
+    assert not (tmp_path / "out").exists()
+
+
+def test_a_blind_baseline_is_served_by_the_same_graph():
+    model = CaptionModel.create(fit_caption_vocabulary(CAPTIONS, min_count=1), ENCODER, embedding_dim=6, units=10,
+                                image_blind=True)
+    image = _encoded(Image.new("RGB", (20, 20), (9, 9, 9)), "PNG")
+    got = serving_function(model, beam_size=2, num_captions=1)(tf.constant([image, image]))["captions"]
+    assert [text.decode() for text in got.numpy()[:, 0].tolist()] == [
+        Captioner(model).caption(np.full((20, 20, 3), 9, np.uint8), beam_size=2)] * 2
