@@ -29,8 +29,8 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 from captioner.config import CaptionerConfig  # noqa: E402
 from captioner.data import read_coco  # noqa: E402
-from captioner.encoder import FeatureCache, build_encoder, encoder_config, extract_features  # noqa: E402
 from captioner.evaluation import evaluate_captioner  # noqa: E402
+from captioner.photo_demo import feature_cache, photo_config  # noqa: E402
 from captioner.api import Captioner  # noqa: E402
 from captioner.training import train_captioner  # noqa: E402
 from captioner.tuning import tune_decoding  # noqa: E402
@@ -53,11 +53,7 @@ PUBLISHED = {
 
 def decoder_config(weights: Path, epochs: int, seed: int) -> CaptionerConfig:
     """The recipe every feature-based run shares (only the injection mode or image-blindness differ)."""
-    return CaptionerConfig(
-        encoder="mobilenet_v2", weights=str(weights), embedding_dim=256, units=256, cell="lstm", dropout=0.5,
-        min_count=5, max_length=20, batch_size=32, epochs=epochs, learning_rate=1e-3, lr_reduce_factor=0.5,
-        lr_reduce_patience=1, patience=2, seed=seed,
-    )
+    return photo_config("mobilenet_v2", str(weights), seed, epochs=epochs)
 
 
 def run_config(name: str, base: CaptionerConfig) -> tuple[CaptionerConfig, bool]:
@@ -69,19 +65,6 @@ def run_config(name: str, base: CaptionerConfig) -> tuple[CaptionerConfig, bool]
         return replace(base, encoder="small", weights=None, image_size=64, conv_filters=(16, 32, 64, 128),
                        feature_dim=4096, train_encoder=True), False
     return replace(base, inject=name), True
-
-
-def feature_cache(records, weights: Path, folder: Path) -> FeatureCache:
-    config = encoder_config("mobilenet_v2", weights=str(weights))
-    ids = list(dict.fromkeys(record.image_id for record in records))
-    cache = FeatureCache(folder, ids, config["feature_dim"], config)
-    if not cache.is_complete():
-        encoder = build_encoder(config)
-        errors = extract_features(lambda batch: encoder(batch, training=False), records, cache, batch_size=32,
-                                  image_size=(224, 224))
-        for image_id, message in errors.items():
-            print(f"unreadable: {image_id}: {message}", file=sys.stderr)
-    return cache
 
 
 def main() -> None:
@@ -124,7 +107,9 @@ def main() -> None:
     })
     report.setdefault("runs", {})
     work = args.work_dir / ("quick" if args.quick else "full")
-    cache = feature_cache(records, weights, work / "mobilenet_v2_features")
+    cache, errors = feature_cache(records, decoder_config(weights, epochs, 0), work / "mobilenet_v2_features")
+    for image_id, message in errors.items():
+        print(f"unreadable: {image_id}: {message}", file=sys.stderr)
     for item in args.runs.split(","):
         name, _, seed = item.partition(":")
         key = f"{name}:{int(seed or 0)}"
