@@ -11,6 +11,10 @@ Example:
 
 from __future__ import annotations
 
+from captioner.serving.settings import ServingSettings
+
+_DEFAULTS = ServingSettings()
+
 
 def register(subparsers) -> None:
     """Adds ``export``."""
@@ -21,21 +25,20 @@ def register(subparsers) -> None:
     parser.add_argument("--beam-size", type=int, default=3, help="beam width of the exported search (1 = greedy)")
     parser.add_argument("--num-captions", type=int, default=None,
                         help="captions returned per image, best first (default: the beam width)")
-    parser.add_argument("--max-pixels", type=int, default=None,
-                        help="largest image the SavedModel decodes, width x height (default: as Captioner.caption)")
+    parser.add_argument("--max-pixels", type=int, default=_DEFAULTS.max_pixels,
+                        help="largest image the SavedModel decodes, width x height (bigger: refused from the header)")
     parser.set_defaults(handler=run)
 
 
 def run(args) -> int:
     """Exports and prints where the SavedModel went and how to call it."""
-    from captioner.encoder.images import DEFAULT_MAX_PIXELS
     from captioner.serving.export import SIGNATURE_NAME, export_saved_model
 
     if args.beam_size < 1:
         raise ValueError(f"--beam-size must be at least 1, got {args.beam_size}.")
     num_captions = args.beam_size if args.num_captions is None else args.num_captions
     out_dir = export_saved_model(args.model, args.out_dir, beam_size=args.beam_size, num_captions=num_captions,
-                                 max_pixels=args.max_pixels or DEFAULT_MAX_PIXELS)
+                                 max_pixels=args.max_pixels)
     print(f"saved {out_dir}: signature '{SIGNATURE_NAME}', images (N,) string -> captions, scores, log_probs "
           f"(N, {num_captions})")
     return 0

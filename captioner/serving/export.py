@@ -28,12 +28,12 @@ import shutil
 import tempfile
 from pathlib import Path
 
-from captioner.encoder.images import DEFAULT_MAX_PIXELS
+from captioner.serving.settings import ServingSettings
 
 SIGNATURE_NAME = "serve"
 
 
-def serving_function(model, beam_size: int = 3, num_captions: int = 3, max_pixels: int = DEFAULT_MAX_PIXELS):
+def serving_function(model, beam_size: int = 3, num_captions: int = 3, max_pixels: int = ServingSettings.max_pixels):
     """A ``tf.function`` ``images (N,) string -> {"captions", "scores", "log_probs"}`` (each ``(N, num_captions)``,
     best first) that runs ``model`` (a `captioner.model.CaptionModel`) entirely in TensorFlow operations."""
     import tensorflow as tf
@@ -78,7 +78,7 @@ def export_saved_model(
     out_dir: str | Path,
     beam_size: int = 3,
     num_captions: int = 3,
-    max_pixels: int = DEFAULT_MAX_PIXELS,
+    max_pixels: int = ServingSettings.max_pixels,
 ) -> Path:
     """Write ``model`` (a `CaptionModel`, or the path of a captioner ``.keras`` file) as a SavedModel in ``out_dir``.
 

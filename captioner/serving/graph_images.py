@@ -21,7 +21,9 @@ from __future__ import annotations
 
 import tensorflow as tf
 
-from captioner.encoder.images import DEFAULT_MAX_PIXELS
+from captioner.serving.settings import ServingSettings
+
+DEFAULT_MAX_PIXELS = ServingSettings.max_pixels  # the server's limit, the SavedModel's too
 
 _PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 
