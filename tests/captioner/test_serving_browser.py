@@ -59,7 +59,8 @@ def _upload(driver, path: Path):
     driver.find_element(By.ID, "file-input").send_keys(str(path.resolve()))
 
     def finished(d):
-        return d.find_elements(By.CSS_SELECTOR, "#captions .caption-text") or d.find_element(By.ID, "error").is_displayed()
+        captions = d.find_elements(By.CSS_SELECTOR, "#captions .caption-text")
+        return captions or d.find_element(By.ID, "error").is_displayed()
 
     WebDriverWait(driver, 60).until(finished)
 
@@ -98,7 +99,8 @@ def test_the_page_shows_a_real_photo_with_the_apis_captions(browser, caption_ser
     assert _shown_error(browser) is None
     texts, scores = _shown_captions(browser)
 
-    answer = httpx.post(f"{caption_server.url}/caption", files={"image": (photo.name, photo.read_bytes(), "image/jpeg")},
+    answer = httpx.post(f"{caption_server.url}/caption",
+                        files={"image": (photo.name, photo.read_bytes(), "image/jpeg")},
                         data={"beam_size": "3", "num_captions": "3"}, timeout=60).json()
     assert texts == [candidate["caption"] for candidate in answer["captions"]]
     assert len(texts) == 3 and texts[0]
