@@ -23,6 +23,8 @@ def register(subparsers) -> None:
     add_data_arguments(parser)
     parser.add_argument("--split", default="test")
     parser.add_argument("--beam-size", type=int, default=3)
+    parser.add_argument("--length-penalty", type=float, default=0.7,
+                        help="beam score = log p / length ** PENALTY (0: raw log-probability)")
     parser.add_argument("--no-java", action="store_true", help="skip METEOR and the Java PTB tokenizer")
     parser.add_argument("--json", action="store_true", help="print the metrics as JSON")
     parser.set_defaults(handler=run)
@@ -37,10 +39,14 @@ def run(args) -> int:
     model = Captioner.load(args.model).model
     records = read_caption_data(args.data, args.images, args.splits, strict=args.strict)
     report = evaluate_captioner(model, records, split=args.split, beam_size=args.beam_size,
-                                use_java=not args.no_java)
+                                length_penalty=args.length_penalty, use_java=not args.no_java)
     result = {key: report.metrics.get(key) for key in METRIC_ORDER}
-    result.update(split=args.split, beam_size=args.beam_size, num_images=report.num_images,
-                  warnings=report.metrics.get("warnings", []))
+    warnings = list(report.metrics.get("warnings", []))
+    if report.unreadable:
+        warnings.append(f"{len(report.unreadable)} unreadable photo(s) left out, e.g. "
+                        f"{next(iter(report.unreadable.values()))}")
+    result.update(split=args.split, beam_size=args.beam_size, length_penalty=args.length_penalty,
+                  num_images=report.num_images, warnings=warnings)
     if args.json:
         print_json(result)
         return 0

@@ -9,6 +9,7 @@ Example:
 from __future__ import annotations
 
 from collections.abc import Mapping
+from pathlib import Path
 
 import keras
 
@@ -47,8 +48,13 @@ def encoder_config(
     if kind not in ENCODERS:
         raise ValueError(f"Unknown encoder {kind!r}; valid encoders: {', '.join(ENCODERS)}.")
     if kind in BACKBONES:
+        if weights is None or str(weights).lower() == "none":
+            weights = None
+        elif str(weights) != "imagenet":
+            # A file is named by its absolute path, so a cache made with "w.h5" matches one asked for as "./w.h5".
+            weights = str(Path(weights).resolve())
         return {"kind": kind, "image_size": PRETRAINED_IMAGE_SIZE, "feature_dim": BACKBONES[kind].feature_dim,
-                "weights": None if weights is None or str(weights).lower() == "none" else str(weights)}
+                "weights": weights}
     return {"kind": "small", "image_size": int(image_size), "conv_filters": [int(f) for f in conv_filters],
             "feature_dim": int(feature_dim)}
 
