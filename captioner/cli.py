@@ -1,7 +1,9 @@
 """The ``captioner`` command: train, extract-features, evaluate, gallery, caption, make-synthetic, demo, serve and export.
 
 A thin dispatcher (`textmodels.cli.make_main`) over the modules in `captioner.commands`; each handler imports
-TensorFlow only when it runs, so ``captioner --help`` is instant. Library errors print as ``error: ...`` (exit 2).
+TensorFlow only when it runs, so ``captioner --help`` is instant. Bad input (a `captioner.errors.CaptionerError`,
+a `textmodels.errors.TextmodelsError` or an `OSError`) prints as ``error: ...`` (exit 2); anything else is a bug
+and keeps its traceback.
 
 Example:
     >>> main(["--version"]) == 0
@@ -14,7 +16,8 @@ from __future__ import annotations
 import sys
 
 from captioner import __version__
-from textmodels.cli import make_main
+from captioner.errors import CaptionerError
+from textmodels.cli import USER_ERRORS, make_main
 
 COMMAND_MODULES = (
     "captioner.commands.demo",
@@ -33,6 +36,7 @@ main = make_main(
     __version__,
     "Caption images with a recurrent decoder that receives the image at its first step.",
     COMMAND_MODULES,
+    user_errors=(CaptionerError, *USER_ERRORS),
 )
 
 if __name__ == "__main__":

@@ -21,6 +21,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from captioner.data.errors import CaptionDataError
 from captioner.data.records import CaptionRecord
 from captioner.metrics import caption_metrics
 from captioner.model import CaptionModel
@@ -106,12 +107,12 @@ def evaluate_captioner(
     chosen = [record for record in records if record.split == split]
     if not chosen:
         splits = sorted({record.split for record in records})
-        raise ValueError(f"No images in split {split!r}; the data has splits {splits}.")
+        raise CaptionDataError(f"No images in split {split!r}; the data has splits {splits}.")
     unreadable: dict[str, str] = {}
     captions = generate_captions(model, chosen, beam_size=beam_size, features=features, unreadable=unreadable,
                                  **decoding)
     if not captions:
-        raise ValueError(f"None of the {len(chosen)} {split!r} photos could be read, e.g. "
+        raise CaptionDataError(f"None of the {len(chosen)} {split!r} photos could be read, e.g. "
                          f"{next(iter(unreadable.values()), '?')}")
     references = {record.image_id: list(record.captions) for record in chosen if record.image_id in captions}
     metrics = caption_metrics(references, captions, use_java=use_java)

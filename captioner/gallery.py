@@ -30,6 +30,8 @@ from PIL import Image, ImageDraw, ImageFont
 
 from captioner.data.records import CaptionRecord
 from captioner.encoder.images import load_image
+from captioner.data.errors import CaptionDataError
+from textmodels.errors import ConfigurationError
 
 TILE = 224
 PADDING = 18
@@ -65,7 +67,7 @@ def gallery_items(
         'gallery_items'
     """
     if count < 1:
-        raise ValueError(f"count must be at least 1, got {count}")
+        raise ConfigurationError(f"count must be at least 1, got {count}")
     from captioner.data.pipeline import image_batches
 
     chosen = list(records)[: count * 2]  # a few spares for unreadable photos
@@ -115,7 +117,7 @@ def contact_sheet(items: Sequence[GalleryItem], path: str | Path, columns: int =
         'contact_sheet'
     """
     if not items:
-        raise ValueError("no photos to draw")
+        raise CaptionDataError("no photos to draw")
     font = ImageFont.load_default(size=FONT_SIZE)
     columns = min(columns, len(items))
     rows = -(-len(items) // columns)

@@ -32,6 +32,7 @@ from captioner.decoder import CaptionDecoder
 from captioner.encoder import build_encoder
 from textmodels.sampling import Hypothesis, beam_search, compile_step, sample_search
 from textmodels.text import TextEncoder, Vocabulary, pack_ids
+from textmodels.errors import ConfigurationError
 
 # Tokens never worth emitting inside a caption.
 _NEVER_EMITTED = (Vocabulary.pad_id, Vocabulary.unk_id, Vocabulary.bos_id)
@@ -49,7 +50,7 @@ def fit_caption_vocabulary(captions: Iterable[str], min_count: int = 5, max_leng
         ['a', 'dog']
     """
     if max_length < 1:
-        raise ValueError(f"max_length must be at least 1 word, got {max_length}.")
+        raise ConfigurationError(f"max_length must be at least 1 word, got {max_length}.")
     fitted = TextEncoder.fit(list(captions), level="word", min_count=min_count)
     return TextEncoder(fitted.tokenizer, fitted.vocabulary, max_length=max_length + 2, add_bos=True, add_eos=True)
 

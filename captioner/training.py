@@ -36,6 +36,7 @@ from captioner.data.records import CaptionRecord
 from captioner.data.pipeline import caption_batches
 from captioner.encoder import FeatureCacheError, ImageLoadError, encoder_config
 from captioner.model import CaptionModel, fit_caption_vocabulary
+from captioner.data.errors import CaptionDataError
 
 
 @dataclass
@@ -74,7 +75,7 @@ def build_captioner(train_records: Sequence[CaptionRecord], config: CaptionerCon
         'a'
     """
     if not train_records:
-        raise ValueError("No training images: the data has no record in the 'train' split.")
+        raise CaptionDataError("No training images: the data has no record in the 'train' split.")
     text_encoder = fit_caption_vocabulary(
         [caption for record in train_records for caption in record.captions],
         min_count=config.min_count, max_length=config.max_length,
@@ -152,7 +153,7 @@ def training_inputs(records: Sequence[CaptionRecord], model: CaptionModel, featu
     else:
         array = np.stack([np.asarray(features[image_id], np.float32) for image_id in ids])
     if array.shape[1] != model.feature_dim:
-        raise ValueError(f"Cached features have {array.shape[1]} dimensions, the model expects {model.feature_dim}.")
+        raise CaptionDataError(f"Cached features have {array.shape[1]} dimensions, the model expects {model.feature_dim}.")
     return kept, array, None
 
 
@@ -262,7 +263,7 @@ def train_captioner(
         run = TrainingRun(checkpoint_dir, resume=resume)
         model = run.restore()
         if model is not None and not isinstance(model, CaptionModel):
-            raise ValueError(f"The checkpoint in {checkpoint_dir} is a {type(model).__name__}, not a captioner.")
+            raise CaptionDataError(f"The checkpoint in {checkpoint_dir} is a {type(model).__name__}, not a captioner.")
         callbacks += run.callbacks(monitor=monitor, patience=config.patience)
         callbacks.append(tensorboard_callback(Path(checkpoint_dir) / "logs"))
     elif resume:

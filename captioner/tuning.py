@@ -29,6 +29,8 @@ from captioner.data.records import CaptionRecord
 from captioner.evaluation import generate_captions
 from captioner.metrics import caption_metrics
 from captioner.model import CaptionModel
+from captioner.data.errors import CaptionDataError
+from textmodels.errors import ConfigurationError
 
 
 @dataclass
@@ -65,9 +67,9 @@ def tune_decoding(
     """
     chosen = [record for record in records if record.split == split]
     if not chosen:
-        raise ValueError(f"No images in split {split!r} to choose the decoding on.")
+        raise CaptionDataError(f"No images in split {split!r} to choose the decoding on.")
     if split == "test":
-        raise ValueError("Choosing the decoding on the test split would overstate the test scores; use 'val'.")
+        raise ConfigurationError("Choosing the decoding on the test split would overstate the test scores; use 'val'.")
     references = {record.image_id: list(record.captions) for record in chosen}
     table = []
     for beam_size in beam_sizes:
@@ -78,7 +80,7 @@ def tune_decoding(
             scores = caption_metrics({key: references[key] for key in captions}, captions, use_java=use_java,
                                      meteor=False)
             if metric not in scores:
-                raise ValueError(f"Unknown metric {metric!r}; available: {sorted(scores)}.")
+                raise ConfigurationError(f"Unknown metric {metric!r}; available: {sorted(scores)}.")
             table.append({"beam_size": int(beam_size), "length_penalty": float(length_penalty),
                           **{key: value for key, value in scores.items() if isinstance(value, float)}})
     best = max(table, key=lambda row: row[metric])

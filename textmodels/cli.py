@@ -2,8 +2,9 @@
 
 Each command module exposes ``register(subparsers)``, adding subcommands whose handler (``set_defaults(handler=
 ...)``) takes the parsed arguments and returns an exit code. Handlers import TensorFlow lazily, so ``--help`` is
-fast. A library error (``ValueError``, ``OSError``, ``KeyError``, ``RuntimeError``) is printed as one line,
-``error: ...``, with exit code 2: users see what is wrong, not a traceback.
+fast. Bad input (a `textmodels.errors.TextmodelsError`, or an `OSError` for files and disks) is printed as one
+line, ``error: ...``, with exit code 2: users see what is wrong, not a traceback. Any other exception is a bug
+and keeps its traceback. The options shared between commands live in `textmodels.commands.options`.
 
 Example:
     >>> main(["--version"]) == 0
@@ -21,9 +22,15 @@ import warnings
 from collections.abc import Callable, Sequence
 
 from textmodels import __version__
+from textmodels.errors import TextmodelsError
 
-COMMAND_MODULES = ("textmodels.commands.classifier", "textmodels.commands.tagger", "textmodels.commands.language_model")
-USER_ERRORS = (ValueError, OSError, KeyError, RuntimeError)
+COMMAND_MODULES = (
+    "textmodels.commands.classifier",
+    "textmodels.commands.tagger",
+    "textmodels.commands.evaluate",
+    "textmodels.commands.language_model",
+)
+USER_ERRORS = (TextmodelsError, OSError)
 
 
 def _show_warning(message, category, filename, lineno, file=None, line=None) -> None:
@@ -31,8 +38,10 @@ def _show_warning(message, category, filename, lineno, file=None, line=None) -> 
     print(f"warning: {message}", file=file or sys.stderr)
 
 
-def make_main(prog: str, version: str, description: str, command_modules: Sequence[str]) -> Callable:
-    """Builds a ``main(argv=None) -> int`` for a command whose subcommands live in ``command_modules``."""
+def make_main(prog: str, version: str, description: str, command_modules: Sequence[str],
+              user_errors: tuple[type[Exception], ...] = USER_ERRORS) -> Callable:
+    """Builds a ``main(argv=None) -> int`` for a command whose subcommands live in ``command_modules``; the
+    exceptions in ``user_errors`` are reported as one line (exit code 2), any other keeps its traceback."""
 
     def main(argv: Sequence[str] | None = None) -> int:
         os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
@@ -47,7 +56,10 @@ def make_main(prog: str, version: str, description: str, command_modules: Sequen
                     raise
                 continue  # a command module not written yet: its subcommands are simply absent
             module.register(subparsers)
-        args = parser.parse_args(argv)
+        try:
+            args = parser.parse_args(argv)
+        except SystemExit as exit:  # --help, --version-like exits and usage errors (argparse prints them)
+            return int(exit.code or 0)
         if args.version:
             print(f"{prog} {version}")
             return 0
@@ -60,9 +72,8 @@ def make_main(prog: str, version: str, description: str, command_modules: Sequen
         except KeyboardInterrupt:
             print("interrupted", file=sys.stderr)
             return 130
-        except USER_ERRORS as error:
-            message = error.args[0] if isinstance(error, KeyError) and error.args else error
-            print(f"error: {message}", file=sys.stderr)
+        except user_errors as error:
+            print(f"error: {error}", file=sys.stderr)
             return 2
 
     return main

@@ -16,6 +16,9 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
+from textmodels.commands.options import add_decoding_options
+from captioner.data.errors import CaptionDataError
+
 IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".bmp", ".gif", ".webp", ".tif", ".tiff", ".ppm")
 
 
@@ -24,9 +27,7 @@ def register(subparsers) -> None:
     parser = subparsers.add_parser("caption", help="caption image files or folders of images")
     parser.add_argument("model", metavar="MODEL.keras")
     parser.add_argument("inputs", nargs="+", metavar="IMAGE_OR_FOLDER")
-    parser.add_argument("--beam-size", type=int, default=3)
-    parser.add_argument("--temperature", type=float, default=None, help="sample instead of beam search")
-    parser.add_argument("--seed", type=int, default=None)
+    add_decoding_options(parser, beam_size=3, filters=False)  # --temperature samples instead of the beam search
     parser.add_argument("--json", action="store_true", help="print a JSON list of {file, caption | error}")
     parser.set_defaults(handler=run)
 
@@ -52,7 +53,7 @@ def collect_images(inputs: list[str]) -> list[Path]:
         else:
             paths.append(path)
     if not paths:
-        raise ValueError(f"No image files found in {', '.join(inputs)} (looked for {', '.join(IMAGE_SUFFIXES)}).")
+        raise CaptionDataError(f"No image files found in {', '.join(inputs)} (looked for {', '.join(IMAGE_SUFFIXES)}).")
     return paths
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from captioner.data.errors import CaptionDataError
 
 
 def caption_format(path: str | Path) -> str:
@@ -25,7 +26,7 @@ def caption_format(path: str | Path) -> str:
         return "flickr8k-token"
     if suffix == ".csv":
         return "csv"
-    raise ValueError(
+    raise CaptionDataError(
         f"Cannot tell the format of {str(path)!r}: expected a COCO or Karpathy .json, a Flickr8k.token.txt "
         "or an image,caption .csv."
     )
@@ -67,7 +68,7 @@ def read_caption_data(
         if isinstance(data, dict) and isinstance(data.get("images"), list) and data["images"] \
                 and isinstance(data["images"][0], dict) and "sentences" in data["images"][0]:
             return read_karpathy(path, images, only_existing=not strict)
-        raise ValueError(f"{str(path)!r} is neither COCO caption JSON ('annotations') nor a Karpathy split "
+        raise CaptionDataError(f"{str(path)!r} is neither COCO caption JSON ('annotations') nor a Karpathy split "
                          "file ('images' with 'sentences').")
     split_files = None
     folder = Path(splits_dir) if splits_dir else path.parent

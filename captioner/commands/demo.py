@@ -22,6 +22,7 @@ import tempfile
 import time
 from dataclasses import replace
 from pathlib import Path
+from textmodels.errors import ConfigurationError
 
 DEMO_METRICS = ("bleu1", "bleu2", "bleu3", "bleu4", "cider")
 
@@ -171,7 +172,7 @@ def run(args) -> int:
         from captioner.photo_demo import train_photo_captioner
 
         if not args.data_dir:
-            raise ValueError("--data flickr8k needs DATA_DIR, a folder with a caption file and the photos.")
+            raise ConfigurationError("--data flickr8k needs DATA_DIR, a folder with a caption file and the photos.")
         results = train_photo_captioner(
             args.data_dir, args.work_dir or "flickr8k_demo", encoder=args.encoder,
             weights=None if args.weights.lower() == "none" else args.weights, epochs=args.epochs, seed=args.seed,

@@ -12,6 +12,7 @@ Example:
 from __future__ import annotations
 
 from captioner.serving.settings import ServingSettings
+from textmodels.errors import ConfigurationError
 
 _DEFAULTS = ServingSettings()
 
@@ -35,7 +36,7 @@ def run(args) -> int:
     from captioner.serving.export import SIGNATURE_NAME, export_saved_model
 
     if args.beam_size < 1:
-        raise ValueError(f"--beam-size must be at least 1, got {args.beam_size}.")
+        raise ConfigurationError(f"--beam-size must be at least 1, got {args.beam_size}.")
     num_captions = args.beam_size if args.num_captions is None else args.num_captions
     out_dir = export_saved_model(args.model, args.out_dir, beam_size=args.beam_size, num_captions=num_captions,
                                  max_pixels=args.max_pixels)

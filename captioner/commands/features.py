@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from captioner.commands.common import add_data_arguments
 from captioner.config import ENCODERS
+from textmodels.errors import ConfigurationError
 
 
 def register(subparsers) -> None:
@@ -43,7 +44,7 @@ def run(args) -> int:
     try:
         conv_filters = tuple(int(part) for part in args.conv_filters.split(","))
     except ValueError:
-        raise ValueError(f"--conv-filters must be comma-separated integers, got {args.conv_filters!r}.") from None
+        raise ConfigurationError(f"--conv-filters must be comma-separated integers, got {args.conv_filters!r}.") from None
     config = encoder_config(args.encoder, image_size=args.image_size, conv_filters=conv_filters,
                             feature_dim=args.feature_dim, weights=weights)
     records = read_caption_data(args.data, args.images, args.splits, strict=args.strict)

@@ -12,6 +12,7 @@ Example:
 from __future__ import annotations
 
 from captioner.commands.common import add_data_arguments
+from captioner.data.errors import CaptionDataError
 
 
 def register(subparsers) -> None:
@@ -43,7 +44,7 @@ def run(args) -> int:
     records = [record for record in read_caption_data(args.data, args.images, args.splits, strict=args.strict)
                if record.split == args.split]
     if not records:
-        raise ValueError(f"No photos in split {args.split!r} of {args.data}.")
+        raise CaptionDataError(f"No photos in split {args.split!r} of {args.data}.")
     items = gallery_items(model, records, count=args.count, blind=blind, beam_size=args.beam_size,
                           length_penalty=args.length_penalty)
     html, sheet = write_gallery(items, args.out, title=args.title or Path(args.model).name, columns=args.columns)

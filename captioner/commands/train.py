@@ -11,52 +11,62 @@ Example:
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from captioner.commands.common import add_data_arguments
-from captioner.config import ENCODERS
+from captioner.config import ENCODERS, CaptionerConfig
+from textmodels.commands.options import (
+    add_network_options,
+    add_optimizer_options,
+    add_run_options,
+    clipnorm,
+    patience,
+    positive_int,
+    run_directory,
+)
+from textmodels.errors import ConfigurationError
 
 INJECT_CHOICES = ("first_step", "init_state", "pre_inject", "par_inject", "merge")
+# Every default of the command is the configuration's own.
+DEFAULTS = CaptionerConfig()
 
 
 def register(subparsers) -> None:
     """Adds ``train``."""
-    parser = subparsers.add_parser("train", help="train a captioner and save it as one .keras file")
+    parser = subparsers.add_parser(
+        "train", help="train a captioner and save it as one .keras file",
+        description="Train a captioner with a checkpoint after every epoch in --run-dir (continue with --resume), "
+        "TensorBoard logs beside them, and the best epoch written to --out.",
+    )
     add_data_arguments(parser)
-    parser.add_argument("--out", required=True, metavar="MODEL.keras")
-    parser.add_argument("--encoder", choices=ENCODERS, default="small",
+    parser.add_argument("--encoder", choices=ENCODERS, default=DEFAULTS.encoder,
                         help="small (trained from scratch; default) or a pretrained keras.applications network")
     parser.add_argument("--weights", default=None, metavar="imagenet|FILE|none",
                         help="pretrained encoder weights: imagenet (the download; default), a local file, or none")
     parser.add_argument("--features", metavar="CACHE_DIR",
                         help="train the decoder on features from `captioner extract-features` (same encoder)")
     parser.add_argument("--freeze-encoder", action="store_true", help="end to end, but keep the encoder fixed")
-    parser.add_argument("--image-size", type=int, default=64, help="small encoder input side (default 64)")
-    parser.add_argument("--conv-filters", default="16,32,64", metavar="N,N,...",
-                        help="small encoder: filters of each conv block (default 16,32,64)")
-    parser.add_argument("--feature-dim", type=int, default=4096)
-    parser.add_argument("--cell", choices=("simple", "gru", "lstm"), default="lstm")
-    parser.add_argument("--layers", type=int, default=1)
-    parser.add_argument("--inject", choices=INJECT_CHOICES, default="first_step")
-    parser.add_argument("--units", type=int, default=256)
-    parser.add_argument("--embedding-dim", type=int, default=128)
-    parser.add_argument("--dropout", type=float, default=0.0)
+    conv_filters = ",".join(str(filters) for filters in DEFAULTS.conv_filters)
+    parser.add_argument("--image-size", type=positive_int, default=DEFAULTS.image_size,
+                        help=f"small encoder input side (default {DEFAULTS.image_size})")
+    parser.add_argument("--conv-filters", default=conv_filters, metavar="N,N,...",
+                        help=f"small encoder: filters of each conv block (default {conv_filters})")
+    parser.add_argument("--feature-dim", type=positive_int, default=DEFAULTS.feature_dim)
+    add_network_options(parser, cell=DEFAULTS.cell, units=DEFAULTS.units, layers=DEFAULTS.layers,
+                        embedding_dim=DEFAULTS.embedding_dim, dropout=DEFAULTS.dropout, cells=("simple", "gru", "lstm"))
+    parser.add_argument("--inject", choices=INJECT_CHOICES, default=DEFAULTS.inject)
     parser.add_argument("--image-blind", action="store_true", help="train the image-blind baseline")
-    parser.add_argument("--min-count", type=int, default=5)
-    parser.add_argument("--max-length", type=int, default=20)
-    parser.add_argument("--epochs", type=int, default=20)
-    parser.add_argument("--batch-size", type=int, default=32)
-    parser.add_argument("--optimizer", choices=("adam", "sgd", "rmsprop"), default="adam")
-    parser.add_argument("--learning-rate", type=float, default=None)
-    parser.add_argument("--lr-reduce-factor", type=float, default=None, metavar="F",
+    parser.add_argument("--min-count", type=positive_int, default=DEFAULTS.min_count,
+                        help=f"rarer words become <unk> (default {DEFAULTS.min_count})")
+    parser.add_argument("--max-length", type=positive_int, default=DEFAULTS.max_length,
+                        help=f"longest caption kept, in words (default {DEFAULTS.max_length})")
+    add_run_options(parser, epochs=DEFAULTS.epochs, batch_size=DEFAULTS.batch_size, patience=DEFAULTS.patience or 0,
+                    seed=DEFAULTS.seed)
+    add_optimizer_options(parser, optimizer=DEFAULTS.optimizer, learning_rate=DEFAULTS.learning_rate,
+                          clipnorm=DEFAULTS.clipnorm)
+    parser.add_argument("--lr-reduce-factor", type=float, default=DEFAULTS.lr_reduce_factor, metavar="F",
                         help="multiply the learning rate by F when val_loss stalls (default: constant rate)")
-    parser.add_argument("--lr-reduce-patience", type=int, default=1, metavar="N",
-                        help="epochs without improvement before the rate is reduced (default 1)")
-    parser.add_argument("--clipnorm", type=float, default=5.0)
-    parser.add_argument("--patience", type=int, default=3, help="early stopping on val_loss (0: off)")
-    parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--checkpoint-dir", metavar="DIR", help="checkpoints and TensorBoard logs (default: OUT.run)")
-    parser.add_argument("--resume", action="store_true", help="continue the run in the checkpoint folder")
+    parser.add_argument("--lr-reduce-patience", type=positive_int, default=DEFAULTS.lr_reduce_patience, metavar="N",
+                        help=f"epochs without improvement before the rate is reduced (default "
+                        f"{DEFAULTS.lr_reduce_patience})")
     parser.add_argument("--quiet", action="store_true")
     parser.set_defaults(handler=run)
 
@@ -71,14 +81,12 @@ def config_from_args(args):
         >>> config_from_args(parser.parse_args(["train", "d.json", "--images", "i", "--out", "m.keras"])).cell
         'lstm'
     """
-    from captioner.config import CaptionerConfig
-
     weights = args.weights if args.weights is not None else ("imagenet" if args.encoder != "small" else None)
     weights = None if weights in ("none", "None") else weights
     try:
         conv_filters = tuple(int(part) for part in args.conv_filters.split(","))
     except ValueError:
-        raise ValueError(f"--conv-filters must be comma-separated integers, got {args.conv_filters!r}.") from None
+        raise ConfigurationError(f"--conv-filters must be comma-separated integers, got {args.conv_filters!r}.") from None
     return CaptionerConfig(
         encoder=args.encoder, weights=weights, image_size=args.image_size, conv_filters=conv_filters,
         feature_dim=args.feature_dim,
@@ -86,15 +94,17 @@ def config_from_args(args):
         layers=args.layers, inject=args.inject, dropout=args.dropout, image_blind=args.image_blind,
         min_count=args.min_count, max_length=args.max_length, batch_size=args.batch_size, epochs=args.epochs,
         optimizer=args.optimizer, learning_rate=args.learning_rate, lr_reduce_factor=args.lr_reduce_factor,
-        lr_reduce_patience=args.lr_reduce_patience, clipnorm=args.clipnorm,
-        patience=args.patience or None, seed=args.seed,
+        lr_reduce_patience=args.lr_reduce_patience, clipnorm=clipnorm(args), patience=patience(args),
+        seed=args.seed,
     )
 
 
 def run(args) -> int:
-    """Trains, saves ``--out`` and prints the final losses."""
+    """Trains, saves the best epoch to ``--out`` and prints the final losses."""
+    from captioner.api import Captioner
     from captioner.commands.common import read_caption_data
     from captioner.training import config_encoder, train_captioner
+    from textmodels.commands.runs import finish_run
 
     config = config_from_args(args)
     records = read_caption_data(args.data, args.images, args.splits, strict=args.strict)
@@ -106,10 +116,10 @@ def run(args) -> int:
         ids = list(dict.fromkeys(record.image_id for record in records))
         # Images without stored features (unreadable photos) are left out by train_captioner, with a count.
         features = FeatureCache(args.features, ids, encoder["feature_dim"], encoder)
-    out = Path(args.out)
-    checkpoint_dir = Path(args.checkpoint_dir) if args.checkpoint_dir else out.with_suffix(".run")
-    result = train_captioner(records, config, features=features, checkpoint_dir=checkpoint_dir,
-                             resume=args.resume, out=out, verbose=0 if args.quiet else 2)
+    run_dir = run_directory(args)
+    result = train_captioner(records, config, features=features, checkpoint_dir=run_dir, resume=args.resume,
+                             verbose=0 if args.quiet else 2)
+    source = finish_run(run_dir, args.out, Captioner.load)
     losses = {key: round(values[-1], 4) for key, values in result.history.items() if values}
-    print(f"saved {out} (epochs: {len(result.history.get('loss', []))}, final {losses})")
+    print(f"saved {args.out} (from {source.name}; epochs: {len(result.history.get('loss', []))}, final {losses})")
     return 0

@@ -32,6 +32,7 @@ from pathlib import Path
 
 import numpy as np
 from PIL import Image, ImageDraw
+from textmodels.errors import ConfigurationError
 
 COLOURS = {"red": (220, 30, 30), "green": (30, 170, 50), "blue": (40, 60, 220), "yellow": (240, 210, 20)}
 SHAPES = ("circle", "square", "triangle")
@@ -50,7 +51,7 @@ WORD_ORDERS = ("reading", "any")
 
 def _check_word_order(word_order: str) -> None:
     if word_order not in WORD_ORDERS:
-        raise ValueError(f"word_order must be one of {WORD_ORDERS}, got {word_order!r}")
+        raise ConfigurationError(f"word_order must be one of {WORD_ORDERS}, got {word_order!r}")
 
 
 def _phrase(obj: dict) -> str:
@@ -140,9 +141,9 @@ def make_synthetic(
     """
     _check_word_order(word_order)
     if num_images < 1:
-        raise ValueError(f"num_images must be at least 1, got {num_images}")
+        raise ConfigurationError(f"num_images must be at least 1, got {num_images}")
     if image_size < 16:
-        raise ValueError(f"image_size must be at least 16 pixels so small shapes stay visible, got {image_size}")
+        raise ConfigurationError(f"image_size must be at least 16 pixels so small shapes stay visible, got {image_size}")
     folder = Path(out_dir)
     folder.mkdir(parents=True, exist_ok=True)
     rng = np.random.default_rng(seed)

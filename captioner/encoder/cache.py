@@ -32,6 +32,7 @@ from tqdm import tqdm
 
 from captioner.data.records import CaptionRecord
 from captioner.errors import CaptionerError
+from textmodels.errors import ConfigurationError
 
 FORMAT = "captioner-feature-cache"
 VERSION = 1
@@ -316,7 +317,7 @@ def extract_features(
     import tensorflow as tf  # tf.data only; the rest of the module stays backend-neutral
 
     if batch_size < 1:
-        raise ValueError(f"batch_size must be positive, got {batch_size}")
+        raise ConfigurationError(f"batch_size must be positive, got {batch_size}")
     pairs = _id_path_pairs(records_or_paths)
     unknown = [image_id for image_id, _ in pairs if image_id not in cache]
     if unknown:

@@ -19,6 +19,7 @@ from collections.abc import Sequence
 import keras
 
 from captioner.encoder.preprocessing import ImageNetPreprocessing
+from textmodels.errors import ConfigurationError
 
 # Keras' default (0.99) averages over ~100 steps; trained from scratch, the weights move faster than that and the
 # inference-time statistics would lag behind them (unstable validation loss). 0.9 tracks ~10 steps.
@@ -44,14 +45,14 @@ def build_small_vgg_encoder(
     """
     conv_filters = [int(filters) for filters in conv_filters]
     if not conv_filters or any(filters < 1 for filters in conv_filters):
-        raise ValueError(f"conv_filters must be a non-empty list of positive ints, got {conv_filters!r}.")
+        raise ConfigurationError(f"conv_filters must be a non-empty list of positive ints, got {conv_filters!r}.")
     if image_size < 2 ** len(conv_filters) or image_size % 2 ** len(conv_filters):
-        raise ValueError(
+        raise ConfigurationError(
             f"image_size {image_size} must be a multiple of 2**{len(conv_filters)} = {2 ** len(conv_filters)} "
             f"(one halving per block of conv_filters={conv_filters})."
         )
     if feature_dim < 1:
-        raise ValueError(f"feature_dim must be positive, got {feature_dim}.")
+        raise ConfigurationError(f"feature_dim must be positive, got {feature_dim}.")
     images = keras.Input((image_size, image_size, 3), name="images")
     # The VGG mean subtraction leaves values of about +-128; dividing keeps the first activations near unit scale.
     x = keras.layers.Rescaling(1.0 / 64.0, name="scale")(ImageNetPreprocessing("caffe", name="vgg_preprocessing")(images))

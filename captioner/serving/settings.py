@@ -9,6 +9,7 @@ Example:
 from __future__ import annotations
 
 from dataclasses import dataclass
+from textmodels.errors import ConfigurationError
 
 
 @dataclass(frozen=True)
@@ -42,9 +43,9 @@ class ServingSettings:
         for name in ("max_upload_mb", "max_pixels", "max_queue", "max_batch", "decode_threads", "max_beam_size",
                      "retry_after_s"):
             if not getattr(self, name) > 0:
-                raise ValueError(f"{name} must be positive, got {getattr(self, name)!r}.")
+                raise ConfigurationError(f"{name} must be positive, got {getattr(self, name)!r}.")
         if self.max_wait_ms < 0:
-            raise ValueError(f"max_wait_ms must be >= 0, got {self.max_wait_ms!r}.")
+            raise ConfigurationError(f"max_wait_ms must be >= 0, got {self.max_wait_ms!r}.")
 
     @property
     def max_upload_bytes(self) -> int:

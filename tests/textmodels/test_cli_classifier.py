@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 from textmodels.cli import main
-from textmodels.commands import classifier as classifier_command
+from textmodels.commands.text_inputs import read_text_inputs
 
 POSITIVE = ["good", "great", "lovely", "fun", "superb"]
 NEGATIVE = ["bad", "dull", "awful", "boring", "poor"]
@@ -113,7 +113,7 @@ def test_bad_input_gives_one_line_errors(workspace, argv, message, capsys):
 
 
 def test_read_text_inputs_marks_undecodable_lines():
-    inputs = classifier_command.read_text_inputs(["-"], None, stdin=io.BytesIO(b"ok\n\xff\xfe\n"))
+    inputs = read_text_inputs(["-"], None, stdin=io.BytesIO(b"ok\n\xff\xfe\n"))
     assert [(i.text, i.error is None) for i in inputs] == [("ok", True), (None, False)]
 
 

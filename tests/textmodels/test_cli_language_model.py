@@ -17,9 +17,9 @@ def trained(tmp_path_factory):
     corpus = folder / "corpus.txt"
     corpus.write_text(CORPUS)
     model = folder / "model.keras"
-    code = main(["train-lm", str(corpus), "--out", str(model), "--level", "word", "--hidden", "32", "--layers", "1",
+    code = main(["train-lm", str(corpus), "--out", str(model), "--level", "word", "--units", "32", "--layers", "1",
                  "--num-steps", "10", "--batch-size", "8", "--epochs", "3", "--learning-rate", "0.01",
-                 "--valid", str(corpus)])
+                 "--val", str(corpus)])
     assert code == 0
     return folder, corpus, model
 
@@ -27,7 +27,7 @@ def trained(tmp_path_factory):
 def test_train_perplexity_and_generate(trained, capsys):
     folder, corpus, model = trained
     captured = capsys.readouterr()
-    assert (folder / "model.keras.run" / "last.keras").is_file()
+    assert (folder / "model.run" / "last.keras").is_file()
     assert main(["perplexity", str(model), str(corpus), "--json"]) == 0
     result = json.loads(capsys.readouterr().out)
     assert set(result) >= {"perplexity", "tokens"} and "bits_per_char" not in result
@@ -42,13 +42,15 @@ def test_train_perplexity_and_generate(trained, capsys):
     assert main(arguments) == 0
     assert capsys.readouterr().out == first and first.startswith("the cat")
     assert "<unk>" not in first
+    assert main([*arguments, "--beam-size", "3"]) == 0
+    assert capsys.readouterr().out.startswith("the cat")
 
 
 def test_char_model_reports_bits_per_char(tmp_path, capsys):
     corpus = tmp_path / "chars.txt"
     corpus.write_text("abcabd\n" * 40)
     model = tmp_path / "chars.keras"
-    assert main(["train-lm", str(corpus), "--out", str(model), "--level", "char", "--hidden", "16", "--layers", "1",
+    assert main(["train-lm", str(corpus), "--out", str(model), "--level", "char", "--units", "16", "--layers", "1",
                  "--num-steps", "8", "--batch-size", "4", "--epochs", "1"]) == 0
     capsys.readouterr()
     assert main(["perplexity", str(model), str(corpus), "--json"]) == 0
@@ -58,9 +60,10 @@ def test_char_model_reports_bits_per_char(tmp_path, capsys):
 
 @pytest.mark.parametrize(
     "options, message",
-    [(["--temperature", "-1"], "temperature must be >= 0"), (["--top-p", "0"], "top_p must be None or a number in"),
-     (["--top-p", "1.01"], "top_p"), (["--top-k", "0"], "top_k must be None or an int >= 1"),
-     (["--max-tokens", "0"], "--max-tokens must be a positive integer")],
+    [(["--temperature", "-1"], "--temperature: must be a number >= 0"),
+     (["--top-p", "0"], "top_p must be None or a number in"), (["--top-p", "1.01"], "top_p"),
+     (["--top-k", "0"], "--top-k: must be a positive integer"),
+     (["--max-tokens", "0"], "--max-tokens: must be a positive integer")],
 )
 def test_sampling_arguments_are_checked_before_the_model_is_loaded(tmp_path, capsys, options, message):
     # The model file does not even exist: the sampling error must come first.

@@ -12,7 +12,7 @@ import keras
 import numpy as np
 import pytest
 
-from textmodels import reference
+from textmodels.reference import __main__ as command
 from textmodels.reference import (
     KERAS_TOLERANCE,
     ReferenceInputError,
@@ -105,8 +105,8 @@ def test_check_cli_exits_zero_and_prints_a_row_per_parameter():
 
 
 def test_check_returns_nonzero_when_a_gradient_disagrees(monkeypatch, capsys):
-    monkeypatch.setattr(reference, "compare_with_keras", lambda **_: {"loss": 0.0, "W": 1e-3})
-    assert reference.main(["--check"]) == 1
+    monkeypatch.setattr(command, "compare_with_keras", lambda **_: {"loss": 0.0, "W": 1e-3})
+    assert command.main(["--check"]) == 1
     assert "NO" in capsys.readouterr().out
 
 

@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 
 from textmodels.cli import make_main
+from textmodels.data.errors import DataError
 from textmodels.training import TrainingDiverged, TrainingRun, make_optimizer
 
 
@@ -71,12 +72,14 @@ def test_optimizer_validation_and_global_clipping():
     assert make_optimizer("adam", clipnorm=None).global_clipnorm is None
 
 
-def test_cli_prints_library_errors_as_one_line(monkeypatch, capsys):
+def test_cli_prints_bad_input_as_one_line_and_keeps_bugs_loud(monkeypatch, capsys):
     module = types.ModuleType("fake_commands")
 
     def register(subparsers):
         def fail(args):
-            raise ValueError(f"bad input {args.value!r}")
+            if args.value == "bug":
+                raise ValueError("an internal mistake, not the user's")
+            raise DataError(f"bad input {args.value!r}")
 
         parser = subparsers.add_parser("explode")
         parser.add_argument("value")
@@ -87,4 +90,6 @@ def test_cli_prints_library_errors_as_one_line(monkeypatch, capsys):
     main = make_main("tool", "1.0", "test tool", ["fake_commands", "missing_commands_module"])
     assert main(["explode", "x"]) == 2
     assert capsys.readouterr().err.strip() == "error: bad input 'x'"
+    with pytest.raises(ValueError, match="internal mistake"):
+        main(["explode", "bug"])
     assert main([]) == 2

@@ -14,6 +14,8 @@ from pathlib import Path
 import keras
 
 from textmodels.saving import ModelFileError, load_model
+from textmodels.errors import ConfigurationError
+from textmodels.data.errors import DataError
 
 PROBLEMS = ("binary", "multiclass", "multilabel", "tagging")
 _ACTIVATIONS = {"binary": "sigmoid", "multiclass": "softmax", "multilabel": "sigmoid", "tagging": "softmax"}
@@ -49,14 +51,14 @@ class LabeledTextModel(keras.Model):
     ):
         super().__init__(**kwargs)
         if problem not in PROBLEMS:
-            raise ValueError(f"Unknown problem {problem!r}; choose one of {', '.join(PROBLEMS)}.")
+            raise ConfigurationError(f"Unknown problem {problem!r}; choose one of {', '.join(PROBLEMS)}.")
         if not 0.0 < threshold < 1.0:
-            raise ValueError(f"threshold must lie strictly between 0 and 1, got {threshold}.")
+            raise ConfigurationError(f"threshold must lie strictly between 0 and 1, got {threshold}.")
         label_names = tuple(str(name) for name in label_names)
         if problem == "binary" and len(label_names) not in (0, 2):
-            raise ValueError(f"A binary problem needs exactly 2 labels, got {len(label_names)}: {list(label_names)}.")
+            raise DataError(f"A binary problem needs exactly 2 labels, got {len(label_names)}: {list(label_names)}.")
         if len(set(label_names)) != len(label_names):
-            raise ValueError(f"Duplicate label names in {list(label_names)}.")
+            raise DataError(f"Duplicate label names in {list(label_names)}.")
         self.text_encoder = text_encoder
         self.label_names = label_names
         self.problem = problem

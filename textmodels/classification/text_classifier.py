@@ -29,6 +29,8 @@ from textmodels.saving import save_model
 from textmodels.data.bucketed_batches import BucketedBatches
 from textmodels.classification.labeled_text_model import load_labeled_text_model
 from textmodels.classification.prediction import Prediction
+from textmodels.errors import ConfigurationError
+from textmodels.data.errors import DataError
 
 MODELS = ("textrnn", "textcnn")
 # When no max_length is given, the longest training text decides it, up to this many tokens.
@@ -36,7 +38,7 @@ DEFAULT_LENGTH_CAP = 500
 _MULTI = (list, tuple, set, frozenset)
 
 
-class UnknownLabelError(ValueError):
+class UnknownLabelError(DataError):
     """A label the model was not trained on.
 
     Example:
@@ -98,11 +100,11 @@ class TextClassifier:
         batch_size: int = 32,
     ):
         if model not in MODELS:
-            raise ValueError(f"Unknown model {model!r}; choose one of {', '.join(MODELS)}.")
+            raise ConfigurationError(f"Unknown model {model!r}; choose one of {', '.join(MODELS)}.")
         if embedding != "rand" and vectors is None:
-            raise ValueError(f"embedding={embedding!r} needs a pretrained vectors file (vectors=...).")
+            raise ConfigurationError(f"embedding={embedding!r} needs a pretrained vectors file (vectors=...).")
         if embedding == "multichannel" and model != "textcnn":
-            raise ValueError("embedding='multichannel' is a TextCNN option; TextRNN takes rand, static or non-static.")
+            raise ConfigurationError("embedding='multichannel' is a TextCNN option; TextRNN takes rand, static or non-static.")
         if vectors is not None and embedding == "rand":
             embedding = "non-static"
         self.model_kind = model
@@ -242,7 +244,7 @@ class TextClassifier:
         if not keep.all():
             warnings.warn(f"Skipping {int((~keep).sum())} {role} text(s) with no tokens.", stacklevel=3)
         if not keep.any():
-            raise ValueError(f"None of the {len(texts)} {role} texts has any tokens.")
+            raise DataError(f"None of the {len(texts)} {role} texts has any tokens.")
         targets = self._targets(labels)
         return ids[keep], targets[keep]
 
@@ -266,7 +268,7 @@ class TextClassifier:
             return targets
         for position, label in enumerate(labels):
             if isinstance(label, _MULTI):
-                raise ValueError(f"Example #{position} has several labels {list(label)}, but this is a "
+                raise DataError(f"Example #{position} has several labels {list(label)}, but this is a "
                                  f"{network.problem} classifier.")
         ids = np.array([lookup(str(label), position) for position, label in enumerate(labels)], dtype="int32")
         return ids.astype("float32")[:, None] if network.problem == "binary" else ids
@@ -324,7 +326,7 @@ class TextClassifier:
             raise ValueError("explain() needs a TextRNN trained with pooling='attention'.")
         tokens = self.encoder.tokenizer.tokenize(text)[: self.encoder.max_length]
         if not tokens:
-            raise ValueError("Cannot explain an empty text: it has no tokens.")
+            raise DataError("Cannot explain an empty text: it has no tokens.")
         weights = network.attention_weights(self.encoder.encode([text]))[0]
         return [(token, float(weight)) for token, weight in zip(tokens, weights)]
 
@@ -343,7 +345,7 @@ class TextClassifier:
         probabilities = self.predict_proba(texts)
         valid = ~np.isnan(probabilities).any(axis=1)
         if not valid.any():
-            raise ValueError("None of the evaluation texts has any tokens.")
+            raise DataError("None of the evaluation texts has any tokens.")
         probabilities, targets = probabilities[valid], targets[valid]
         names = list(network.label_names)
         if network.problem == "multilabel":
@@ -407,9 +409,9 @@ def _label_names(labels: Iterable, problem: str) -> list[str]:
     else:
         names = sorted({str(label) for label in labels})
     if problem == "binary" and len(names) != 2:
-        raise ValueError(f"problem='binary' needs exactly 2 distinct labels, found {len(names)}: {names[:10]}.")
+        raise DataError(f"problem='binary' needs exactly 2 distinct labels, found {len(names)}: {names[:10]}.")
     if problem == "multiclass" and len(names) < 2:
-        raise ValueError(f"Training needs at least 2 distinct labels, found {names}.")
+        raise DataError(f"Training needs at least 2 distinct labels, found {names}.")
     if problem == "multilabel" and not names:
-        raise ValueError("The multi-label targets name no labels at all.")
+        raise DataError("The multi-label targets name no labels at all.")
     return names

@@ -10,6 +10,7 @@ from keras import ops
 from textmodels.layers import SequencePooling, TextEmbedding
 from textmodels.classification.labeled_text_model import LabeledTextModel
 from textmodels.classification.text_rnn import assign_embedding_matrix
+from textmodels.errors import ConfigurationError
 
 CNN_EMBEDDINGS = ("rand", "static", "non-static", "multichannel")
 
@@ -48,9 +49,9 @@ class TextCNN(LabeledTextModel):
     ):
         super().__init__(**kwargs)
         if embedding not in CNN_EMBEDDINGS:
-            raise ValueError(f"Unknown TextCNN embedding {embedding!r}; choose one of {', '.join(CNN_EMBEDDINGS)}.")
+            raise ConfigurationError(f"Unknown TextCNN embedding {embedding!r}; choose one of {', '.join(CNN_EMBEDDINGS)}.")
         if not filter_widths or any(int(width) < 1 for width in filter_widths):
-            raise ValueError(f"filter_widths must be positive integers, got {list(filter_widths)}.")
+            raise ConfigurationError(f"filter_widths must be positive integers, got {list(filter_widths)}.")
         self.vocabulary_size = vocabulary_size
         self.num_labels = num_labels
         self.embedding_dim = embedding_dim

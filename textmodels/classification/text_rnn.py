@@ -8,6 +8,7 @@ from keras import ops
 
 from textmodels.layers import AttentionPooling, RecurrentBlock, SequencePooling, TextEmbedding
 from textmodels.classification.labeled_text_model import LabeledTextModel
+from textmodels.errors import ConfigurationError
 
 TEXT_RNN_POOLING = ("last", "mean", "max", "topk", "attention")
 
@@ -53,9 +54,9 @@ class TextRNN(LabeledTextModel):
     ):
         super().__init__(**kwargs)
         if pooling not in TEXT_RNN_POOLING:
-            raise ValueError(f"Unknown pooling {pooling!r}; choose one of {', '.join(TEXT_RNN_POOLING)}.")
+            raise ConfigurationError(f"Unknown pooling {pooling!r}; choose one of {', '.join(TEXT_RNN_POOLING)}.")
         if num_labels < 2 and self.problem != "multilabel":
-            raise ValueError(f"A classifier needs at least 2 labels, got {num_labels}.")
+            raise ConfigurationError(f"A classifier needs at least 2 labels, got {num_labels}.")
         self.vocabulary_size = vocabulary_size
         self.num_labels = num_labels
         self.embedding_dim = embedding_dim

@@ -15,9 +15,24 @@ import argparse
 import json
 from pathlib import Path
 
-LEVELS = ("word", "char")
+from textmodels.commands.options import (
+    add_decoding_options,
+    add_deprecated_alias,
+    add_errors_option,
+    add_network_options,
+    add_optimizer_options,
+    add_run_options,
+    add_validation_option,
+    add_vocabulary_options,
+    clipnorm,
+    non_negative_int,
+    patience,
+    positive_int,
+    run_directory,
+)
+
+LEVELS = ("word", "char")  # textmodels.language_model.encoding, without Keras
 REGIMES = ("stream", "sentences")
-CELLS = ("simple", "gru", "lstm", "peephole_lstm", "coupled_lstm")  # textmodels.layers.CELLS, without importing Keras
 
 
 def register(subparsers) -> None:
@@ -26,49 +41,37 @@ def register(subparsers) -> None:
         "train-lm",
         help="train a word- or character-level RNN language model",
         description="Train an RNN language model. Stream regime: truncated BPTT over one contiguous corpus "
-        "(state carried across windows, reset each epoch); sentences regime: one line per sequence.",
+        "(state carried across windows, reset each epoch); sentences regime: one line per sequence. A checkpoint "
+        "after every epoch in --run-dir (continue with --resume); the best epoch is written to --out.",
     )
     train.add_argument("corpus", type=Path, help="training text (UTF-8)")
-    train.add_argument("--out", type=Path, required=True, help="where to save the model (.keras)")
+    add_validation_option(train, help="held-out text: exact perplexity every epoch, best epoch chosen on it")
     train.add_argument("--level", choices=LEVELS, default="word")
     train.add_argument("--regime", choices=REGIMES, default="stream")
-    train.add_argument("--valid", type=Path, default=None, help="held-out text: exact perplexity every epoch")
-    train.add_argument("--cell", choices=CELLS, default="lstm")
-    train.add_argument("--layers", type=int, default=2)
-    train.add_argument("--hidden", type=int, default=200, help="recurrent units per layer")
-    train.add_argument("--embedding-dim", type=int, default=None, help="default: --hidden")
-    train.add_argument("--dropout", type=float, default=0.0, help="dropout on non-recurrent connections")
+    add_network_options(train, units=200, layers=2, embedding_dim=None, dropout=0.0)
+    add_deprecated_alias(train, "--hidden", "--units", "units", type=positive_int)
     train.add_argument("--tie-embeddings", action="store_true", help="output layer reuses the embedding matrix")
-    train.add_argument("--num-steps", type=int, default=35, help="TBPTT window length (stream regime)")
-    train.add_argument("--batch-size", type=int, default=20)
-    train.add_argument("--max-length", type=int, default=None, help="longest sentence kept (sentences regime)")
-    train.add_argument("--epochs", type=int, default=10)
-    train.add_argument("--optimizer", choices=("adam", "sgd", "rmsprop"), default="adam")
-    train.add_argument("--learning-rate", type=float, default=None)
-    train.add_argument("--clipnorm", type=float, default=5.0, help="global gradient-norm clip; 0 disables")
-    train.add_argument("--lr-decay", type=float, default=None, help="multiply the rate by this every epoch ...")
-    train.add_argument("--decay-after", type=int, default=0, help="... after this many epochs")
-    train.add_argument("--init-scale", type=float, default=None, help="uniform init in [-s, s] (Zaremba: 0.1)")
-    train.add_argument("--min-count", type=int, default=1, help="rarer tokens become <unk>")
-    train.add_argument("--max-vocab", type=int, default=None, help="vocabulary size cap (reserved ids included)")
+    train.add_argument("--num-steps", type=positive_int, default=35, help="TBPTT window length (stream regime)")
+    add_vocabulary_options(train)
     train.add_argument("--word-tokenizer", choices=("whitespace", "treebank"), default="whitespace")
     train.add_argument("--lowercase", action="store_true")
-    train.add_argument("--patience", type=int, default=None, help="early stopping on the validation loss")
-    train.add_argument("--run-dir", type=Path, default=None, help="checkpoints (default: OUT's name + '.run')")
-    train.add_argument("--resume", action="store_true", help="continue the run in --run-dir")
-    train.add_argument("--seed", type=int, default=0)
-    train.add_argument("--errors", choices=("strict", "replace"), default="strict",
-                       help="undecodable bytes: fail naming the offset (strict) or substitute U+FFFD")
+    add_run_options(train, epochs=10, batch_size=20, patience=0)
+    add_optimizer_options(train)
+    train.add_argument("--lr-decay", type=float, default=None, help="multiply the rate by this every epoch ...")
+    train.add_argument("--decay-after", type=non_negative_int, default=0, help="... after this many epochs")
+    train.add_argument("--init-scale", type=float, default=None, help="uniform init in [-s, s] (Zaremba: 0.1)")
+    add_errors_option(train)
     train.set_defaults(handler=train_lm)
 
-    generate = subparsers.add_parser("generate", help="sample text from a language model")
+    generate = subparsers.add_parser(
+        "generate", help="continue a prime with a language model",
+        description="Sample a continuation (--temperature, --top-k, --top-p, --seed), or search for the likeliest "
+        "one with --beam-size; generation stops at <eos> or after --max-tokens.",
+    )
     generate.add_argument("model", type=Path, help="a .keras file written by train-lm")
     generate.add_argument("--prime", default="", help="text to continue")
-    generate.add_argument("--temperature", type=float, default=1.0, help="0 = greedy")
-    generate.add_argument("--top-k", type=int, default=None)
-    generate.add_argument("--top-p", type=float, default=None)
-    generate.add_argument("--max-tokens", type=int, default=100)
-    generate.add_argument("--seed", type=int, default=None, help="same seed, same text")
+    add_decoding_options(generate, beam_size=None, temperature=1.0)
+    generate.add_argument("--max-tokens", type=positive_int, default=100)
     generate.add_argument("--ignore-eos", action="store_true", help="do not stop at <eos>")
     generate.set_defaults(handler=generate_text)
 
@@ -76,31 +79,20 @@ def register(subparsers) -> None:
     perplexity.add_argument("model", type=Path)
     perplexity.add_argument("file", type=Path)
     perplexity.add_argument("--json", action="store_true", help="print one JSON object")
-    perplexity.add_argument("--errors", choices=("strict", "replace"), default="strict")
+    add_errors_option(perplexity)
     perplexity.set_defaults(handler=score_text)
-
-
-def _positive(name: str, value, allow_none: bool = True):
-    if value is None and allow_none:
-        return
-    if value is None or value < 1:
-        raise ValueError(f"--{name} must be a positive integer, got {value}")
 
 
 def train_lm(args: argparse.Namespace) -> int:
     """Handler of ``train-lm``."""
-    for name in ("layers", "hidden", "num_steps", "batch_size", "epochs", "min_count"):
-        _positive(name.replace("_", "-"), getattr(args, name), allow_none=False)
-    _positive("embedding-dim", args.embedding_dim)
-    _positive("max-length", args.max_length)
-    if args.out.suffix != ".keras":
-        raise ValueError(f"--out must end in .keras, got {args.out}")
+    from textmodels.commands.runs import finish_run
     from textmodels.data.text_files import read_corpus_text
+    from textmodels.language_model.language_model import LanguageModel
     from textmodels.language_model.training import train_language_model
 
+    run_dir = run_directory(args)
     train_text = read_corpus_text(args.corpus, errors=args.errors)
-    valid_text = read_corpus_text(args.valid, errors=args.errors) if args.valid else None
-    run_dir = args.run_dir or args.out.with_name(args.out.name + ".run")
+    valid_text = read_corpus_text(args.val, errors=args.errors) if args.val else None
     result = train_language_model(
         train_text,
         run_dir,
@@ -113,7 +105,7 @@ def train_lm(args: argparse.Namespace) -> int:
         max_vocabulary=args.max_vocab,
         cell=args.cell,
         layers=args.layers,
-        units=args.hidden,
+        units=args.units,
         embedding_dim=args.embedding_dim,
         dropout=args.dropout,
         tie_embeddings=args.tie_embeddings,
@@ -123,19 +115,19 @@ def train_lm(args: argparse.Namespace) -> int:
         epochs=args.epochs,
         optimizer=args.optimizer,
         learning_rate=args.learning_rate,
-        clipnorm=args.clipnorm or None,
+        clipnorm=clipnorm(args),
         lr_decay=args.lr_decay,
         decay_after=args.decay_after,
         init_scale=args.init_scale,
-        patience=args.patience,
+        patience=patience(args, valid_text is not None),
         resume=args.resume,
         seed=args.seed,
     )
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    result.model.save(args.out)
-    summary = f"saved {args.out} ({result.model.vocabulary_size} tokens in the vocabulary, {result.epochs_completed} epochs)"
+    source = finish_run(result.run.directory, args.out, LanguageModel.load)
+    summary = (f"saved {args.out} (from {source.name}; {result.model.vocabulary_size} tokens in the vocabulary, "
+               f"{result.epochs_completed} epochs)")
     if result.history.get("val_perplexity"):
-        summary += f"; validation perplexity {result.history['val_perplexity'][-1]:.2f}"
+        summary += f"; best validation perplexity {min(result.history['val_perplexity']):.2f}"
     print(summary)
     return 0
 
@@ -145,7 +137,6 @@ def generate_text(args: argparse.Namespace) -> int:
     from textmodels.sampling import validate_sampling_args
 
     validate_sampling_args(args.temperature, args.top_k, args.top_p)
-    _positive("max-tokens", args.max_tokens, allow_none=False)
     from textmodels.language_model.text_generator import TextGenerator
 
     generator = TextGenerator.load(args.model)
@@ -157,6 +148,7 @@ def generate_text(args: argparse.Namespace) -> int:
         top_p=args.top_p,
         seed=args.seed,
         stop_at_eos=not args.ignore_eos,
+        beam_size=args.beam_size,
     )
     print(generation.full_text)
     return 0

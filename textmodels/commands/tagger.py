@@ -1,4 +1,4 @@
-"""``textmodels train-tagger`` and ``tag`` (``evaluate`` on a tagger model lands here too).
+"""``textmodels train-tagger`` and ``tag`` (``evaluate`` on a tagger: `textmodels.commands.evaluate`).
 
 Example:
     >>> import argparse
@@ -12,14 +12,18 @@ from __future__ import annotations
 
 import json
 import sys
-from pathlib import Path
 
-from textmodels.commands.classifier import (
-    add_training_options,
-    checkpoint_directory,
-    finish_run,
-    read_text_inputs,
+from textmodels.commands.options import (
+    add_network_options,
+    add_optimizer_options,
+    add_run_options,
+    clipnorm,
+    non_negative_int,
+    positive_int,
 )
+from textmodels.commands.runs import open_run, train_in_run
+from textmodels.commands.text_inputs import read_text_inputs
+from textmodels.errors import ConfigurationError
 
 
 def register(subparsers) -> None:
@@ -31,16 +35,14 @@ def register(subparsers) -> None:
         "stopping and per-epoch checkpoints, write the best model to --out and report held-out accuracy.",
     )
     train.add_argument("treebank", help="NLTK's treebank.zip or an extracted treebank folder")
-    train.add_argument("--out", required=True, help="where to write the trained tagger (.keras)")
-    train.add_argument("--test-files", type=int, default=20, help="the last N files are held out (default 20)")
-    train.add_argument("--val-files", type=int, default=10, help="the N files before those validate (default 10)")
-    train.add_argument("--units", type=int, default=64)
-    train.add_argument("--layers", type=int, default=1)
-    train.add_argument("--cell", default="lstm")
-    train.add_argument("--embedding-dim", type=int, default=100)
-    train.add_argument("--dropout", type=float, default=0.3)
-    train.add_argument("--min-count", type=int, default=2, help="rarer words become <unk> (default 2)")
-    add_training_options(train)
+    train.add_argument("--test-files", type=positive_int, default=20,
+                       help="the last N files are held out (default 20)")
+    train.add_argument("--val-files", type=non_negative_int, default=10,
+                       help="the N files before those validate (default 10)")
+    add_network_options(train, units=64, embedding_dim=100, dropout=0.3)
+    train.add_argument("--min-count", type=positive_int, default=2, help="rarer words become <unk> (default 2)")
+    add_run_options(train, epochs=10, batch_size=32, patience=3)
+    add_optimizer_options(train)
     train.set_defaults(handler=train_tagger)
 
     tag = subparsers.add_parser(
@@ -65,7 +67,7 @@ def split_files(fileids: list[str], test_files: int, val_files: int) -> tuple[li
         (['f0', 'f1', 'f2'], ['f3'], ['f4', 'f5'])
     """
     if test_files < 1 or val_files < 0 or test_files + val_files >= len(fileids):
-        raise ValueError(
+        raise ConfigurationError(
             f"Cannot hold out {test_files} test and {val_files} validation files of {len(fileids)}: "
             f"training needs at least one file."
         )
@@ -80,15 +82,10 @@ def train_tagger(args) -> int:
 
         main(["train-tagger", "../shared/data/nltk/treebank.zip", "--out", "pos.keras", "--epochs", "10"])
     """
-    import keras
-
     from textmodels.data import read_treebank_pos, treebank_fileids
     from textmodels.tagging.sequence_tagger import SequenceTagger
-    from textmodels.training import TrainingRun
 
-    keras.utils.set_random_seed(args.seed)
-    out = Path(args.out)
-    run = TrainingRun(checkpoint_directory(args), resume=args.resume)
+    run = open_run(args)
     train_ids, val_ids, test_ids = split_files(treebank_fileids(args.treebank), args.test_files, args.val_files)
     train = read_treebank_pos(args.treebank, train_ids)
     validation = read_treebank_pos(args.treebank, val_ids) if val_ids else None
@@ -97,27 +94,16 @@ def train_tagger(args) -> int:
           f"{len(validation or [])} validation ({len(val_ids)}), {len(test)} held-out ({len(test_ids)}).",
           file=sys.stderr)
 
-    restored = run.restore()
-    if restored is not None:
-        tagger = SequenceTagger.from_network(restored)
-        tagger.batch_size = args.batch_size
-        print(f"Resuming {run.directory} after epoch {run.initial_epoch}.", file=sys.stderr)
-    else:
-        tagger = SequenceTagger(
+    def build():
+        return SequenceTagger(
             embedding_dim=args.embedding_dim, units=args.units, cell=args.cell, layers=args.layers,
             dropout=args.dropout, min_count=args.min_count, optimizer=args.optimizer,
-            learning_rate=args.learning_rate, clipnorm=args.clipnorm, batch_size=args.batch_size,
+            learning_rate=args.learning_rate, clipnorm=clipnorm(args), batch_size=args.batch_size,
         )
-    if run.initial_epoch < args.epochs:
-        monitor = "val_loss" if validation else "loss"
-        tagger.fit(
-            train, validation=validation, epochs=args.epochs, initial_epoch=run.initial_epoch, verbose=1,
-            callbacks=run.callbacks(monitor=monitor, patience=args.patience if validation else None),
-        )
-        run.raise_if_diverged()
-    source = finish_run(run, out, SequenceTagger.load)
-    report = SequenceTagger.load(out).evaluate(test)
-    print(f"Wrote {out} (from {source.name}); held-out token accuracy {report['accuracy']:.4f} "
+
+    _, source = train_in_run(run, args, SequenceTagger, build, train, validation)
+    report = SequenceTagger.load(args.out).evaluate(test)
+    print(f"Wrote {args.out} (from {source.name}); held-out token accuracy {report['accuracy']:.4f} "
           f"on {report['tokens']} tokens of {len(test_ids)} files "
           f"(unknown words: {report['unknown_accuracy'] or 0:.4f} of {report['unknown_tokens']}).")
     return 0
@@ -153,30 +139,3 @@ def tag_texts(args) -> int:
             else:
                 print(" ".join(f"{token}/{tag}" for token, tag in record["tokens"]))
     return 1 if any(record["error"] for record in records) else 0
-
-
-def evaluate_tagger(args) -> int:
-    """``textmodels evaluate TAGGER.keras TREEBANK [--fileids a,b | --last-files N] [--json]``.
-
-    Example::
-
-        main(["evaluate", "pos.keras", "../shared/data/nltk/treebank.zip", "--last-files", "20"])
-    """
-    from textmodels.commands.classifier import format_report
-    from textmodels.data import read_treebank_pos, treebank_fileids
-    from textmodels.tagging.sequence_tagger import SequenceTagger
-
-    tagger = SequenceTagger.load(args.model)
-    fileids = None
-    if args.fileids:
-        fileids = [name.strip() for name in args.fileids.split(",") if name.strip()]
-    elif args.last_files:
-        fileids = treebank_fileids(args.data)[-args.last_files:]
-    report = tagger.evaluate(read_treebank_pos(args.data, fileids))
-    if args.json:
-        print(json.dumps(report, ensure_ascii=False))
-    else:
-        print(format_report(report))
-        print(f"tokens    {report['tokens']} (unknown words {report['unknown_tokens']}, "
-              f"accuracy {report['unknown_accuracy'] or 0:.4f})")
-    return 0

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import keras
 import numpy as np
+from textmodels.errors import ConfigurationError
 
 # Batches are formed inside windows of this many batches, so lengths are similar within a batch while the
 # order of examples across the epoch stays random.
@@ -40,7 +41,7 @@ class BucketedBatches(keras.utils.PyDataset):
         if len(ids) != len(targets):
             raise ValueError(f"ids and targets differ in length: {len(ids)} vs {len(targets)}.")
         if batch_size < 1:
-            raise ValueError(f"batch_size must be >= 1, got {batch_size}.")
+            raise ConfigurationError(f"batch_size must be >= 1, got {batch_size}.")
         self.ids = np.asarray(ids)
         self.targets = np.asarray(targets)
         self.batch_size = batch_size

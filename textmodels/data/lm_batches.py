@@ -14,6 +14,7 @@ from __future__ import annotations
 import numpy as np
 
 from textmodels.data.errors import CorpusError
+from textmodels.errors import ConfigurationError
 
 
 def stream_windows(ids: np.ndarray, batch_size: int, num_steps: int) -> tuple[np.ndarray, np.ndarray]:
@@ -32,7 +33,7 @@ def stream_windows(ids: np.ndarray, batch_size: int, num_steps: int) -> tuple[np
     """
     ids = np.asarray(ids, dtype="int32")
     if batch_size < 1 or num_steps < 1:
-        raise ValueError(f"batch_size and num_steps must be >= 1, got {batch_size} and {num_steps}")
+        raise ConfigurationError(f"batch_size and num_steps must be >= 1, got {batch_size} and {num_steps}")
     needed = batch_size * num_steps + 1
     if ids.ndim != 1 or len(ids) < needed:
         raise CorpusError(

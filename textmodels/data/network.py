@@ -16,8 +16,10 @@ from __future__ import annotations
 
 import socket
 
+from textmodels.errors import TextmodelsError
 
-class OfflineError(RuntimeError):
+
+class OfflineError(TextmodelsError, RuntimeError):
     """A download was needed but the host cannot be reached."""
 
 

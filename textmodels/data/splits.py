@@ -16,6 +16,7 @@ import math
 from collections.abc import Hashable, Iterator, Sequence
 
 import numpy as np
+from textmodels.errors import ConfigurationError
 
 _FRACTION_TOLERANCE = 1e-6
 
@@ -67,7 +68,7 @@ def kfold_indices(
     """
     _check_size(n)
     if isinstance(k, bool) or not isinstance(k, (int, np.integer)) or not 2 <= k <= n:
-        raise ValueError(f"k must be an integer from 2 to n={n}, got {k!r}")
+        raise ConfigurationError(f"k must be an integer from 2 to n={n}, got {k!r}")
     rng = np.random.default_rng(seed)
     order = np.concatenate([rng.permutation(group) for group in _groups(n, stratify_labels)])
     fold_of = np.empty(n, dtype=np.int64)
@@ -77,17 +78,17 @@ def kfold_indices(
 
 def _check_size(n: int) -> None:
     if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 0:
-        raise ValueError(f"n must be a non-negative integer, got {n!r}")
+        raise ConfigurationError(f"n must be a non-negative integer, got {n!r}")
 
 
 def _check_fractions(fractions: Sequence[float]) -> tuple[float, float, float]:
     values = tuple(float(fraction) for fraction in fractions)
     if len(values) != 3:
-        raise ValueError(f"fractions must be (train, validation, test), got {len(values)} values: {values}")
+        raise ConfigurationError(f"fractions must be (train, validation, test), got {len(values)} values: {values}")
     if not all(math.isfinite(value) and value >= 0 for value in values):
-        raise ValueError(f"fractions must be finite and non-negative, got {values}")
+        raise ConfigurationError(f"fractions must be finite and non-negative, got {values}")
     if abs(sum(values) - 1.0) > _FRACTION_TOLERANCE:
-        raise ValueError(f"fractions must sum to 1, got {values} (sum {sum(values)})")
+        raise ConfigurationError(f"fractions must sum to 1, got {values} (sum {sum(values)})")
     return values
 
 
@@ -95,7 +96,7 @@ def _groups(n: int, stratify_labels: Sequence[Hashable] | None) -> list[np.ndarr
     if stratify_labels is None:
         return [np.arange(n)]
     if len(stratify_labels) != n:
-        raise ValueError(f"stratify_labels has {len(stratify_labels)} labels for n={n} examples")
+        raise ConfigurationError(f"stratify_labels has {len(stratify_labels)} labels for n={n} examples")
     if n == 0:
         return [np.arange(0)]
     _, label_ids = np.unique(np.asarray(stratify_labels), return_inverse=True)

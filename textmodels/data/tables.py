@@ -19,6 +19,7 @@ from typing import Literal
 from textmodels.data.errors import DataError
 from textmodels.data.labeled_texts import LabeledTexts
 from textmodels.data.text_files import decode_text, read_bytes
+from textmodels.errors import ConfigurationError
 
 Column = str | int
 
@@ -134,7 +135,7 @@ def _decide_header(
     if header == "auto":
         return named or _looks_like_header(rows, label_column)
     if header not in (True, False):
-        raise ValueError(f"header must be True, False or 'auto', got {header!r}")
+        raise ConfigurationError(f"header must be True, False or 'auto', got {header!r}")
     if named and not header:
         raise DataError(
             f"{path}: columns given by name ({text_column!r}, {label_column!r}) need a header row; "

@@ -19,6 +19,7 @@ import numpy as np
 
 from textmodels.data.errors import CorpusError
 from textmodels.text import EOS, CharTokenizer, TextEncoder, Vocabulary, WordTokenizer, pack_ids
+from textmodels.errors import ConfigurationError
 
 LEVELS = ("word", "char")
 REGIMES = ("stream", "sentences")
@@ -38,14 +39,14 @@ def make_tokenizer(level: str, word_tokenizer: str = "whitespace", lowercase: bo
         ['a', 'b']
     """
     if level not in LEVELS:
-        raise ValueError(f"level must be one of {', '.join(LEVELS)}, got {level!r}")
+        raise ConfigurationError(f"level must be one of {', '.join(LEVELS)}, got {level!r}")
     if level == "char":
         return CharTokenizer(lowercase=lowercase)
     if word_tokenizer == "whitespace":
         return WordTokenizer(lowercase=lowercase, method="regexp", pattern=r"\S+")
     if word_tokenizer == "treebank":
         return WordTokenizer(lowercase=lowercase, method="treebank")
-    raise ValueError(f"word_tokenizer must be one of {', '.join(WORD_TOKENIZERS)}, got {word_tokenizer!r}")
+    raise ConfigurationError(f"word_tokenizer must be one of {', '.join(WORD_TOKENIZERS)}, got {word_tokenizer!r}")
 
 
 def is_char_level(encoder: TextEncoder) -> bool:
@@ -69,7 +70,7 @@ def text_tokens(text: str, encoder_or_tokenizer, regime: str = "stream") -> list
         [['a', 'b'], ['c']]
     """
     if regime not in REGIMES:
-        raise ValueError(f"regime must be one of {', '.join(REGIMES)}, got {regime!r}")
+        raise ConfigurationError(f"regime must be one of {', '.join(REGIMES)}, got {regime!r}")
     tokenizer = getattr(encoder_or_tokenizer, "tokenizer", encoder_or_tokenizer)
     if regime == "sentences":
         return [tokenizer.tokenize(line.strip()) for line in text.split("\n") if line.strip()]

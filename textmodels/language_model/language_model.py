@@ -28,6 +28,7 @@ from textmodels.language_model.encoding import REGIMES, is_char_level
 from textmodels.layers import CELLS, RecurrentBlock, TextEmbedding
 from textmodels.saving import load_model, save_model
 from textmodels.text import TextEncoder
+from textmodels.errors import ConfigurationError
 
 
 @keras.saving.register_keras_serializable(package="textmodels")
@@ -78,11 +79,11 @@ class LanguageModel(keras.Model):
         if not isinstance(encoder, TextEncoder):
             raise TypeError(f"encoder must be a TextEncoder, got {type(encoder).__name__}")
         if regime not in REGIMES:
-            raise ValueError(f"regime must be one of {', '.join(REGIMES)}, got {regime!r}")
+            raise ConfigurationError(f"regime must be one of {', '.join(REGIMES)}, got {regime!r}")
         if cell not in CELLS:
-            raise ValueError(f"Unknown cell {cell!r}; valid cells: {', '.join(CELLS)}.")
+            raise ConfigurationError(f"Unknown cell {cell!r}; valid cells: {', '.join(CELLS)}.")
         if not isinstance(embedding_dim, int) or embedding_dim < 1:
-            raise ValueError(f"embedding_dim must be a positive integer, got {embedding_dim!r}")
+            raise ConfigurationError(f"embedding_dim must be a positive integer, got {embedding_dim!r}")
         self.encoder = encoder
         self.embedding_dim = embedding_dim
         self.units = units
@@ -253,7 +254,7 @@ def initialize_uniform(model: LanguageModel, scale: float, seed: int = 0) -> Non
         True
     """
     if scale <= 0:
-        raise ValueError(f"init scale must be positive, got {scale}")
+        raise ConfigurationError(f"init scale must be positive, got {scale}")
     rng = np.random.default_rng(seed)
     for variable in model.trainable_weights:
         variable.assign(rng.uniform(-scale, scale, tuple(variable.shape)).astype(variable.dtype))

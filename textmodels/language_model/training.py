@@ -36,6 +36,7 @@ from textmodels.language_model.encoding import encode_sentences, encode_stream, 
 from textmodels.saving import ModelFileError
 from textmodels.training import TrainingRun, make_optimizer
 from textmodels.training.optimizers import DEFAULT_LEARNING_RATES
+from textmodels.errors import ConfigurationError
 
 LOG2 = math.log(2.0)
 
@@ -366,7 +367,7 @@ def train_language_model(
             initialize_uniform(model, init_scale, seed)
         compile_lm(model, optimizer, learning_rate, clipnorm)
     elif regime == "stream" and model.block.recurrent_layers[0].states[0].shape[0] != batch_size:
-        raise ValueError(
+        raise ConfigurationError(
             f"The checkpoint in {run.directory} was trained with batch size "
             f"{model.block.recurrent_layers[0].states[0].shape[0]}; resume with that batch size."
         )

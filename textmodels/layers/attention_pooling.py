@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import keras
 from keras import ops
+from textmodels.errors import ConfigurationError
 
 
 @keras.saving.register_keras_serializable(package="textmodels")
@@ -23,7 +24,7 @@ class AttentionPooling(keras.layers.Layer):
     def __init__(self, units: int = 64, **kwargs):
         super().__init__(**kwargs)
         if not isinstance(units, int) or units < 1:
-            raise ValueError(f"units must be a positive integer, got {units!r}.")
+            raise ConfigurationError(f"units must be a positive integer, got {units!r}.")
         self.units = units
         self.supports_masking = True
 

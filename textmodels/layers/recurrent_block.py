@@ -8,6 +8,7 @@ from keras import ops
 from textmodels.layers.coupled_lstm_cell import CoupledLSTMCell
 from textmodels.layers.first_step import with_first_step_input
 from textmodels.layers.peephole_lstm_cell import PeepholeLSTMCell
+from textmodels.errors import ConfigurationError
 
 CELLS = ("simple", "gru", "lstm", "peephole_lstm", "coupled_lstm")
 MERGE_MODES = ("concat", "sum")
@@ -85,20 +86,20 @@ class RecurrentBlock(keras.layers.Layer):
     ):
         super().__init__(**kwargs)
         if cell not in CELLS:
-            raise ValueError(f"Unknown cell {cell!r}; valid cells: {', '.join(CELLS)}.")
+            raise ConfigurationError(f"Unknown cell {cell!r}; valid cells: {', '.join(CELLS)}.")
         if merge_mode not in MERGE_MODES:
-            raise ValueError(f"Unknown merge_mode {merge_mode!r}; valid modes: {', '.join(MERGE_MODES)}.")
+            raise ConfigurationError(f"Unknown merge_mode {merge_mode!r}; valid modes: {', '.join(MERGE_MODES)}.")
         if not isinstance(units, int) or units < 1:
-            raise ValueError(f"units must be a positive integer, got {units!r}.")
+            raise ConfigurationError(f"units must be a positive integer, got {units!r}.")
         if not isinstance(layers, int) or layers < 1:
-            raise ValueError(f"layers must be a positive integer, got {layers!r}.")
+            raise ConfigurationError(f"layers must be a positive integer, got {layers!r}.")
         if pyramidal and layers < 2:
-            raise ValueError("pyramidal=True needs layers >= 2: the first layer keeps the time axis, later ones halve it.")
+            raise ConfigurationError("pyramidal=True needs layers >= 2: the first layer keeps the time axis, later ones halve it.")
         for name, rate in (("dropout", dropout), ("recurrent_dropout", recurrent_dropout)):
             if not 0.0 <= rate < 1.0:
-                raise ValueError(f"{name} must be in [0, 1), got {rate}.")
+                raise ConfigurationError(f"{name} must be in [0, 1), got {rate}.")
         if injection_dim < 0:
-            raise ValueError(f"injection_dim must be >= 0, got {injection_dim}.")
+            raise ConfigurationError(f"injection_dim must be >= 0, got {injection_dim}.")
         self.units = units
         self.cell = cell
         self.layers = layers

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import keras
 from keras import ops
+from textmodels.errors import ConfigurationError
 
 POOLING_MODES = ("last", "mean", "max", "topk")
 
@@ -48,11 +49,11 @@ class SequencePooling(keras.layers.Layer):
     def __init__(self, mode: str = "max", k: int = 2, directions: int = 1, **kwargs):
         super().__init__(**kwargs)
         if mode not in POOLING_MODES:
-            raise ValueError(f"Unknown pooling mode {mode!r}; valid modes: {', '.join(POOLING_MODES)}.")
+            raise ConfigurationError(f"Unknown pooling mode {mode!r}; valid modes: {', '.join(POOLING_MODES)}.")
         if mode == "topk" and (not isinstance(k, int) or k < 1):
-            raise ValueError(f"topk pooling needs an integer k >= 1, got {k!r}.")
+            raise ConfigurationError(f"topk pooling needs an integer k >= 1, got {k!r}.")
         if directions not in (1, 2):
-            raise ValueError(f"directions must be 1 or 2, got {directions!r}.")
+            raise ConfigurationError(f"directions must be 1 or 2, got {directions!r}.")
         self.mode = mode
         self.k = k
         self.directions = directions

@@ -8,6 +8,7 @@ import keras
 
 from textmodels.text.vectors import PretrainedVectors, load_vectors
 from textmodels.text.vocabulary import Vocabulary
+from textmodels.errors import ConfigurationError
 
 EMBEDDING_MODES = ("rand", "static", "non-static")
 
@@ -32,7 +33,7 @@ class TextEmbedding(keras.layers.Embedding):
 
     def __init__(self, vocabulary_size: int, output_dim: int, mode: str = "rand", mask_zero: bool = True, **kwargs):
         if mode not in EMBEDDING_MODES:
-            raise ValueError(f"Unknown embedding mode {mode!r}; valid modes: {', '.join(EMBEDDING_MODES)}.")
+            raise ConfigurationError(f"Unknown embedding mode {mode!r}; valid modes: {', '.join(EMBEDDING_MODES)}.")
         kwargs.pop("input_dim", None)
         super().__init__(input_dim=vocabulary_size, output_dim=output_dim, mask_zero=mask_zero, **kwargs)
         self.mode = mode
@@ -47,7 +48,7 @@ class TextEmbedding(keras.layers.Embedding):
         """A layer initialised from a GloVe/word2vec text file; ``layer.vectors_report`` says how many words
         were found (``.found`` of ``.searched``)."""
         if mode == "rand":
-            raise ValueError("mode='rand' ignores pretrained vectors; use 'static' or 'non-static'.")
+            raise ConfigurationError("mode='rand' ignores pretrained vectors; use 'static' or 'non-static'.")
         vectors = load_vectors(path, vocabulary, dim=dim)
         layer = cls(len(vocabulary), vectors.matrix.shape[1], mode=mode, **kwargs)
         layer.build((None, None))

@@ -9,10 +9,8 @@ which derivative it computes. The model is
 
 with U: (hidden, vocab), W: (hidden, hidden), V: (vocab, hidden), b: (hidden,), c: (vocab,), all float64.
 
-The module also measures how gradients flow back through any Keras recurrent layer
-(`gradient_norms_over_time`), the classic illustration of vanishing and exploding gradients.
-
-Run ``python -m textmodels.reference --check`` to compare loss and every gradient with Keras/TensorFlow.
+`textmodels.reference.gradient_diagnostics` checks these gradients against Keras autodiff; ``python -m
+textmodels.reference --check`` prints that comparison.
 
 Example:
     >>> params = RNNParams.random(vocab_size=5, hidden_size=4, seed=0)
@@ -24,18 +22,17 @@ Example:
 
 from __future__ import annotations
 
-import argparse
-import sys
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
 
+from textmodels.errors import TextmodelsError
+
 PARAM_NAMES = ("U", "W", "V", "b", "c")
-KERAS_TOLERANCE = 1e-6
 
 
-class ReferenceInputError(ValueError):
+class ReferenceInputError(TextmodelsError, ValueError):
     """Bad arguments to the reference RNN: the message names the offending argument and value."""
 
 
@@ -118,7 +115,14 @@ class ForwardCache:
         return self.hidden_states[-1]
 
 
-def _token_ids(values: Sequence[int], name: str, vocab_size: int) -> np.ndarray:
+def check_token_ids(values: Sequence[int], name: str, vocab_size: int) -> np.ndarray:
+    """``values`` as a 1-D integer array of ids in [0, ``vocab_size``); `ReferenceInputError` naming ``name`` and
+    the first bad position otherwise.
+
+    Example:
+        >>> check_token_ids([0, 2], "inputs", vocab_size=3).tolist()
+        [0, 2]
+    """
     ids = np.asarray(values)
     if ids.ndim != 1 or ids.size == 0:
         raise ReferenceInputError(f"{name} must be a non-empty 1-D sequence of token ids, got shape {ids.shape}")
@@ -144,8 +148,8 @@ def forward(
         >>> bool(abs(loss - 3 * np.log(4)) < 0.1)  # near-uniform predictions at initialisation
         True
     """
-    inputs = _token_ids(inputs, "inputs", params.vocab_size)
-    targets = _token_ids(targets, "targets", params.vocab_size)
+    inputs = check_token_ids(inputs, "inputs", params.vocab_size)
+    targets = check_token_ids(targets, "targets", params.vocab_size)
     if len(inputs) != len(targets):
         raise ReferenceInputError(f"inputs has {len(inputs)} ids but targets has {len(targets)}; they must match")
     h = np.zeros(params.hidden_size) if h0 is None else np.asarray(h0, dtype=np.float64)
@@ -276,7 +280,7 @@ def sample(params: RNNParams, first_id: int, length: int, h0: np.ndarray | None 
         >>> len(ids), all(0 <= i < 5 for i in ids)
         (4, True)
     """
-    _token_ids([first_id], "first_id", params.vocab_size)
+    check_token_ids([first_id], "first_id", params.vocab_size)
     rng = np.random.default_rng(seed)
     h = np.zeros(params.hidden_size) if h0 is None else np.asarray(h0, dtype=np.float64)
     ids, x_id = [], first_id
@@ -287,208 +291,3 @@ def sample(params: RNNParams, first_id: int, length: int, h0: np.ndarray | None 
         x_id = int(rng.choice(params.vocab_size, p=p / p.sum()))
         ids.append(x_id)
     return ids
-
-
-# --- Keras cross-check ---------------------------------------------------------------------------------------
-
-
-def _require_tensorflow_backend():
-    import keras
-
-    if keras.backend.backend() != "tensorflow":
-        raise ReferenceInputError(
-            f"the Keras comparison uses tf.GradientTape and needs KERAS_BACKEND=tensorflow, "
-            f"got {keras.backend.backend()!r}"
-        )
-    import tensorflow as tf
-
-    return keras, tf
-
-
-def keras_loss_and_gradients(
-    params: RNNParams, inputs: Sequence[int], targets: Sequence[int], h0: np.ndarray | None = None
-) -> tuple[float, dict[str, np.ndarray]]:
-    """The same loss and gradients computed by Keras (SimpleRNN + Dense softmax, float64) and TensorFlow autodiff.
-
-    Example:
-        >>> params = RNNParams.random(vocab_size=4, hidden_size=3)
-        >>> loss, grads = keras_loss_and_gradients(params, [0, 1], [1, 2])
-        >>> bool(abs(loss - forward(params, [0, 1], [1, 2])[0]) < 1e-12)
-        True
-    """
-    keras, tf = _require_tensorflow_backend()
-    inputs = _token_ids(inputs, "inputs", params.vocab_size)
-    targets = _token_ids(targets, "targets", params.vocab_size)
-    h0 = np.zeros(params.hidden_size) if h0 is None else np.asarray(h0, dtype=np.float64)
-
-    rnn = keras.layers.SimpleRNN(params.hidden_size, return_sequences=True, dtype="float64")
-    readout = keras.layers.Dense(params.vocab_size, activation="softmax", dtype="float64")
-    one_hot = np.eye(params.vocab_size)[inputs][None]  # (batch=1, time, vocab)
-    initial_state = tf.constant(h0[None])
-    states = rnn(one_hot, initial_state=initial_state)  # builds the layer so the weights can be replaced
-    readout(states)
-    # Keras multiplies row vectors from the left (x @ kernel), so its kernels are our matrices transposed.
-    rnn.set_weights([params.U.T, params.W.T, params.b])
-    readout.set_weights([params.V.T, params.c])
-
-    variables = [rnn.cell.kernel, rnn.cell.recurrent_kernel, rnn.cell.bias, readout.kernel, readout.bias]
-    with tf.GradientTape() as tape:
-        probabilities = readout(rnn(one_hot, initial_state=initial_state))[0]
-        picked = tf.gather(probabilities, targets[:, None], batch_dims=1)
-        loss = -tf.reduce_sum(tf.math.log(picked))
-    dU_T, dW_T, db, dV_T, dc = (np.asarray(g) for g in tape.gradient(loss, variables))
-    return float(loss), {"U": dU_T.T, "W": dW_T.T, "V": dV_T.T, "b": db, "c": dc}
-
-
-def compare_with_keras(seed: int = 0, hidden: int = 8, steps: int = 10, vocab: int = 6) -> dict[str, float]:
-    """Largest absolute difference between NumPy and Keras for the loss and each gradient, on random data.
-
-    Example:
-        >>> diffs = compare_with_keras(seed=1, hidden=3, steps=4, vocab=5)
-        >>> list(diffs), max(diffs.values()) < 1e-6
-        (['loss', 'U', 'W', 'V', 'b', 'c'], True)
-    """
-    rng = np.random.default_rng(seed)
-    # Larger-than-default weights and nonzero biases so that no gradient is trivially tiny or zero.
-    params = RNNParams.random(vocab, hidden, seed=seed, scale=0.5)
-    params.b = rng.normal(0.0, 0.5, hidden)
-    params.c = rng.normal(0.0, 0.5, vocab)
-    inputs = rng.integers(0, vocab, steps)
-    targets = rng.integers(0, vocab, steps)
-    h0 = rng.normal(0.0, 0.5, hidden)
-
-    loss, cache = forward(params, inputs, targets, h0)
-    grads = backward(params, cache)
-    keras_loss, keras_grads = keras_loss_and_gradients(params, inputs, targets, h0)
-    diffs = {"loss": abs(loss - keras_loss)}
-    diffs.update({name: float(np.max(np.abs(grads[name] - keras_grads[name]))) for name in PARAM_NAMES})
-    return diffs
-
-
-# --- Gradient flow through Keras recurrent layers -------------------------------------------------------------
-
-
-def gradient_norms_over_time(
-    rnn_layer,
-    inputs,
-    loss_fn: Callable | None = None,
-    clip_norm: float | None = None,
-    seed: int = 0,
-) -> np.ndarray:
-    """||dL/dh_t|| for every step t of a Keras recurrent layer, where L depends only on the last step's output.
-
-    The layer's cell is stepped by hand under a GradientTape so that each h_t (the cell's output, which for
-    SimpleRNN, GRU and LSTM is the hidden state) can be watched. Element t of the result belongs to the
-    state after reading ``inputs[:, t]``; element -1 is dL/dh_T. ``loss_fn(h_T)`` maps the last output
-    to a scalar; by default it is a fixed random linear readout (seeded by ``seed``), so ||dL/dh_T|| is
-    about 1. With ``clip_norm`` the per-step gradients are first clipped together by their global norm.
-
-    Example:
-        >>> import keras
-        >>> layer = keras.layers.SimpleRNN(4)
-        >>> norms = gradient_norms_over_time(layer, np.ones((1, 6, 3), dtype="float32"))
-        >>> norms.shape, bool(norms[-1] > 0)
-        ((6,), True)
-    """
-    _, tf = _require_tensorflow_backend()
-    cell = getattr(rnn_layer, "cell", None)
-    if cell is None:
-        raise ReferenceInputError(
-            f"rnn_layer must be a Keras recurrent layer with a .cell (SimpleRNN, GRU, LSTM, RNN), "
-            f"got {type(rnn_layer).__name__}"
-        )
-    inputs = np.asarray(inputs)
-    if inputs.ndim != 3 or inputs.shape[1] < 1:
-        raise ReferenceInputError(f"inputs must have shape (batch, time, features) with time >= 1, got {inputs.shape}")
-    if not rnn_layer.built:
-        rnn_layer(inputs)
-    kernel = getattr(cell, "kernel", None)
-    if kernel is not None and kernel.shape[0] != inputs.shape[-1]:
-        raise ReferenceInputError(
-            f"inputs have {inputs.shape[-1]} features but {rnn_layer.name} was built for {kernel.shape[0]}"
-        )
-    sequence = tf.constant(inputs, dtype=cell.compute_dtype)
-    states = cell.get_initial_state(batch_size=inputs.shape[0])
-    outputs = []
-    with tf.GradientTape() as tape:
-        for t in range(inputs.shape[1]):
-            output, states = cell(sequence[:, t], states, training=False)
-            tape.watch(output)
-            outputs.append(output)
-        if loss_fn is None:
-            units = outputs[-1].shape[-1]
-            weights = np.random.default_rng(seed).normal(0.0, 1.0 / np.sqrt(units), units)
-            loss = tf.reduce_sum(outputs[-1] * tf.constant(weights, dtype=outputs[-1].dtype))
-        else:
-            loss = loss_fn(outputs[-1])
-    step_grads = tape.gradient(loss, outputs, unconnected_gradients=tf.UnconnectedGradients.ZERO)
-    grads = {t: np.asarray(g, dtype=np.float64) for t, g in enumerate(step_grads)}
-    if clip_norm is not None:
-        grads, _ = clip_by_global_norm(grads, clip_norm)
-    return np.array([np.linalg.norm(grads[t]) for t in range(len(grads))])
-
-
-def gradient_flow_demo(steps: int = 50, units: int = 16, features: int = 8, seed: int = 0) -> dict[str, np.ndarray]:
-    """Gradient norms over ``steps`` for three layers: a SimpleRNN with small weights (vanishing), an LSTM with
-    forget-gate bias 1 (far less decay) and a SimpleRNN with scaled-up recurrent weights (exploding).
-
-    Example:
-        >>> norms = gradient_flow_demo(steps=10, units=4, features=3)
-        >>> sorted(norms), norms["lstm"].shape
-        (['lstm', 'simple_rnn_large', 'simple_rnn_small'], (10,))
-    """
-    import keras
-
-    rng = np.random.default_rng(seed)
-    inputs = rng.normal(0.0, 1.0, (1, steps, features)).astype("float32")
-    layers = {
-        "simple_rnn_small": keras.layers.SimpleRNN(
-            units,
-            kernel_initializer=keras.initializers.RandomNormal(stddev=0.1, seed=seed),
-            recurrent_initializer=keras.initializers.Orthogonal(gain=0.5, seed=seed),
-        ),
-        "lstm": keras.layers.LSTM(
-            units,
-            unit_forget_bias=True,
-            kernel_initializer=keras.initializers.RandomNormal(stddev=0.1, seed=seed),
-            recurrent_initializer=keras.initializers.Orthogonal(gain=0.5, seed=seed),
-        ),
-        "simple_rnn_large": keras.layers.SimpleRNN(
-            units,
-            kernel_initializer=keras.initializers.RandomNormal(stddev=0.1, seed=seed),
-            recurrent_initializer=keras.initializers.Orthogonal(gain=2.0, seed=seed),
-        ),
-    }
-    return {name: gradient_norms_over_time(layer, inputs, seed=seed) for name, layer in layers.items()}
-
-
-# --- Command line ---------------------------------------------------------------------------------------------
-
-
-def main(argv: Sequence[str] | None = None) -> int:
-    """``--check``: compare the NumPy loss and gradients with Keras; print a table; return 1 when any differs.
-
-    Example:
-        >>> main(["--check", "--hidden", "3", "--steps", "4", "--vocab", "5"])  # doctest: +ELLIPSIS
-        parameter ...
-        0
-    """
-    parser = argparse.ArgumentParser(prog="python -m textmodels.reference", description=__doc__.split("\n\n")[0])
-    parser.add_argument("--check", action="store_true", help="compare loss and gradients with Keras autodiff")
-    parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--hidden", type=int, default=8, help="hidden units")
-    parser.add_argument("--steps", type=int, default=10, help="time steps")
-    parser.add_argument("--vocab", type=int, default=6, help="vocabulary size")
-    args = parser.parse_args(argv)
-    if not args.check:
-        parser.print_help()
-        return 0
-    diffs = compare_with_keras(seed=args.seed, hidden=args.hidden, steps=args.steps, vocab=args.vocab)
-    print(f"{'parameter':<10} {'max |numpy - keras|':>20}  ok")
-    for name, diff in diffs.items():
-        print(f"{name:<10} {diff:>20.3e}  {'yes' if diff <= KERAS_TOLERANCE else 'NO'}")
-    return 0 if max(diffs.values()) <= KERAS_TOLERANCE else 1
-
-
-if __name__ == "__main__":
-    sys.exit(main())

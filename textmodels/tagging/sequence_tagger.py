@@ -20,6 +20,7 @@ from textmodels.classification.labeled_text_model import load_labeled_text_model
 from textmodels.metrics import classification_report
 from textmodels.saving import save_model
 from textmodels.data.bucketed_batches import BucketedBatches
+from textmodels.data.errors import DataError
 
 TaggedSentence = Sequence[tuple[str, str]]
 
@@ -146,7 +147,7 @@ class SequenceTagger:
         for row, sentence in enumerate(sentences):
             for column, (word, tag) in enumerate(list(sentence)[: x.shape[1]]):
                 if tag not in index:
-                    raise ValueError(f"Sentence #{row}, token {column} ({word!r}): tag {tag!r} was not seen in training.")
+                    raise DataError(f"Sentence #{row}, token {column} ({word!r}): tag {tag!r} was not seen in training.")
                 y[row, column] = index[tag]
         return x, y
 
@@ -209,10 +210,10 @@ def _check_sentences(sentences, role: str) -> list[list[tuple[str, str]]]:
         pairs = []
         for column, pair in enumerate(sentence):
             if not (isinstance(pair, (tuple, list)) and len(pair) == 2 and all(isinstance(p, str) for p in pair)):
-                raise ValueError(f"{role} sentence #{row}, token {column}: expected a (word, tag) pair, got {pair!r}.")
+                raise DataError(f"{role} sentence #{row}, token {column}: expected a (word, tag) pair, got {pair!r}.")
             pairs.append((pair[0], pair[1]))
         if pairs:
             checked.append(pairs)
     if not checked:
-        raise ValueError(f"No {role} sentences with tokens given.")
+        raise DataError(f"No {role} sentences with tokens given.")
     return checked

@@ -20,6 +20,8 @@ import numpy as np
 
 from textmodels.text.tokenizers import WordTokenizer
 from textmodels.text.vocabulary import Vocabulary
+from textmodels.errors import ConfigurationError
+from textmodels.data.errors import DataError
 
 # Shape ids start at 1: 0 is padding in every feature.
 SHAPES = ("lower", "capitalised", "upper", "number", "has_digit", "has_hyphen", "punctuation", "other")
@@ -80,7 +82,7 @@ class TokenFeatures:
         tokenizer: WordTokenizer | None = None,
     ):
         if suffix_length < 1:
-            raise ValueError(f"suffix_length must be >= 1, got {suffix_length}.")
+            raise ConfigurationError(f"suffix_length must be >= 1, got {suffix_length}.")
         self.words = words
         self.suffixes = suffixes
         self.suffix_length = suffix_length
@@ -105,7 +107,7 @@ class TokenFeatures:
                 words[lowered if lowercase else token] += 1
                 suffixes[lowered[-suffix_length:]] += 1
         if not words:
-            raise ValueError("Cannot build token features: the sentences contain no tokens.")
+            raise DataError("Cannot build token features: the sentences contain no tokens.")
         return cls(
             Vocabulary.build(words, min_count=min_count),
             Vocabulary.build(suffixes, min_count=min_count),

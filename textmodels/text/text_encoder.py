@@ -23,6 +23,7 @@ from textmodels.errors import ConfigurationError
 from textmodels.text.packing import pack_ids
 from textmodels.text.tokenizers import CharTokenizer, WordTokenizer, get_tokenizer
 from textmodels.text.vocabulary import Vocabulary
+from textmodels.data.errors import DataError
 
 
 @keras.saving.register_keras_serializable(package="textmodels")
@@ -76,7 +77,7 @@ class TextEncoder:
             except TypeError as error:
                 raise TypeError(f"Text #{position}: {error}") from None
         if not counts:
-            raise ValueError("Cannot build a vocabulary: the texts contain no tokens.")
+            raise DataError("Cannot build a vocabulary: the texts contain no tokens.")
         vocabulary = Vocabulary.build(counts, min_count=min_count, max_size=max_size)
         return cls(tokenizer, vocabulary, max_length, add_bos, add_eos)
 

@@ -15,6 +15,7 @@ from __future__ import annotations
 import keras
 from nltk.tokenize import NLTKWordTokenizer, RegexpTokenizer
 from nltk.tokenize.treebank import TreebankWordDetokenizer
+from textmodels.errors import ConfigurationError
 
 WORD_METHODS = ("treebank", "regexp")
 DEFAULT_REGEXP = r"[\w']+|[^\w\s]"
@@ -42,7 +43,7 @@ class WordTokenizer:
 
     def __init__(self, lowercase: bool = True, method: str = "treebank", pattern: str = DEFAULT_REGEXP):
         if method not in WORD_METHODS:
-            raise ValueError(f"Unknown tokenizer method {method!r}; choose one of {', '.join(WORD_METHODS)}.")
+            raise ConfigurationError(f"Unknown tokenizer method {method!r}; choose one of {', '.join(WORD_METHODS)}.")
         self.lowercase = lowercase
         self.method = method
         self.pattern = pattern
@@ -108,4 +109,4 @@ def get_tokenizer(level: str, lowercase: bool | None = None):
         return WordTokenizer(lowercase=True if lowercase is None else lowercase)
     if level == "char":
         return CharTokenizer(lowercase=bool(lowercase))
-    raise ValueError(f"Unknown tokenization level {level!r}; choose 'word' or 'char'.")
+    raise ConfigurationError(f"Unknown tokenization level {level!r}; choose 'word' or 'char'.")

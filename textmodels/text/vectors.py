@@ -7,10 +7,11 @@ from pathlib import Path
 
 import numpy as np
 
+from textmodels.errors import TextmodelsError
 from textmodels.text.vocabulary import Vocabulary
 
 
-class VectorsFileError(ValueError):
+class VectorsFileError(TextmodelsError, ValueError):
     """A vectors file that cannot be read; the message names the file and line."""
 
 

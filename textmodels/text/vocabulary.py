@@ -16,6 +16,8 @@ from collections.abc import Iterable, Sequence
 from pathlib import Path
 
 import keras
+from textmodels.errors import ConfigurationError
+from textmodels.data.errors import DataError
 
 PAD, UNK, BOS, EOS = "<pad>", "<unk>", "<bos>", "<eos>"
 RESERVED = (PAD, UNK, BOS, EOS)
@@ -63,9 +65,9 @@ class Vocabulary:
         sequences or a ready `collections.Counter`.
         """
         if min_count < 1:
-            raise ValueError(f"min_count must be >= 1, got {min_count}.")
+            raise ConfigurationError(f"min_count must be >= 1, got {min_count}.")
         if max_size is not None and max_size <= len(RESERVED):
-            raise ValueError(f"max_size must exceed the {len(RESERVED)} reserved tokens, got {max_size}.")
+            raise ConfigurationError(f"max_size must exceed the {len(RESERVED)} reserved tokens, got {max_size}.")
         counts = token_lists if isinstance(token_lists, Counter) else Counter(
             token for tokens in token_lists for token in tokens
         )
@@ -134,7 +136,7 @@ class Vocabulary:
         try:
             data = json.loads(Path(path).read_text(encoding="utf-8"))
         except (OSError, UnicodeDecodeError, json.JSONDecodeError) as error:
-            raise ValueError(f"Cannot read vocabulary file {path}: {error}") from error
+            raise DataError(f"Cannot read vocabulary file {path}: {error}") from error
         if not isinstance(data, dict) or data.get("format") != _FORMAT:
-            raise ValueError(f"{path} is not a textmodels vocabulary file.")
+            raise DataError(f"{path} is not a textmodels vocabulary file.")
         return cls(data["tokens"])

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import keras
+from textmodels.errors import ConfigurationError
 
 OPTIMIZERS = {"adam": keras.optimizers.Adam, "sgd": keras.optimizers.SGD, "rmsprop": keras.optimizers.RMSprop}
 DEFAULT_LEARNING_RATES = {"adam": 1e-3, "sgd": 1.0, "rmsprop": 1e-3}
@@ -21,9 +22,9 @@ def make_optimizer(name: str = "adam", learning_rate=None, clipnorm: float | Non
         (5.0, 'SGD')
     """
     if name not in OPTIMIZERS:
-        raise ValueError(f"Unknown optimizer {name!r}; valid optimizers: {', '.join(OPTIMIZERS)}.")
+        raise ConfigurationError(f"Unknown optimizer {name!r}; valid optimizers: {', '.join(OPTIMIZERS)}.")
     if clipnorm is not None and clipnorm <= 0:
-        raise ValueError(f"clipnorm must be positive or None, got {clipnorm}.")
+        raise ConfigurationError(f"clipnorm must be positive or None, got {clipnorm}.")
     return OPTIMIZERS[name](
         learning_rate=DEFAULT_LEARNING_RATES[name] if learning_rate is None else learning_rate,
         global_clipnorm=clipnorm,

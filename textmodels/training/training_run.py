@@ -40,12 +40,14 @@ class TrainingRun:
         (True, 2)
     """
 
+    LAST, BEST = "last.keras", "best.keras"
+
     def __init__(self, directory: str | Path, resume: bool = False):
         self.directory = Path(directory)
         self.directory.mkdir(parents=True, exist_ok=True)
         self.resume = resume
-        self.last_path = self.directory / "last.keras"
-        self.best_path = self.directory / "best.keras"
+        self.last_path = self.directory / self.LAST
+        self.best_path = self.directory / self.BEST
         self.state_path = self.directory / "state.json"
         self.state = self._read_state() if resume else {"epoch": 0, "best": None, "history": {}}
         self.diverged_at: str | None = None

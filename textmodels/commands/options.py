@@ -1,0 +1,236 @@
+"""The command-line options shared by the ``textmodels`` and ``captioner`` commands: one name and one meaning
+each, wherever they appear.
+
+Training commands (``train-classifier``, ``train-tagger``, ``train-lm``, ``captioner train``):
+
+- ``--out MODEL.keras``: receives the best epoch (lowest validation loss, or training loss without validation
+  data), copied from the run folder once training ends.
+- ``--run-dir DIR``: the run folder (a checkpoint after every epoch, the best one, the state to resume from);
+  default: ``--out`` with ``.keras`` replaced by ``.run`` (``models/sst2.keras`` -> ``models/sst2.run``).
+- ``--resume``: continue the interrupted run in ``--run-dir``.
+- ``--epochs``, ``--batch-size``, ``--seed``; ``--patience N``: stop after N epochs without a better validation
+  loss (0: never stop early).
+- ``--optimizer``, ``--learning-rate`` (default: the optimizer's own), ``--clipnorm C``: rescale gradients
+  whose global norm exceeds C (0: no clipping).
+- ``--cell``, ``--units`` (recurrent units per layer), ``--layers``, ``--embedding-dim``, ``--dropout``.
+- ``--min-count`` (rarer tokens become ``<unk>``), ``--max-vocab`` (vocabulary size cap, reserved ids
+  included), ``--max-length`` (longest sequence kept, in tokens).
+- ``--val DATA``: validation data; ``--errors strict|replace``: undecodable bytes stop with the line and byte
+  offset, or become U+FFFD.
+
+Decoding commands: ``--beam-size`` (beam search of that width), ``--temperature`` (sampling; 0 = greedy),
+``--top-k``, ``--top-p``, ``--seed``; ``--json`` prints JSON instead of text.
+
+Spellings of earlier releases (``--checkpoint-dir``, ``--max-vocabulary``, ``--hidden``, ``--valid``,
+``--replace-errors``) still work for one release, with a warning naming the new one. Nothing here imports
+Keras, so ``--help`` stays instant.
+
+Example:
+    >>> import argparse
+    >>> parser = argparse.ArgumentParser()
+    >>> add_run_options(parser, epochs=5)
+    >>> args = parser.parse_args(["--out", "models/sst2.keras", "--clipnorm", "0"])
+    >>> run_directory(args).as_posix(), args.epochs
+    ('models/sst2.run', 5)
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from textmodels.errors import ConfigurationError
+
+CELLS = ("simple", "gru", "lstm", "peephole_lstm", "coupled_lstm")  # textmodels.layers.CELLS, without Keras
+OPTIMIZERS = ("adam", "sgd", "rmsprop")  # textmodels.training.OPTIMIZERS, without Keras
+ERROR_MODES = ("strict", "replace")
+
+
+def positive_int(text: str) -> int:
+    """An argparse ``type``: an integer >= 1.
+
+    Example:
+        >>> positive_int("3")
+        3
+    """
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be a positive integer, got {text}")
+    return value
+
+
+def non_negative_int(text: str) -> int:
+    """An argparse ``type``: an integer >= 0.
+
+    Example:
+        >>> non_negative_int("0")
+        0
+    """
+    value = int(text)
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"must be 0 or more, got {text}")
+    return value
+
+
+def non_negative_float(text: str) -> float:
+    """An argparse ``type``: a number >= 0.
+
+    Example:
+        >>> non_negative_float("0.5")
+        0.5
+    """
+    value = float(text)
+    if not value >= 0:
+        raise argparse.ArgumentTypeError(f"must be a number >= 0, got {text}")
+    return value
+
+
+def probability(text: str) -> float:
+    """An argparse ``type``: a rate in [0, 1).
+
+    Example:
+        >>> probability("0.3")
+        0.3
+    """
+    value = float(text)
+    if not 0 <= value < 1:
+        raise argparse.ArgumentTypeError(f"must lie in [0, 1), got {text}")
+    return value
+
+
+class _DeprecatedAlias(argparse.Action):
+    """Stores like the option it stands for, after a warning naming that option."""
+
+    def __init__(self, option_strings, dest, replacement: str, const=None, **kwargs):
+        self.replacement = replacement
+        super().__init__(option_strings, dest, nargs=0 if const is not None else None, const=const, **kwargs)
+
+    def __call__(self, parser, namespace, values, option_string=None):
+        print(f"warning: {option_string} is deprecated; use {self.replacement}", file=sys.stderr)
+        setattr(namespace, self.dest, self.const if self.const is not None else values)
+
+
+def add_deprecated_alias(parser, alias: str, replacement: str, dest: str, type=None, const=None) -> None:
+    """``alias`` does what ``replacement`` does (hidden from ``--help``), with a deprecation warning.
+
+    Example:
+        >>> parser = argparse.ArgumentParser()
+        >>> _ = parser.add_argument("--units", type=int)
+        >>> add_deprecated_alias(parser, "--hidden", "--units", "units", type=int)
+        >>> parser.parse_args(["--hidden", "8"]).units  # prints a warning on stderr
+        8
+    """
+    parser.add_argument(alias, dest=dest, type=type, const=const, replacement=replacement, action=_DeprecatedAlias,
+                        help=argparse.SUPPRESS)
+
+
+def add_run_options(parser, *, epochs: int = 10, batch_size: int = 32, patience: int = 3, seed: int = 0) -> None:
+    """``--out``, ``--run-dir``, ``--resume``, ``--epochs``, ``--batch-size``, ``--patience``, ``--seed``."""
+    parser.add_argument("--out", type=Path, required=True, metavar="MODEL.keras",
+                        help="receives the best epoch's model (lowest validation loss, or training loss without "
+                        "validation data)")
+    parser.add_argument("--run-dir", type=Path, metavar="DIR",
+                        help="run folder: a checkpoint every epoch, the best one, the state to resume from "
+                        "(default: OUT with .keras replaced by .run)")
+    add_deprecated_alias(parser, "--checkpoint-dir", "--run-dir", "run_dir", type=Path)
+    parser.add_argument("--resume", action="store_true", help="continue the interrupted run in --run-dir")
+    parser.add_argument("--epochs", type=positive_int, default=epochs, help=f"most epochs to train (default {epochs})")
+    parser.add_argument("--batch-size", type=positive_int, default=batch_size, help=f"default {batch_size}")
+    parser.add_argument("--patience", type=non_negative_int, default=patience,
+                        help=f"stop after this many epochs without a better validation loss; 0: never stop early "
+                        f"(default {patience})")
+    parser.add_argument("--seed", type=int, default=seed, help="seed of initialisation and shuffling")
+
+
+def add_optimizer_options(parser, *, optimizer: str = "adam", learning_rate: float | None = None,
+                          clipnorm: float | None = 5.0) -> None:
+    """``--optimizer``, ``--learning-rate``, ``--clipnorm`` (0: no clipping)."""
+    parser.add_argument("--optimizer", choices=OPTIMIZERS, default=optimizer)
+    parser.add_argument("--learning-rate", type=float, default=learning_rate,
+                        help="default: the optimizer's own (1e-3 for adam and rmsprop, 1 for sgd)")
+    parser.add_argument("--clipnorm", type=non_negative_float, default=clipnorm or 0.0,
+                        help=f"rescale gradients whose global norm exceeds this; 0: no clipping (default "
+                        f"{clipnorm or 0})")
+
+
+def add_network_options(parser, *, cell: str = "lstm", units: int = 64, layers: int = 1, embedding_dim: int | None = 128,
+                        dropout: float = 0.0, cells=CELLS) -> None:
+    """``--cell``, ``--units``, ``--layers``, ``--embedding-dim``, ``--dropout``."""
+    parser.add_argument("--cell", choices=cells, default=cell)
+    parser.add_argument("--units", type=positive_int, default=units,
+                        help=f"recurrent units per layer (default {units})")
+    parser.add_argument("--layers", type=positive_int, default=layers, help=f"recurrent layers (default {layers})")
+    parser.add_argument("--embedding-dim", type=positive_int, default=embedding_dim,
+                        help=f"embedding width (default {embedding_dim or '--units'})")
+    parser.add_argument("--dropout", type=probability, default=dropout, help=f"default {dropout}")
+
+
+def add_vocabulary_options(parser, *, min_count: int = 1, max_length: int | None = None) -> None:
+    """``--min-count``, ``--max-vocab``, ``--max-length``."""
+    parser.add_argument("--min-count", type=positive_int, default=min_count,
+                        help=f"rarer tokens become <unk> (default {min_count})")
+    parser.add_argument("--max-vocab", type=positive_int, help="vocabulary size cap, reserved ids included")
+    add_deprecated_alias(parser, "--max-vocabulary", "--max-vocab", "max_vocab", type=positive_int)
+    parser.add_argument("--max-length", type=positive_int, default=max_length,
+                        help="longest sequence kept, in tokens" + (f" (default {max_length})" if max_length else ""))
+
+
+def add_errors_option(parser) -> None:
+    """``--errors strict|replace``: what undecodable bytes in a text file do."""
+    parser.add_argument("--errors", choices=ERROR_MODES, default="strict",
+                        help="undecodable bytes: stop naming the line and byte offset (strict, default) or "
+                        "substitute U+FFFD (replace)")
+    add_deprecated_alias(parser, "--replace-errors", "--errors replace", "errors", const="replace")
+
+
+def add_validation_option(parser, help: str) -> None:
+    """``--val DATA``."""
+    parser.add_argument("--val", metavar="DATA", help=help)
+    add_deprecated_alias(parser, "--valid", "--val", "val")
+
+
+def add_decoding_options(parser, *, beam_size: int | None = 3, temperature: float | None = None,
+                         filters: bool = True) -> None:
+    """``--beam-size``, ``--temperature``, ``--seed`` and (with ``filters``) ``--top-k``, ``--top-p``."""
+    parser.add_argument("--beam-size", type=positive_int, default=beam_size,
+                        help="beam search of this width (1 = greedy)" + (f"; default {beam_size}" if beam_size else ""))
+    parser.add_argument("--temperature", type=non_negative_float, default=temperature,
+                        help="sampling temperature (0 = greedy)" + (f"; default {temperature}" if temperature else ""))
+    if filters:
+        parser.add_argument("--top-k", type=positive_int, help="sample among the k likeliest tokens only")
+        parser.add_argument("--top-p", type=float, help="sample among the likeliest tokens holding this probability")
+    parser.add_argument("--seed", type=int, help="seed of sampling: the same seed gives the same text")
+
+
+def run_directory(args) -> Path:
+    """``--run-dir``, or ``--out`` with ``.keras`` replaced by ``.run``; a non-``.keras`` ``--out`` is refused.
+
+    Example:
+        >>> run_directory(argparse.Namespace(out=Path("m.keras"), run_dir=Path("runs/a"))).as_posix()
+        'runs/a'
+    """
+    out = Path(args.out)
+    if out.suffix != ".keras":
+        raise ConfigurationError(f"--out {out}: the model file name must end in .keras")
+    return Path(args.run_dir) if args.run_dir else out.with_suffix(".run")
+
+
+def clipnorm(args) -> float | None:
+    """``--clipnorm`` as the libraries take it: None for 0 (no clipping).
+
+    Example:
+        >>> clipnorm(argparse.Namespace(clipnorm=0.0)), clipnorm(argparse.Namespace(clipnorm=0.25))
+        (None, 0.25)
+    """
+    return args.clipnorm or None
+
+
+def patience(args, has_validation: bool = True) -> int | None:
+    """``--patience`` as the libraries take it: None (never stop early) for 0 or without validation data.
+
+    Example:
+        >>> patience(argparse.Namespace(patience=3)), patience(argparse.Namespace(patience=0))
+        (3, None)
+    """
+    return args.patience if has_validation and args.patience else None

@@ -1,0 +1,56 @@
+"""Texts for ``classify`` and ``tag``: from the arguments, a file and standard input, each line decoded on its
+own so that one undecodable line is reported while the others are still answered."""
+
+from __future__ import annotations
+
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from textmodels.errors import ConfigurationError
+
+
+@dataclass
+class TextInput:
+    """One input line for classify / tag: its text, or why it could not be read.
+
+    Example:
+        >>> TextInput("<stdin>:3", None, "not valid UTF-8 (byte 4)").error
+        'not valid UTF-8 (byte 4)'
+    """
+
+    source: str
+    text: str | None
+    error: str | None = None
+
+
+def read_text_inputs(texts: list[str], file: str | None, stdin=None) -> list[TextInput]:
+    """Texts from arguments, then ``file``, then standard input (when no texts are given or one is ``-``).
+    Lines that are not valid UTF-8 become inputs with an ``error`` naming the file and line.
+
+    Example:
+        >>> import io
+        >>> [(i.source, i.text, i.error) for i in read_text_inputs(["-"], None, stdin=io.BytesIO(b"fine\\n\\xff"))]
+        [('<stdin>:1', 'fine', None), ('<stdin>:2', None, 'not valid UTF-8 (byte 0)')]
+    """
+    inputs = [TextInput(f"argument {i + 1}", text) for i, text in enumerate(texts) if text != "-"]
+    if file is not None:
+        path = Path(file)
+        if not path.is_file():
+            raise FileNotFoundError(f"{path}: no such file")
+        inputs.extend(_decode_lines(path.read_bytes(), str(path)))
+    if "-" in texts or (not texts and file is None):
+        stream = stdin if stdin is not None else sys.stdin.buffer
+        inputs.extend(_decode_lines(stream.read(), "<stdin>"))
+    if not inputs:
+        raise ConfigurationError("No texts given: pass them as arguments, with --file, or on standard input.")
+    return inputs
+
+
+def _decode_lines(raw: bytes, source: str) -> list[TextInput]:
+    inputs = []
+    for number, line in enumerate(raw.splitlines(), start=1):
+        try:
+            inputs.append(TextInput(f"{source}:{number}", line.decode("utf-8")))
+        except UnicodeDecodeError as error:
+            inputs.append(TextInput(f"{source}:{number}", None, f"not valid UTF-8 (byte {error.start})"))
+    return inputs
