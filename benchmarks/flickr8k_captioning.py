@@ -27,11 +27,11 @@ from pathlib import Path
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
+from captioner.api import Captioner  # noqa: E402
 from captioner.config import CaptionerConfig  # noqa: E402
 from captioner.data import read_coco  # noqa: E402
 from captioner.evaluation import evaluate_captioner  # noqa: E402
 from captioner.photo_demo import feature_cache, photo_config  # noqa: E402
-from captioner.api import Captioner  # noqa: E402
 from captioner.training import train_captioner  # noqa: E402
 from captioner.tuning import tune_decoding  # noqa: E402
 from textmodels.data.paths import shared_data_dir  # noqa: E402
@@ -76,6 +76,8 @@ def main() -> None:
                         help="feature cache and the trained .keras files")
     parser.add_argument("--output", type=Path, default=None, help="results JSON (default: benchmarks/results/)")
     parser.add_argument("--rerun", action="store_true", help="train runs already in the results file again")
+    parser.add_argument("--from-saved", action="store_true",
+                        help="runs whose .keras file exists in --work-dir are scored, not trained again")
     parser.add_argument("--quick", action="store_true", help="300 photos, 2 epochs: checks the script end to end")
     args = parser.parse_args()
 
@@ -118,13 +120,18 @@ def main() -> None:
             continue
         config, uses_features = run_config(name, decoder_config(weights, epochs, int(seed or 0)))
         started = time.perf_counter()
-        result = train_captioner(records, config, features=cache if uses_features else None, verbose=2)
-        trained = time.perf_counter() - started
-        model_path = Captioner(result.model).save(work / f"{name}_{int(seed or 0)}.keras")
+        model_path = work / f"{name}_{int(seed or 0)}.keras"
+        if args.from_saved and model_path.is_file():
+            # Trained earlier (the file is written before decoding is tuned): only choose the decoding and score.
+            model, history, trained = Captioner.load(model_path).model, {}, None
+        else:
+            result = train_captioner(records, config, features=cache if uses_features else None, verbose=2)
+            model, history, trained = result.model, result.history, round(time.perf_counter() - started, 1)
+            Captioner(model).save(model_path)
         features = cache if uses_features else None
-        choice = tune_decoding(result.model, records, features=features, beam_sizes=(1, 3, 5),
+        choice = tune_decoding(model, records, features=features, beam_sizes=(1, 3, 5),
                                length_penalties=(0.0, 0.5, 1.0))
-        test = evaluate_captioner(result.model, records, split="test", features=features, **choice.best)
+        test = evaluate_captioner(model, records, split="test", features=features, **choice.best)
         test_records = [r for r in records if r.split == "test"]
         report["runs"][key] = {
             **{metric: None if test.metrics.get(metric) is None else round(test.metrics[metric], 4)
@@ -132,11 +139,11 @@ def main() -> None:
             "decoding": choice.best,
             "val_grid": [{k: round(v, 4) if isinstance(v, float) else v for k, v in row.items()}
                          for row in choice.table],
-            "epochs_run": len(result.history.get("loss", [])),
-            "best_val_loss": round(min(result.history.get("val_loss", [float("nan")])), 4),
-            "train_seconds": round(trained, 1),
+            "epochs_run": len(history.get("loss", [])) or None,
+            "best_val_loss": round(min(history["val_loss"]), 4) if history.get("val_loss") else None,
+            "train_seconds": trained,
             "total_seconds": round(time.perf_counter() - started, 1),
-            "vocabulary": len(result.model.text_encoder.vocabulary),
+            "vocabulary": len(model.text_encoder.vocabulary),
             "model_file": str(model_path),
             "examples": {r.image_path.name: test.captions[r.image_id] for r in test_records[:5]},
         }

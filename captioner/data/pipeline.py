@@ -56,7 +56,12 @@ def _decoder(image_size: tuple[int, int], unreadable: MutableMapping[str, str] |
     return decode_in_graph
 
 
-def decoded_images(paths: Sequence[str | Path], image_size: tuple[int, int]):
+def decoded_images(
+    paths: Sequence[str | Path],
+    image_size: tuple[int, int],
+    *,
+    unreadable: MutableMapping[str, str] | None = None,
+):
     """``(index, image, ok, message)`` per path, in order; a bad photo gives zeros, ``ok=False`` and its error.
 
     For callers that must account for every photo (feature extraction reports each bad one by name).
@@ -67,7 +72,7 @@ def decoded_images(paths: Sequence[str | Path], image_size: tuple[int, int]):
     """
     import tensorflow as tf
 
-    decode = _decoder(image_size, None)
+    decode = _decoder(image_size, unreadable)
     paths = tf.constant([str(path) for path in paths], dtype=tf.string)
     return (
         tf.data.Dataset.from_tensor_slices(paths)
@@ -91,12 +96,8 @@ def image_batches(
     """
     import tensorflow as tf
 
-    decode = _decoder(image_size, unreadable)
-    paths = tf.constant([str(path) for path in paths], dtype=tf.string)
     return (
-        tf.data.Dataset.from_tensor_slices(paths)
-        .enumerate()
-        .map(lambda index, path: (index, *decode(path)), num_parallel_calls=tf.data.AUTOTUNE, deterministic=True)
+        decoded_images(paths, image_size, unreadable=unreadable)
         .filter(lambda index, image, ok, message: ok)
         .map(lambda index, image, ok, message: (index, image))
         .batch(batch_size)
