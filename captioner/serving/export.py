@@ -46,7 +46,8 @@ def serving_function(model, beam_size: int = 3, num_captions: int = 3, max_pixel
     from captioner.serving.graph_text import detokenizer, ids_to_text
 
     if not 1 <= num_captions <= beam_size:
-        raise ConfigurationError(f"num_captions must be between 1 and the beam size ({beam_size}), got {num_captions}.")
+        raise ConfigurationError(
+            f"num_captions must be between 1 and the beam size ({beam_size}), got {num_captions}.")
     height, width = model.image_size
     vocabulary = model.text_encoder.vocabulary
     tokens = list(vocabulary.tokens)
