@@ -26,8 +26,8 @@ import keras  # noqa: E402
 import numpy as np  # noqa: E402
 
 from captioner.model import CaptionModel, fit_caption_vocabulary  # noqa: E402
-from textmodels.sampling import beam_search  # noqa: E402
 from textmodels.data.paths import shared_data_dir  # noqa: E402
+from textmodels.sampling import beam_search  # noqa: E402
 from textmodels.text import Vocabulary  # noqa: E402
 
 RESULTS = Path(__file__).resolve().parent / "results"

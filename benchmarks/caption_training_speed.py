@@ -25,12 +25,12 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 import keras  # noqa: E402
 import numpy as np  # noqa: E402
+from lm_reporting import machine_description  # noqa: E402
 
 from captioner.data import read_coco  # noqa: E402
 from captioner.data.pipeline import caption_batches  # noqa: E402
 from captioner.photo_demo import photo_config  # noqa: E402
 from captioner.training import build_captioner, caption_examples, compile_captioner  # noqa: E402
-from lm_reporting import machine_description  # noqa: E402
 from textmodels.data.paths import shared_data_dir  # noqa: E402
 
 RESULTS = Path(__file__).resolve().parent / "results"

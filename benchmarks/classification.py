@@ -84,8 +84,8 @@ def run_tfidf(train, test, args, tune: bool = False) -> dict:
 def run_neural(model: str, dataset: str, train, test, seed: int, args) -> dict:
     import keras
 
-    from textmodels.data.splits import train_val_test_split
     from textmodels.classification.text_classifier import TextClassifier
+    from textmodels.data.splits import train_val_test_split
 
     keras.utils.set_random_seed(seed)
     fit_ids, val_ids, _ = train_val_test_split(len(train), (0.9, 0.1, 0.0), seed=seed, stratify_labels=train.labels)
@@ -118,7 +118,8 @@ def run_neural(model: str, dataset: str, train, test, seed: int, args) -> dict:
 
 def summarise(runs: list[dict]) -> list[dict]:
     rows = []
-    keys = sorted({(run["dataset"], run["model"]) for run in runs}, key=lambda key: (DATASETS.index(key[0]), MODELS.index(key[1])))
+    keys = sorted({(run["dataset"], run["model"]) for run in runs},
+                  key=lambda key: (DATASETS.index(key[0]), MODELS.index(key[1])))
     for dataset, model in keys:
         chosen = [run for run in runs if run["dataset"] == dataset and run["model"] == model]
         accuracies = [run["accuracy"] for run in chosen]

@@ -25,6 +25,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 import keras  # noqa: E402
 import numpy as np  # noqa: E402
+from lm_reporting import machine_description  # noqa: E402
 
 from captioner.encoder import (  # noqa: E402
     BACKBONES,
@@ -33,7 +34,6 @@ from captioner.encoder import (  # noqa: E402
     encoder_config,
     extract_features,
 )
-from lm_reporting import machine_description  # noqa: E402
 from textmodels.data.paths import shared_data_dir  # noqa: E402
 
 RESULTS = Path(__file__).resolve().parent / "results"

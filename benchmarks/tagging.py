@@ -96,7 +96,8 @@ def main(argv=None) -> int:
                "tokens": report["tokens"], "unseen_tags": report["unseen_tags"], "epochs": len(history.history["loss"]),
                "train_time_s": train_time}
         payload["runs"].append(run)
-        print(f"seed {seed}: held-out token accuracy {run['accuracy']:.4f} (unknown words {run['unknown_accuracy']:.4f}), "
+        print(f"seed {seed}: held-out token accuracy {run['accuracy']:.4f} "
+              f"(unknown words {run['unknown_accuracy']:.4f}), "
               f"{run['epochs']} epochs, {train_time:.0f} s", flush=True)
         payload["wall_time_s"] = time.time() - started
         write_results(args.name, payload)

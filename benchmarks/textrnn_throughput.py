@@ -71,7 +71,8 @@ def make_batches(args):
             ids[row, :length] = rng.integers(4, args.vocabulary, length)
         labels = rng.integers(0, 2, (total, 1)).astype("float32")
         source, vocabulary = "synthetic right-padded ids", args.vocabulary
-    batches = [(ids[i : i + args.batch_size], labels[i : i + args.batch_size]) for i in range(0, total, args.batch_size)]
+    size = args.batch_size
+    batches = [(ids[i : i + size], labels[i : i + size]) for i in range(0, total, size)]
     return batches, vocabulary, source
 
 
@@ -108,7 +109,8 @@ def fused_kernel_check(text_rnn, batches) -> dict:
 
     lstms = []
     for layer in text_rnn.recurrent.recurrent_layers:
-        lstms += [layer.forward_layer, layer.backward_layer] if isinstance(layer, keras.layers.Bidirectional) else [layer]
+        bidirectional = isinstance(layer, keras.layers.Bidirectional)
+        lstms += [layer.forward_layer, layer.backward_layer] if bidirectional else [layer]
     layers = [
         {
             "layer": lstm.name,
@@ -127,8 +129,8 @@ def fused_kernel_check(text_rnn, batches) -> dict:
     gpu = bool(tf_rnn._is_gpu_available())
     eligible = (
         text_rnn.recurrent.fused_kernel_eligible and right_padded and no_empty_rows
-        and all(l["is_keras_LSTM"] and l["use_cudnn"] == "auto" and l["recurrent_dropout"] == 0 and l["arguments_support_cudnn"]
-                for l in layers)
+        and all(lstm["is_keras_LSTM"] and lstm["use_cudnn"] == "auto" and lstm["recurrent_dropout"] == 0
+                and lstm["arguments_support_cudnn"] for lstm in layers)
     )
     return {
         "lstm_layers": layers,

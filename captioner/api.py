@@ -88,7 +88,7 @@ class Captioner:
         self.model = model
 
     @classmethod
-    def load(cls, path: str | Path) -> "Captioner":
+    def load(cls, path: str | Path) -> Captioner:
         """The captioner saved at ``path`` by `save` (or ``captioner train``), its decoding step compiled here,
         once; `CaptionerLoadError` naming the file when it is missing, not a ``.keras`` archive or another
         kind of model.

@@ -1,4 +1,5 @@
-"""The ``captioner`` command: train, extract-features, evaluate, gallery, caption, make-synthetic, demo, serve and export.
+"""The ``captioner`` command: train, extract-features, evaluate, gallery, caption, make-synthetic, demo, serve
+and export.
 
 A thin dispatcher (`textmodels.cli.make_main`) over the modules in `captioner.commands`; each handler imports
 TensorFlow only when it runs, so ``captioner --help`` is instant. Bad input (a `captioner.errors.CaptionerError`,

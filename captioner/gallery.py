@@ -28,9 +28,9 @@ from pathlib import Path
 import numpy as np
 from PIL import Image, ImageDraw, ImageFont
 
+from captioner.data.errors import CaptionDataError
 from captioner.data.records import CaptionRecord
 from captioner.encoder.images import load_image
-from captioner.data.errors import CaptionDataError
 from textmodels.errors import ConfigurationError
 
 TILE = 224

@@ -30,9 +30,9 @@ from keras import ops
 
 from captioner.decoder import CaptionDecoder
 from captioner.encoder import build_encoder
+from textmodels.errors import ConfigurationError
 from textmodels.sampling import Hypothesis, beam_search, compile_step, sample_search
 from textmodels.text import TextEncoder, Vocabulary, pack_ids
-from textmodels.errors import ConfigurationError
 
 # Tokens never worth emitting inside a caption.
 _NEVER_EMITTED = (Vocabulary.pad_id, Vocabulary.unk_id, Vocabulary.bos_id)
@@ -126,7 +126,7 @@ class CaptionModel(keras.Model):
         image_blind: bool = False,
         train_encoder: bool = True,
         name: str = "captioner",
-    ) -> "CaptionModel":
+    ) -> CaptionModel:
         """A new captioner; the encoder gets the weights its config names (e.g. VGG16 ``imagenet``).
 
         Example:

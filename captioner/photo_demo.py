@@ -96,9 +96,9 @@ def train_photo_captioner(
         >>> train_photo_captioner.__name__
         'train_photo_captioner'
     """
+    from captioner.api import Captioner
     from captioner.commands.common import read_caption_data
     from captioner.evaluation import evaluate_captioner
-    from captioner.api import Captioner
     from captioner.training import train_captioner
     from captioner.tuning import tune_decoding
 

@@ -32,11 +32,11 @@ import numpy as np
 
 from captioner.api import Captioner
 from captioner.config import CaptionerConfig
-from captioner.data.records import CaptionRecord
+from captioner.data.errors import CaptionDataError
 from captioner.data.pipeline import caption_batches
+from captioner.data.records import CaptionRecord
 from captioner.encoder import FeatureCacheError, ImageLoadError, encoder_config
 from captioner.model import CaptionModel, fit_caption_vocabulary
-from captioner.data.errors import CaptionDataError
 
 
 @dataclass
@@ -153,7 +153,9 @@ def training_inputs(records: Sequence[CaptionRecord], model: CaptionModel, featu
     else:
         array = np.stack([np.asarray(features[image_id], np.float32) for image_id in ids])
     if array.shape[1] != model.feature_dim:
-        raise CaptionDataError(f"Cached features have {array.shape[1]} dimensions, the model expects {model.feature_dim}.")
+        raise CaptionDataError(
+            f"Cached features have {array.shape[1]} dimensions, the model expects {model.feature_dim}."
+        )
     return kept, array, None
 
 

@@ -25,11 +25,11 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
+from captioner.data.errors import CaptionDataError
 from captioner.data.records import CaptionRecord
 from captioner.evaluation import generate_captions
 from captioner.metrics import caption_metrics
 from captioner.model import CaptionModel
-from captioner.data.errors import CaptionDataError
 from textmodels.errors import ConfigurationError
 
 

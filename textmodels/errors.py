@@ -32,3 +32,32 @@ class ConfigurationError(TextmodelsError, ValueError):
         >>> isinstance(ConfigurationError("--units must be a positive integer, got 0"), ValueError)
         True
     """
+
+
+def check_choice(name: str, value, choices, kinds: str | None = None) -> None:
+    """`ConfigurationError` naming ``value`` and the valid ``choices`` unless ``value`` is one of them.
+
+    Example:
+        >>> try:
+        ...     check_choice("cell", "rnn", ("gru", "lstm"), kinds="cells")
+        ... except ConfigurationError as error:
+        ...     print(error)
+        Unknown cell 'rnn'; valid cells: gru, lstm.
+    """
+    if value not in choices:
+        raise ConfigurationError(f"Unknown {name} {value!r}; valid {kinds or name + 's'}: {', '.join(choices)}.")
+
+
+def check_positive_int(name: str, value) -> None:
+    """`ConfigurationError` unless ``value`` is an int >= 1.
+
+    Example:
+        >>> check_positive_int("units", 8)
+        >>> try:
+        ...     check_positive_int("units", 0)
+        ... except ConfigurationError as error:
+        ...     print(error)
+        units must be a positive integer, got 0.
+    """
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise ConfigurationError(f"{name} must be a positive integer, got {value!r}.")

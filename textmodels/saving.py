@@ -94,7 +94,8 @@ def load_model(
     try:
         model = keras.saving.load_model(path, safe_mode=True, compile=compile)
     except Exception as reason:  # Keras raises many types for damaged files; report the file, not the internals.
-        raise error(f"{path}: cannot load the {name.split('>')[-1]} model ({type(reason).__name__}: {reason})") from None
+        kind = name.split(">")[-1]
+        raise error(f"{path}: cannot load the {kind} model ({type(reason).__name__}: {reason})") from None
     if not isinstance(model, tuple(expected)):
         raise error(f"{path}: holds a {type(model).__name__}, not {what}")
     return model

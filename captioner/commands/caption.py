@@ -16,8 +16,8 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from textmodels.commands.options import add_decoding_options
 from captioner.data.errors import CaptionDataError
+from textmodels.commands.options import add_decoding_options
 
 IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".bmp", ".gif", ".webp", ".tif", ".tiff", ".ppm")
 
@@ -59,7 +59,7 @@ def collect_images(inputs: list[str]) -> list[Path]:
 
 def run(args) -> int:
     """Prints the captions; returns 1 when some file could not be captioned."""
-    from captioner.api import CaptionFailure, Captioner
+    from captioner.api import Captioner, CaptionFailure
     from captioner.commands.common import print_json
 
     captioner = Captioner.load(args.model)

@@ -22,6 +22,7 @@ import tempfile
 import time
 from dataclasses import replace
 from pathlib import Path
+
 from textmodels.errors import ConfigurationError
 
 DEMO_METRICS = ("bleu1", "bleu2", "bleu3", "bleu4", "cider")
@@ -29,9 +30,8 @@ DEMO_METRICS = ("bleu1", "bleu2", "bleu3", "bleu4", "cider")
 
 def register(subparsers) -> None:
     """Adds ``demo``."""
-    from captioner.data.synthetic import WORD_ORDERS
-
     from captioner.config import ENCODERS
+    from captioner.data.synthetic import WORD_ORDERS
 
     parser = subparsers.add_parser("demo", help="train and evaluate a captioner on synthetic shapes (no download) "
                                                 "or on a folder of Flickr8k-style photos")
@@ -81,9 +81,9 @@ def run_demo(work_dir: str | Path, num_images: int = 2000, image_size: int = 64,
         >>> run_demo.__name__
         'run_demo'
     """
+    from captioner.api import Captioner
     from captioner.data import make_synthetic, read_coco
     from captioner.evaluation import evaluate_captioner
-    from captioner.api import Captioner
     from captioner.training import train_captioner
 
     work_dir = Path(work_dir)

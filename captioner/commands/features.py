@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from captioner.commands.common import add_data_arguments
 from captioner.config import ENCODERS
-from textmodels.errors import ConfigurationError
+from textmodels.commands.options import positive_int_list
 
 
 def register(subparsers) -> None:
@@ -25,7 +25,8 @@ def register(subparsers) -> None:
     parser.add_argument("--weights", default="imagenet", metavar="imagenet|FILE|none",
                         help="pretrained encoder weights: imagenet (the download; default), a local file, or none")
     parser.add_argument("--image-size", type=int, default=64, help="small encoder input side")
-    parser.add_argument("--conv-filters", default="16,32,64", metavar="N,N,...", help="small encoder blocks")
+    parser.add_argument("--conv-filters", type=positive_int_list, default=(16, 32, 64), metavar="N,N,...",
+                        help="small encoder blocks")
     parser.add_argument("--feature-dim", type=int, default=4096)
     parser.add_argument("--batch-size", type=int, default=32)
     parser.add_argument("--rebuild", action="store_true", help="discard a cache made with other settings")
@@ -41,11 +42,7 @@ def run(args) -> int:
     from captioner.encoder import FeatureCache, build_encoder, encoder_config, extract_features
 
     weights = None if args.weights in ("none", "None") else args.weights
-    try:
-        conv_filters = tuple(int(part) for part in args.conv_filters.split(","))
-    except ValueError:
-        raise ConfigurationError(f"--conv-filters must be comma-separated integers, got {args.conv_filters!r}.") from None
-    config = encoder_config(args.encoder, image_size=args.image_size, conv_filters=conv_filters,
+    config = encoder_config(args.encoder, image_size=args.image_size, conv_filters=args.conv_filters,
                             feature_dim=args.feature_dim, weights=weights)
     records = read_caption_data(args.data, args.images, args.splits, strict=args.strict)
     ids = list(dict.fromkeys(record.image_id for record in records))

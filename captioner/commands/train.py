@@ -13,16 +13,7 @@ from __future__ import annotations
 
 from captioner.commands.common import add_data_arguments
 from captioner.config import ENCODERS, CaptionerConfig
-from textmodels.commands.options import (
-    add_network_options,
-    add_optimizer_options,
-    add_run_options,
-    clipnorm,
-    patience,
-    positive_int,
-    run_directory,
-)
-from textmodels.errors import ConfigurationError
+from textmodels.commands import options
 
 INJECT_CHOICES = ("first_step", "init_state", "pre_inject", "par_inject", "merge")
 # Every default of the command is the configuration's own.
@@ -44,27 +35,29 @@ def register(subparsers) -> None:
     parser.add_argument("--features", metavar="CACHE_DIR",
                         help="train the decoder on features from `captioner extract-features` (same encoder)")
     parser.add_argument("--freeze-encoder", action="store_true", help="end to end, but keep the encoder fixed")
-    conv_filters = ",".join(str(filters) for filters in DEFAULTS.conv_filters)
-    parser.add_argument("--image-size", type=positive_int, default=DEFAULTS.image_size,
+    parser.add_argument("--image-size", type=options.positive_int, default=DEFAULTS.image_size,
                         help=f"small encoder input side (default {DEFAULTS.image_size})")
-    parser.add_argument("--conv-filters", default=conv_filters, metavar="N,N,...",
-                        help=f"small encoder: filters of each conv block (default {conv_filters})")
-    parser.add_argument("--feature-dim", type=positive_int, default=DEFAULTS.feature_dim)
-    add_network_options(parser, cell=DEFAULTS.cell, units=DEFAULTS.units, layers=DEFAULTS.layers,
-                        embedding_dim=DEFAULTS.embedding_dim, dropout=DEFAULTS.dropout, cells=("simple", "gru", "lstm"))
+    parser.add_argument("--conv-filters", type=options.positive_int_list, default=DEFAULTS.conv_filters,
+                        metavar="N,N,...", help="small encoder: filters of each conv block (default "
+                        f"{','.join(str(filters) for filters in DEFAULTS.conv_filters)})")
+    parser.add_argument("--feature-dim", type=options.positive_int, default=DEFAULTS.feature_dim)
+    options.add_network_options(parser, cell=DEFAULTS.cell, units=DEFAULTS.units, layers=DEFAULTS.layers,
+                                embedding_dim=DEFAULTS.embedding_dim, dropout=DEFAULTS.dropout,
+                                cells=("simple", "gru", "lstm"))
     parser.add_argument("--inject", choices=INJECT_CHOICES, default=DEFAULTS.inject)
     parser.add_argument("--image-blind", action="store_true", help="train the image-blind baseline")
-    parser.add_argument("--min-count", type=positive_int, default=DEFAULTS.min_count,
+    parser.add_argument("--min-count", type=options.positive_int, default=DEFAULTS.min_count,
                         help=f"rarer words become <unk> (default {DEFAULTS.min_count})")
-    parser.add_argument("--max-length", type=positive_int, default=DEFAULTS.max_length,
+    parser.add_argument("--max-length", type=options.positive_int, default=DEFAULTS.max_length,
                         help=f"longest caption kept, in words (default {DEFAULTS.max_length})")
-    add_run_options(parser, epochs=DEFAULTS.epochs, batch_size=DEFAULTS.batch_size, patience=DEFAULTS.patience or 0,
-                    seed=DEFAULTS.seed)
-    add_optimizer_options(parser, optimizer=DEFAULTS.optimizer, learning_rate=DEFAULTS.learning_rate,
-                          clipnorm=DEFAULTS.clipnorm)
+    options.add_run_options(parser, epochs=DEFAULTS.epochs, batch_size=DEFAULTS.batch_size,
+                            patience=DEFAULTS.patience or 0, seed=DEFAULTS.seed)
+    options.add_optimizer_options(parser, optimizer=DEFAULTS.optimizer, learning_rate=DEFAULTS.learning_rate,
+                                  clipnorm=DEFAULTS.clipnorm)
     parser.add_argument("--lr-reduce-factor", type=float, default=DEFAULTS.lr_reduce_factor, metavar="F",
                         help="multiply the learning rate by F when val_loss stalls (default: constant rate)")
-    parser.add_argument("--lr-reduce-patience", type=positive_int, default=DEFAULTS.lr_reduce_patience, metavar="N",
+    parser.add_argument("--lr-reduce-patience", type=options.positive_int, default=DEFAULTS.lr_reduce_patience,
+                        metavar="N",
                         help=f"epochs without improvement before the rate is reduced (default "
                         f"{DEFAULTS.lr_reduce_patience})")
     parser.add_argument("--quiet", action="store_true")
@@ -83,18 +76,14 @@ def config_from_args(args):
     """
     weights = args.weights if args.weights is not None else ("imagenet" if args.encoder != "small" else None)
     weights = None if weights in ("none", "None") else weights
-    try:
-        conv_filters = tuple(int(part) for part in args.conv_filters.split(","))
-    except ValueError:
-        raise ConfigurationError(f"--conv-filters must be comma-separated integers, got {args.conv_filters!r}.") from None
     return CaptionerConfig(
-        encoder=args.encoder, weights=weights, image_size=args.image_size, conv_filters=conv_filters,
+        encoder=args.encoder, weights=weights, image_size=args.image_size, conv_filters=args.conv_filters,
         feature_dim=args.feature_dim,
         train_encoder=not args.freeze_encoder, embedding_dim=args.embedding_dim, units=args.units, cell=args.cell,
         layers=args.layers, inject=args.inject, dropout=args.dropout, image_blind=args.image_blind,
         min_count=args.min_count, max_length=args.max_length, batch_size=args.batch_size, epochs=args.epochs,
         optimizer=args.optimizer, learning_rate=args.learning_rate, lr_reduce_factor=args.lr_reduce_factor,
-        lr_reduce_patience=args.lr_reduce_patience, clipnorm=clipnorm(args), patience=patience(args),
+        lr_reduce_patience=args.lr_reduce_patience, clipnorm=options.clipnorm(args), patience=options.patience(args),
         seed=args.seed,
     )
 
@@ -116,7 +105,7 @@ def run(args) -> int:
         ids = list(dict.fromkeys(record.image_id for record in records))
         # Images without stored features (unreadable photos) are left out by train_captioner, with a count.
         features = FeatureCache(args.features, ids, encoder["feature_dim"], encoder)
-    run_dir = run_directory(args)
+    run_dir = options.run_directory(args)
     result = train_captioner(records, config, features=features, checkpoint_dir=run_dir, resume=args.resume,
                              verbose=0 if args.quiet else 2)
     source = finish_run(run_dir, args.out, Captioner.load)

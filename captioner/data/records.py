@@ -10,7 +10,6 @@ Example:
 from __future__ import annotations
 
 import warnings
-
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath, PureWindowsPath

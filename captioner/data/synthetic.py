@@ -32,6 +32,7 @@ from pathlib import Path
 
 import numpy as np
 from PIL import Image, ImageDraw
+
 from textmodels.errors import ConfigurationError
 
 COLOURS = {"red": (220, 30, 30), "green": (30, 170, 50), "blue": (40, 60, 220), "yellow": (240, 210, 20)}
@@ -143,7 +144,9 @@ def make_synthetic(
     if num_images < 1:
         raise ConfigurationError(f"num_images must be at least 1, got {num_images}")
     if image_size < 16:
-        raise ConfigurationError(f"image_size must be at least 16 pixels so small shapes stay visible, got {image_size}")
+        raise ConfigurationError(
+            f"image_size must be at least 16 pixels so small shapes stay visible, got {image_size}"
+        )
     folder = Path(out_dir)
     folder.mkdir(parents=True, exist_ok=True)
     rng = np.random.default_rng(seed)

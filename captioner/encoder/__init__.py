@@ -28,7 +28,6 @@ from captioner.encoder.pretrained import (
 from captioner.encoder.small_vgg import build_small_vgg_encoder
 
 
-
 def encoder_config(
     kind: str = "small",
     image_size: int = 64,

@@ -55,7 +55,8 @@ def build_small_vgg_encoder(
         raise ConfigurationError(f"feature_dim must be positive, got {feature_dim}.")
     images = keras.Input((image_size, image_size, 3), name="images")
     # The VGG mean subtraction leaves values of about +-128; dividing keeps the first activations near unit scale.
-    x = keras.layers.Rescaling(1.0 / 64.0, name="scale")(ImageNetPreprocessing("caffe", name="vgg_preprocessing")(images))
+    centred = ImageNetPreprocessing("caffe", name="vgg_preprocessing")(images)
+    x = keras.layers.Rescaling(1.0 / 64.0, name="scale")(centred)
     for block, filters in enumerate(conv_filters, start=1):
         for conv in (1, 2):
             x = keras.layers.Conv2D(filters, 3, padding="same", use_bias=False, name=f"block{block}_conv{conv}")(x)

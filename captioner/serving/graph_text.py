@@ -21,6 +21,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 
 import tensorflow as tf
+
 from captioner.errors import CaptionerError
 
 # Stands for a "." that no other "." follows, while one rule runs (never part of a caption).
@@ -101,7 +102,7 @@ def detokenizer(tokenizer) -> Callable[[tf.Tensor], tf.Tensor]:
 
     if not isinstance(tokenizer, WordTokenizer):
         raise CaptionerError(f"Cannot export captions made by a {type(tokenizer).__name__}; a captioner's "
-                         "vocabulary is word-level (WordTokenizer).")
+                             "vocabulary is word-level (WordTokenizer).")
     return treebank_detokenize if tokenizer.method == "treebank" else tf.identity
 
 

@@ -9,6 +9,7 @@ Example:
 from __future__ import annotations
 
 from dataclasses import dataclass
+
 from textmodels.errors import ConfigurationError
 
 

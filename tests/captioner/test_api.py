@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from captioner.api import CaptionerLoadError, CaptionFailure, Captioner
+from captioner.api import Captioner, CaptionerLoadError, CaptionFailure
 from captioner.encoder import ImageLoadError
 from captioner.model import CaptionModel, fit_caption_vocabulary
 

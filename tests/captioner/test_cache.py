@@ -181,7 +181,8 @@ def test_extract_with_keras_encoder_and_path_list(tmp_path):
     encoder = keras.Sequential([keras.Input((8, 8, 3)), keras.layers.GlobalAveragePooling2D(), keras.layers.Dense(5)])
     cache = FeatureCache(tmp_path / "cache", [str(p) for p in paths], 5, {"model": "tiny-gap-dense"})
     assert extract_features(lambda b: encoder(vgg_preprocess(b)), paths, cache, 4, (8, 8), progress=False) == {}
-    pixels = np.stack([np.asarray(Image.open(path).resize((8, 8), Image.Resampling.BICUBIC), np.float32) for path in paths])
+    pixels = np.stack([np.asarray(Image.open(path).resize((8, 8), Image.Resampling.BICUBIC), np.float32)
+                       for path in paths])
     direct = keras.ops.convert_to_numpy(encoder(vgg_preprocess(pixels)))
     np.testing.assert_allclose(cache.read([str(p) for p in paths]), direct, atol=1e-3)
 

@@ -9,9 +9,9 @@ import sys
 import keras
 import pytest
 
+from captioner.api import Captioner
 from captioner.cli import main
 from captioner.model import CaptionModel, fit_caption_vocabulary
-from captioner.api import Captioner
 
 
 @pytest.fixture(scope="module")

@@ -24,7 +24,6 @@ from captioner.serving.export import SIGNATURE_NAME, export_saved_model, serving
 from captioner.serving.graph_beam_search import graph_beam_search
 from captioner.serving.graph_images import decode_and_resize
 from captioner.serving.graph_text import treebank_detokenize
-from captioner.api import Captioner
 
 ENCODER = {"kind": "small", "image_size": 16, "conv_filters": [4], "feature_dim": 12}
 CAPTIONS = ["a red circle above a blue square", "a green triangle left of a red square", "there is a blue circle"]
@@ -51,7 +50,7 @@ def test_graph_beam_search_equals_generate_to_the_last_bit(inject, cell, layers,
         search = tf.function(lambda features: graph_beam_search(
             model.decoder, features, bos_id=vocabulary.bos_id, eos_id=vocabulary.eos_id,
             banned_ids=(vocabulary.pad_id, vocabulary.unk_id, vocabulary.bos_id), max_length=8,
-            beam_size=beam_size, num_return=num_return))
+            beam_size=beam_size, num_return=num_return))  # noqa: B023 - traced and run in this iteration
         result = search(features)
         expected = model.generate(features, beam_size=beam_size, num_return=num_return, max_length=8)
         for item, hyps in enumerate(expected):

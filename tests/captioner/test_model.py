@@ -6,10 +6,10 @@ import keras
 import numpy as np
 import pytest
 
+from captioner.api import Captioner
 from captioner.decoder import INJECT_MODES
 from captioner.model import CaptionModel, fit_caption_vocabulary
 from textmodels.sampling import greedy_search
-from captioner.api import Captioner
 from textmodels.text import Vocabulary
 
 CAPTIONS = ["a red circle above a blue square", "a blue square below a red circle", "a green triangle"]

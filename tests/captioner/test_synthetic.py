@@ -13,7 +13,8 @@ from captioner.data import read_coco
 from captioner.data.synthetic import COLOURS, make_synthetic
 
 _OBJECT = r"a (small|large) (red|green|blue|yellow) (circle|square|triangle)"
-_CAPTION = re.compile(rf"^(?:there is )?{_OBJECT} (?:is |sits |appears )?(above|below|to the left of|to the right of) {_OBJECT}$")
+_RELATION = "(above|below|to the left of|to the right of)"
+_CAPTION = re.compile(rf"^(?:there is )?{_OBJECT} (?:is |sits |appears )?{_RELATION} {_OBJECT}$")
 _INVERSE = {"below": "above", "to the left of": "to the right of"}
 
 

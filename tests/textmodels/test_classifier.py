@@ -5,9 +5,9 @@ import keras
 import numpy as np
 import pytest
 
-from textmodels.saving import ModelFileError
 from textmodels.classification.text_classifier import TextClassifier, UnknownLabelError
 from textmodels.classification.text_rnn import TextRNN
+from textmodels.saving import ModelFileError
 from textmodels.text import TextEncoder
 
 TEXTS = ["a good film", "a bad film", "good fun", "bad mess", "good good", "dull bad"]
@@ -42,7 +42,8 @@ def test_saved_file_reloads_with_identical_probabilities(attention_classifier, t
     plain = keras.saving.load_model(path, safe_mode=True)
     assert plain.label_names == ("neg", "pos") and plain.problem == "binary"
     assert plain.text_encoder.vocabulary == attention_classifier.encoder.vocabulary
-    np.testing.assert_array_equal(plain.predict(attention_classifier.encoder.encode(texts), verbose=0)[:, 0], expected[:, 1])
+    ids = attention_classifier.encoder.encode(texts)
+    np.testing.assert_array_equal(plain.predict(ids, verbose=0)[:, 0], expected[:, 1])
 
 
 def test_binary_problem_has_one_sigmoid_output_and_consistent_predictions(attention_classifier):
@@ -163,7 +164,8 @@ def test_lstm_stays_eligible_for_the_fused_kernel_with_encoder_padding():
     model = TextRNN(30, 2, embedding_dim=4, units=3, problem="binary", label_names=["a", "b"])
     model.build((None, 6))
     assert model.recurrent.fused_kernel_eligible
-    for direction in (model.recurrent.recurrent_layers[0].forward_layer, model.recurrent.recurrent_layers[0].backward_layer):
+    first_layer = model.recurrent.recurrent_layers[0]
+    for direction in (first_layer.forward_layer, first_layer.backward_layer):
         assert isinstance(direction, keras.layers.LSTM) and direction.use_cudnn == "auto"
         assert direction.recurrent_dropout == 0 and not direction.unroll
     ids = TextEncoder.fit(TEXTS, max_length=6).encode(["a good film", "bad", "good good good good good good good"])

@@ -5,8 +5,7 @@ import zipfile
 import pytest
 import tensorflow_datasets as tfds
 
-from textmodels.data import DataError
-from textmodels.data import tfds_text
+from textmodels.data import DataError, tfds_text
 from textmodels.data.labeled_sources import read_labeled_source
 
 

@@ -5,8 +5,8 @@ import keras
 import numpy as np
 import pytest
 
-from textmodels.data import read_sentence_polarity
 from textmodels.classification.text_classifier import TextClassifier
+from textmodels.data import read_sentence_polarity
 
 
 @pytest.fixture(scope="module")

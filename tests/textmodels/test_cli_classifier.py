@@ -84,7 +84,8 @@ def test_classify_json_from_stdin(workspace, monkeypatch, capsys):
     monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(b"boring plot\nlovely\n")))
     assert main(["classify", str(model), "--json"]) == 0
     records = json.loads(capsys.readouterr().out)
-    assert [r["label"] for r in records] == ["neg", "pos"] and [r["source"] for r in records] == ["<stdin>:1", "<stdin>:2"]
+    assert [r["label"] for r in records] == ["neg", "pos"]
+    assert [r["source"] for r in records] == ["<stdin>:1", "<stdin>:2"]
     assert records[0]["probabilities"]["neg"] == pytest.approx(records[0]["probability"])
 
 

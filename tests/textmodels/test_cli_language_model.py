@@ -26,7 +26,7 @@ def trained(tmp_path_factory):
 
 def test_train_perplexity_and_generate(trained, capsys):
     folder, corpus, model = trained
-    captured = capsys.readouterr()
+    capsys.readouterr()
     assert (folder / "model.run" / "last.keras").is_file()
     assert main(["perplexity", str(model), str(corpus), "--json"]) == 0
     result = json.loads(capsys.readouterr().out)

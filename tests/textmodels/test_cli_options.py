@@ -75,7 +75,7 @@ def test_out_receives_the_best_epoch(tmp_path, capsys):
     best, out = LanguageModel.load(tmp_path / "lm.run" / "best.keras"), LanguageModel.load(tmp_path / "lm.keras")
     for a, b in zip(best.get_weights(), out.get_weights()):
         np.testing.assert_array_equal(a, b)
-    assert f"from best.keras" in capsys.readouterr().out
+    assert "from best.keras" in capsys.readouterr().out
 
 
 def test_a_bug_keeps_its_traceback_while_bad_input_is_one_line(tmp_path, monkeypatch, capsys):

@@ -2,8 +2,8 @@
 
 import keras
 import pytest
-
 from layer_testing import check_layer
+
 from textmodels.layers import (
     AttentionPooling,
     CoupledLSTMCell,

@@ -88,5 +88,5 @@ def test_vocabulary_options_map_rare_tokens_to_unk():
     encoder = fit_lm_encoder("a a a b b c\n", min_count=2)
     assert encoder.vocabulary.tokens[4:] == ["a", "b"]
     assert encode_stream("c\n", encoder).tolist() == [encoder.vocabulary.unk_id, encoder.vocabulary.eos_id]
-    with pytest.raises(ValueError, match="level must be one of word, char"):
+    with pytest.raises(ValueError, match="Unknown level 'byte'; valid levels: word, char"):
         fit_lm_encoder("a\n", level="byte")

@@ -6,9 +6,9 @@ import keras
 import numpy as np
 import pytest
 
-from textmodels.language_model.language_model import LanguageModel
 from textmodels.data.lm_batches import sentence_pairs
 from textmodels.language_model.encoding import encode_sentences, fit_lm_encoder
+from textmodels.language_model.language_model import LanguageModel
 from textmodels.language_model.text_generator import TextGenerator, UnknownPrimeError
 from textmodels.language_model.training import compile_lm
 from textmodels.sampling import SamplingError

@@ -12,7 +12,6 @@ import keras
 import numpy as np
 import pytest
 
-from textmodels.reference import __main__ as command
 from textmodels.reference import (
     KERAS_TOLERANCE,
     ReferenceInputError,
@@ -26,6 +25,7 @@ from textmodels.reference import (
     sample,
     train,
 )
+from textmodels.reference import __main__ as command
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 

@@ -9,7 +9,8 @@ import pytest
 from textmodels.cli import main
 from textmodels.commands.tagger import split_files
 
-DETERMINERS, NOUNS, VERBS, ADJECTIVES = ["The", "A", "Every"], ["dog", "cat", "bird", "man"], ["sees", "likes", "hears"], ["big", "old", "red"]
+DETERMINERS, NOUNS = ["The", "A", "Every"], ["dog", "cat", "bird", "man"]
+VERBS, ADJECTIVES = ["sees", "likes", "hears"], ["big", "old", "red"]
 
 
 def sentence(rng) -> str:
@@ -35,7 +36,8 @@ def treebank(tmp_path_factory):
 def test_train_tag_and_evaluate(treebank, tmp_path, capsys):
     model = tmp_path / "pos.keras"
     code = main(["train-tagger", str(treebank), "--out", str(model), "--test-files", "2", "--val-files", "1",
-                 "--epochs", "6", "--units", "8", "--embedding-dim", "8", "--min-count", "1", "--learning-rate", "0.03"])
+                 "--epochs", "6", "--units", "8", "--embedding-dim", "8", "--min-count", "1",
+                 "--learning-rate", "0.03"])
     captured = capsys.readouterr()
     assert code == 0 and model.is_file() and (tmp_path / "pos.run" / "best.keras").is_file()
     assert "held-out token accuracy" in captured.out and "(5 files)" in captured.err

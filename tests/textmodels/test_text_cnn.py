@@ -5,9 +5,9 @@ import keras
 import numpy as np
 import pytest
 
-from textmodels.data import read_sentence_polarity
 from textmodels.classification.text_classifier import TextClassifier
 from textmodels.classification.text_cnn import TextCNN
+from textmodels.data import read_sentence_polarity
 
 
 @pytest.mark.parametrize("embedding", ["rand", "static", "non-static", "multichannel"])
@@ -58,14 +58,16 @@ def test_multichannel_trains_one_channel_and_freezes_the_other(vectors_file, tmp
     assert not np.allclose(network.embedding.embeddings.numpy()[row], initial[row])
     path = tmp_path / "cnn.keras"
     classifier.save(path)
-    np.testing.assert_array_equal(TextClassifier.load(path).predict_proba(texts[:6]), classifier.predict_proba(texts[:6]))
+    loaded = TextClassifier.load(path)
+    np.testing.assert_array_equal(loaded.predict_proba(texts[:6]), classifier.predict_proba(texts[:6]))
 
 
 def test_text_cnn_rand_learns_mr_sentences(shared_data):
     data = read_sentence_polarity(shared_data / "nltk" / "sentence_polarity.zip")
     order = np.random.default_rng(1).permutation(len(data))
     keras.utils.set_random_seed(0)
-    classifier = TextClassifier("textcnn", embedding_dim=32, filters=16, max_length=40, dropout=0.3, learning_rate=0.005)
+    classifier = TextClassifier("textcnn", embedding_dim=32, filters=16, max_length=40, dropout=0.3,
+                                learning_rate=0.005)
     history = classifier.fit(data.take(order[:900]), epochs=4, verbose=0)
     assert history.history["loss"][-1] < 0.6 * history.history["loss"][0]
     assert classifier.evaluate(data.take(order[900:1300]))["accuracy"] > 0.6

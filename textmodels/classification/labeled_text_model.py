@@ -9,13 +9,11 @@ Example:
 from __future__ import annotations
 
 from collections.abc import Sequence
-from pathlib import Path
 
 import keras
 
-from textmodels.saving import ModelFileError, load_model
-from textmodels.errors import ConfigurationError
 from textmodels.data.errors import DataError
+from textmodels.errors import ConfigurationError
 
 PROBLEMS = ("binary", "multiclass", "multilabel", "tagging")
 _ACTIVATIONS = {"binary": "sigmoid", "multiclass": "softmax", "multilabel": "sigmoid", "tagging": "softmax"}
@@ -76,7 +74,9 @@ class LabeledTextModel(keras.Model):
     def metadata_config(self) -> dict:
         """The preprocessing / label part of the config."""
         return {
-            "text_encoder": None if self.text_encoder is None else keras.saving.serialize_keras_object(self.text_encoder),
+            "text_encoder": (
+                None if self.text_encoder is None else keras.saving.serialize_keras_object(self.text_encoder)
+            ),
             "label_names": list(self.label_names),
             "problem": self.problem,
             "threshold": self.threshold,
@@ -89,11 +89,3 @@ class LabeledTextModel(keras.Model):
             config["text_encoder"] = keras.saving.deserialize_keras_object(config["text_encoder"])
         return cls(**config)
 
-
-def load_labeled_text_model(path: str | Path, expected: Sequence[type], what: str) -> LabeledTextModel:
-    """The `LabeledTextModel` saved at ``path`` (see `textmodels.saving.load_model`), checked to carry its text
-    encoder and label names."""
-    model = load_model(path, expected, what)
-    if model.text_encoder is None or not model.label_names:
-        raise ModelFileError(f"{path}: the {type(model).__name__} model lacks its text encoder or label names")
-    return model

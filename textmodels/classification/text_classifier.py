@@ -23,14 +23,13 @@ from pathlib import Path
 
 import numpy as np
 
-from textmodels.data.labeled_texts import LabeledTexts
-from textmodels.metrics import classification_report, multilabel_report
-from textmodels.saving import save_model
-from textmodels.data.bucketed_batches import BucketedBatches
-from textmodels.classification.labeled_text_model import load_labeled_text_model
+from textmodels.classification.labeled_text_estimator import LabeledTextEstimator
 from textmodels.classification.prediction import Prediction
-from textmodels.errors import ConfigurationError
+from textmodels.data.bucketed_batches import BucketedBatches
 from textmodels.data.errors import DataError
+from textmodels.data.labeled_texts import LabeledTexts
+from textmodels.errors import ConfigurationError
+from textmodels.metrics import classification_report, multilabel_report
 
 MODELS = ("textrnn", "textcnn")
 # When no max_length is given, the longest training text decides it, up to this many tokens.
@@ -47,7 +46,7 @@ class UnknownLabelError(DataError):
     """
 
 
-class TextClassifier:
+class TextClassifier(LabeledTextEstimator):
     """A TextRNN or TextCNN text classifier with its preprocessing; binary, multi-class or multi-label.
 
     Args:
@@ -67,6 +66,8 @@ class TextClassifier:
         optimizer, learning_rate, clipnorm: see `textmodels.training.make_optimizer`.
         batch_size: for training and prediction.
     """
+
+    what = "text classifier"
 
     def __init__(
         self,
@@ -104,7 +105,9 @@ class TextClassifier:
         if embedding != "rand" and vectors is None:
             raise ConfigurationError(f"embedding={embedding!r} needs a pretrained vectors file (vectors=...).")
         if embedding == "multichannel" and model != "textcnn":
-            raise ConfigurationError("embedding='multichannel' is a TextCNN option; TextRNN takes rand, static or non-static.")
+            raise ConfigurationError(
+                "embedding='multichannel' is a TextCNN option; TextRNN takes rand, static or non-static."
+            )
         if vectors is not None and embedding == "rand":
             embedding = "non-static"
         self.model_kind = model
@@ -129,26 +132,17 @@ class TextClassifier:
     # --- the trained state -------------------------------------------------------------------------------------
 
     @classmethod
-    def from_network(cls, network) -> "TextClassifier":
-        """Wraps a trained `TextRNN` / `TextCNN` (e.g. one restored by `TrainingRun.restore`)."""
-        from textmodels.classification.text_cnn import TextCNN
-
-        classifier = cls("textcnn" if isinstance(network, TextCNN) else "textrnn")
-        classifier.network = network
-        return classifier
-
-    @classmethod
-    def load(cls, path: str | Path) -> "TextClassifier":
-        """A classifier saved by `save` (or any `.keras` file holding a TextRNN/TextCNN from this package);
-        `textmodels.saving.ModelFileError` naming the file for anything else."""
+    def network_classes(cls) -> list[type]:
         from textmodels.classification.text_cnn import TextCNN
         from textmodels.classification.text_rnn import TextRNN
 
-        return cls.from_network(load_labeled_text_model(path, [TextRNN, TextCNN], "a text classifier"))
+        return [TextRNN, TextCNN]
 
-    def save(self, path: str | Path) -> None:
-        """Writes the whole classifier (weights, vocabulary, labels, problem) to one `.keras` file, atomically."""
-        save_model(self._require_network(), path)
+    @classmethod
+    def for_network(cls, network) -> TextClassifier:
+        from textmodels.classification.text_cnn import TextCNN
+
+        return cls("textcnn" if isinstance(network, TextCNN) else "textrnn")
 
     @property
     def label_names(self) -> list[str]:
@@ -161,11 +155,6 @@ class TextClassifier:
     @property
     def encoder(self):
         return self._require_network().text_encoder
-
-    def _require_network(self):
-        if self.network is None:
-            raise RuntimeError("This classifier is not trained yet: call fit() first, or TextClassifier.load(path).")
-        return self.network
 
     # --- training ----------------------------------------------------------------------------------------------
 

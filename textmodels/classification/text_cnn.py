@@ -7,10 +7,10 @@ from collections.abc import Sequence
 import keras
 from keras import ops
 
-from textmodels.layers import SequencePooling, TextEmbedding
 from textmodels.classification.labeled_text_model import LabeledTextModel
 from textmodels.classification.text_rnn import assign_embedding_matrix
-from textmodels.errors import ConfigurationError
+from textmodels.errors import ConfigurationError, check_choice
+from textmodels.layers import SequencePooling, TextEmbedding
 
 CNN_EMBEDDINGS = ("rand", "static", "non-static", "multichannel")
 
@@ -48,8 +48,7 @@ class TextCNN(LabeledTextModel):
         **kwargs,
     ):
         super().__init__(**kwargs)
-        if embedding not in CNN_EMBEDDINGS:
-            raise ConfigurationError(f"Unknown TextCNN embedding {embedding!r}; choose one of {', '.join(CNN_EMBEDDINGS)}.")
+        check_choice("TextCNN embedding", embedding, CNN_EMBEDDINGS, kinds="embeddings")
         if not filter_widths or any(int(width) < 1 for width in filter_widths):
             raise ConfigurationError(f"filter_widths must be positive integers, got {list(filter_widths)}.")
         self.vocabulary_size = vocabulary_size
@@ -62,7 +61,9 @@ class TextCNN(LabeledTextModel):
 
         if embedding == "multichannel":
             self.embedding = TextEmbedding(vocabulary_size, embedding_dim, mode="non-static", name="embedding")
-            self.static_embedding = TextEmbedding(vocabulary_size, embedding_dim, mode="static", name="static_embedding")
+            self.static_embedding = TextEmbedding(
+                vocabulary_size, embedding_dim, mode="static", name="static_embedding"
+            )
         else:
             self.embedding = TextEmbedding(vocabulary_size, embedding_dim, mode=embedding, name="embedding")
             self.static_embedding = None

@@ -6,9 +6,9 @@ import keras
 import numpy as np
 from keras import ops
 
-from textmodels.layers import AttentionPooling, RecurrentBlock, SequencePooling, TextEmbedding
 from textmodels.classification.labeled_text_model import LabeledTextModel
-from textmodels.errors import ConfigurationError
+from textmodels.errors import ConfigurationError, check_choice
+from textmodels.layers import AttentionPooling, RecurrentBlock, SequencePooling, TextEmbedding
 
 TEXT_RNN_POOLING = ("last", "mean", "max", "topk", "attention")
 
@@ -53,8 +53,7 @@ class TextRNN(LabeledTextModel):
         **kwargs,
     ):
         super().__init__(**kwargs)
-        if pooling not in TEXT_RNN_POOLING:
-            raise ConfigurationError(f"Unknown pooling {pooling!r}; choose one of {', '.join(TEXT_RNN_POOLING)}.")
+        check_choice("pooling", pooling, TEXT_RNN_POOLING, kinds="poolings")
         if num_labels < 2 and self.problem != "multilabel":
             raise ConfigurationError(f"A classifier needs at least 2 labels, got {num_labels}.")
         self.vocabulary_size = vocabulary_size
@@ -113,7 +112,9 @@ class TextRNN(LabeledTextModel):
     def attention_weights(self, ids) -> np.ndarray:
         """(batch, time) attention weights of ``ids`` (attention pooling only); padding gets 0."""
         if self.pooling_mode != "attention":
-            raise ValueError(f"Attention weights need pooling='attention'; this model pools with {self.pooling_mode!r}.")
+            raise ValueError(
+                f"Attention weights need pooling='attention'; this model pools with {self.pooling_mode!r}."
+            )
         _, weights = self._encode(ops.convert_to_tensor(ids, "int32"), training=False)
         return ops.convert_to_numpy(weights)
 

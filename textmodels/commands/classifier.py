@@ -10,22 +10,12 @@ Example:
 
 from __future__ import annotations
 
-import json
 import sys
 
+from textmodels.commands import options
 from textmodels.commands.labeled_data import add_table_options, read_labeled_data
-from textmodels.commands.options import (
-    add_network_options,
-    add_optimizer_options,
-    add_run_options,
-    add_validation_option,
-    add_vocabulary_options,
-    clipnorm,
-    positive_int,
-    probability,
-)
 from textmodels.commands.runs import open_run, train_in_run
-from textmodels.commands.text_inputs import read_text_inputs
+from textmodels.commands.text_inputs import add_text_arguments, answer_texts
 
 POOLING = ("last", "mean", "max", "topk", "attention")  # textmodels.classification.text_rnn, without Keras
 
@@ -40,24 +30,25 @@ def register(subparsers) -> None:
     )
     train.add_argument("data", help="training data: CSV/TSV, a folder or zip of class folders, the MR "
                        "rt-polarity files (folder or zip), or tfds:NAME[:SPLIT]")
-    add_validation_option(train, help="validation data (same kinds as DATA); default: --val-fraction of DATA")
-    train.add_argument("--val-fraction", type=probability, default=0.1,
+    options.add_validation_option(train, help="validation data (same kinds as DATA); default: --val-fraction of DATA")
+    train.add_argument("--val-fraction", type=options.probability, default=0.1,
                        help="share of DATA held out for validation when --val is absent (0 disables; default 0.1)")
     train.add_argument("--model", choices=("textrnn", "textcnn"), default="textrnn")
-    add_network_options(train, units=64, embedding_dim=128, dropout=0.5)
+    options.add_network_options(train, units=64, embedding_dim=128, dropout=0.5)
     train.add_argument("--pooling", choices=POOLING, default="max", help="TextRNN pooling (default max)")
     train.add_argument("--unidirectional", action="store_true", help="a forward-only recurrent block")
     train.add_argument("--embedding", choices=("rand", "static", "non-static", "multichannel"), default="rand",
                        help="multichannel: TextCNN only")
     train.add_argument("--vectors", help="pretrained word vectors (GloVe / word2vec text format)")
-    train.add_argument("--filters", type=positive_int, default=100, help="TextCNN feature maps per filter width")
-    add_vocabulary_options(train)
+    train.add_argument("--filters", type=options.positive_int, default=100,
+                       help="TextCNN feature maps per filter width")
+    options.add_vocabulary_options(train)
     train.add_argument("--level", choices=("word", "char"), default="word")
     train.add_argument("--problem", choices=("binary", "multiclass", "multilabel"),
                        help="default: inferred (multilabel when --label-separator is given)")
     train.add_argument("--threshold", type=float, default=0.5)
-    add_run_options(train, epochs=10, batch_size=32, patience=3)
-    add_optimizer_options(train)
+    options.add_run_options(train, epochs=10, batch_size=32, patience=3)
+    options.add_optimizer_options(train)
     add_table_options(train)
     train.set_defaults(handler=train_classifier)
 
@@ -68,9 +59,7 @@ def register(subparsers) -> None:
         "--file, or standard input (one per line). A bad line is reported and the others still answered.",
     )
     classify_parser.add_argument("model", help="a model written by train-classifier")
-    classify_parser.add_argument("texts", nargs="*", help="texts to classify ('-' reads standard input)")
-    classify_parser.add_argument("--file", help="read texts from this file, one per line")
-    classify_parser.add_argument("--json", action="store_true", help="print a JSON list instead")
+    add_text_arguments(classify_parser, "classify")
     classify_parser.set_defaults(handler=classify)
 
 
@@ -101,7 +90,7 @@ def train_classifier(args) -> int:
             embedding_dim=args.embedding_dim, units=args.units, cell=args.cell, layers=args.layers,
             bidirectional=not args.unidirectional, pooling=args.pooling, filters=args.filters, dropout=args.dropout,
             problem=args.problem or ("multilabel" if args.label_separator else None), threshold=args.threshold,
-            optimizer=args.optimizer, learning_rate=args.learning_rate, clipnorm=clipnorm(args),
+            optimizer=args.optimizer, learning_rate=args.learning_rate, clipnorm=options.clipnorm(args),
             batch_size=args.batch_size,
         )
 
@@ -127,29 +116,11 @@ def classify(args) -> int:
     from textmodels.classification.text_classifier import TextClassifier
 
     classifier = TextClassifier.load(args.model)
-    inputs = read_text_inputs(args.texts, args.file)
-    readable = [item for item in inputs if item.error is None]
-    predictions = iter(classifier.predict([item.text for item in readable]))
-    records = []
-    for item in inputs:
-        if item.error is None:
-            prediction = next(predictions)
-            record = {**prediction.to_dict(), "source": item.source}
-            if prediction.error:
-                record["error"] = f"{item.source}: {prediction.error}"
-        else:
-            record = {"text": None, "label": None, "probability": None, "probabilities": {}, "source": item.source,
-                      "error": f"{item.source}: {item.error}"}
-        records.append(record)
-    failed = [record for record in records if record["error"]]
-    if args.json:
-        print(json.dumps(records, ensure_ascii=False, indent=2))
-    else:
-        for record in records:
-            if record["error"]:
-                print(f"error: {record['error']}", file=sys.stderr)
-                continue
-            label = record["label"]
-            label = "|".join(label) or "-" if isinstance(label, list) else label
-            print(f"{label}\t{record['probability']:.4f}\t{record['text']}")
-    return 1 if failed else 0
+
+    def show(record) -> str:
+        label = record["label"]
+        label = "|".join(label) or "-" if isinstance(label, list) else label
+        return f"{label}\t{record['probability']:.4f}\t{record['text']}"
+
+    unreadable = {"text": None, "label": None, "probability": None, "probabilities": {}}
+    return answer_texts(args, lambda texts: [p.to_dict() for p in classifier.predict(texts)], unreadable, show)

@@ -2,11 +2,9 @@
 treebank), chosen by what the model file holds.
 
 Example:
-    >>> import argparse
-    >>> parser = argparse.ArgumentParser()
-    >>> register(parser.add_subparsers())
-    >>> parser.parse_args(["evaluate", "m.keras", "dev.tsv", "--json"]).json
-    True
+    >>> from textmodels.metrics import classification_report
+    >>> print(format_report(classification_report([0, 1], [0, 0], ["neg", "pos"])).splitlines()[1])
+    accuracy  0.5000
 """
 
 from __future__ import annotations
@@ -65,11 +63,16 @@ def format_report(report: dict) -> str:
     lines = [f"examples  {report['examples']}", f"accuracy  {report['accuracy']:.4f}",
              f"macro-F1  {report['macro_f1']:.4f}", "", f"{'label':<20} precision  recall      f1  support"]
     for name, row in report["per_class"].items():
-        lines.append(f"{name[:20]:<20} {row['precision']:9.4f} {row['recall']:7.4f} {row['f1']:7.4f} {row['support']:8d}")
+        lines.append(
+            f"{name[:20]:<20} {row['precision']:9.4f} {row['recall']:7.4f} {row['f1']:7.4f} {row['support']:8d}"
+        )
     matrix = report["confusion_matrix"]
     if isinstance(matrix, list) and len(matrix) <= 20:
         lines += ["", "confusion matrix (rows: true, columns: predicted)"]
-        lines += [f"{name[:20]:<20} " + " ".join(f"{count:6d}" for count in row) for name, row in zip(report["labels"], matrix)]
+        lines += [
+            f"{name[:20]:<20} " + " ".join(f"{count:6d}" for count in row)
+            for name, row in zip(report["labels"], matrix)
+        ]
     return "\n".join(lines)
 
 

@@ -15,21 +15,7 @@ import argparse
 import json
 from pathlib import Path
 
-from textmodels.commands.options import (
-    add_decoding_options,
-    add_deprecated_alias,
-    add_errors_option,
-    add_network_options,
-    add_optimizer_options,
-    add_run_options,
-    add_validation_option,
-    add_vocabulary_options,
-    clipnorm,
-    non_negative_int,
-    patience,
-    positive_int,
-    run_directory,
-)
+from textmodels.commands import options
 
 LEVELS = ("word", "char")  # textmodels.language_model.encoding, without Keras
 REGIMES = ("stream", "sentences")
@@ -45,22 +31,22 @@ def register(subparsers) -> None:
         "after every epoch in --run-dir (continue with --resume); the best epoch is written to --out.",
     )
     train.add_argument("corpus", type=Path, help="training text (UTF-8)")
-    add_validation_option(train, help="held-out text: exact perplexity every epoch, best epoch chosen on it")
+    options.add_validation_option(train, help="held-out text: exact perplexity every epoch, best epoch chosen on it")
     train.add_argument("--level", choices=LEVELS, default="word")
     train.add_argument("--regime", choices=REGIMES, default="stream")
-    add_network_options(train, units=200, layers=2, embedding_dim=None, dropout=0.0)
-    add_deprecated_alias(train, "--hidden", "--units", "units", type=positive_int)
+    options.add_network_options(train, units=200, layers=2, embedding_dim=None, dropout=0.0)
+    options.add_deprecated_alias(train, "--hidden", "--units", "units", type=options.positive_int)
     train.add_argument("--tie-embeddings", action="store_true", help="output layer reuses the embedding matrix")
-    train.add_argument("--num-steps", type=positive_int, default=35, help="TBPTT window length (stream regime)")
-    add_vocabulary_options(train)
+    train.add_argument("--num-steps", type=options.positive_int, default=35, help="TBPTT window length (stream regime)")
+    options.add_vocabulary_options(train)
     train.add_argument("--word-tokenizer", choices=("whitespace", "treebank"), default="whitespace")
     train.add_argument("--lowercase", action="store_true")
-    add_run_options(train, epochs=10, batch_size=20, patience=0)
-    add_optimizer_options(train)
+    options.add_run_options(train, epochs=10, batch_size=20, patience=0)
+    options.add_optimizer_options(train)
     train.add_argument("--lr-decay", type=float, default=None, help="multiply the rate by this every epoch ...")
-    train.add_argument("--decay-after", type=non_negative_int, default=0, help="... after this many epochs")
+    train.add_argument("--decay-after", type=options.non_negative_int, default=0, help="... after this many epochs")
     train.add_argument("--init-scale", type=float, default=None, help="uniform init in [-s, s] (Zaremba: 0.1)")
-    add_errors_option(train)
+    options.add_errors_option(train)
     train.set_defaults(handler=train_lm)
 
     generate = subparsers.add_parser(
@@ -70,8 +56,8 @@ def register(subparsers) -> None:
     )
     generate.add_argument("model", type=Path, help="a .keras file written by train-lm")
     generate.add_argument("--prime", default="", help="text to continue")
-    add_decoding_options(generate, beam_size=None, temperature=1.0)
-    generate.add_argument("--max-tokens", type=positive_int, default=100)
+    options.add_decoding_options(generate, beam_size=None, temperature=1.0)
+    generate.add_argument("--max-tokens", type=options.positive_int, default=100)
     generate.add_argument("--ignore-eos", action="store_true", help="do not stop at <eos>")
     generate.set_defaults(handler=generate_text)
 
@@ -79,7 +65,7 @@ def register(subparsers) -> None:
     perplexity.add_argument("model", type=Path)
     perplexity.add_argument("file", type=Path)
     perplexity.add_argument("--json", action="store_true", help="print one JSON object")
-    add_errors_option(perplexity)
+    options.add_errors_option(perplexity)
     perplexity.set_defaults(handler=score_text)
 
 
@@ -90,7 +76,7 @@ def train_lm(args: argparse.Namespace) -> int:
     from textmodels.language_model.language_model import LanguageModel
     from textmodels.language_model.training import train_language_model
 
-    run_dir = run_directory(args)
+    run_dir = options.run_directory(args)
     train_text = read_corpus_text(args.corpus, errors=args.errors)
     valid_text = read_corpus_text(args.val, errors=args.errors) if args.val else None
     result = train_language_model(
@@ -115,11 +101,11 @@ def train_lm(args: argparse.Namespace) -> int:
         epochs=args.epochs,
         optimizer=args.optimizer,
         learning_rate=args.learning_rate,
-        clipnorm=clipnorm(args),
+        clipnorm=options.clipnorm(args),
         lr_decay=args.lr_decay,
         decay_after=args.decay_after,
         init_scale=args.init_scale,
-        patience=patience(args, valid_text is not None),
+        patience=options.patience(args, valid_text is not None),
         resume=args.resume,
         seed=args.seed,
     )
@@ -156,8 +142,8 @@ def generate_text(args: argparse.Namespace) -> int:
 
 def score_text(args: argparse.Namespace) -> int:
     """Handler of ``perplexity``."""
-    from textmodels.language_model.language_model import LanguageModel
     from textmodels.data.text_files import read_corpus_text
+    from textmodels.language_model.language_model import LanguageModel
     from textmodels.language_model.training import evaluate_language_model
 
     model = LanguageModel.load(args.model)

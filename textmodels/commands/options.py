@@ -29,9 +29,10 @@ Example:
     >>> import argparse
     >>> parser = argparse.ArgumentParser()
     >>> add_run_options(parser, epochs=5)
+    >>> add_optimizer_options(parser)
     >>> args = parser.parse_args(["--out", "models/sst2.keras", "--clipnorm", "0"])
-    >>> run_directory(args).as_posix(), args.epochs
-    ('models/sst2.run', 5)
+    >>> run_directory(args).as_posix(), args.epochs, clipnorm(args)
+    ('models/sst2.run', 5, None)
 """
 
 from __future__ import annotations
@@ -47,56 +48,40 @@ OPTIMIZERS = ("adam", "sgd", "rmsprop")  # textmodels.training.OPTIMIZERS, witho
 ERROR_MODES = ("strict", "replace")
 
 
-def positive_int(text: str) -> int:
-    """An argparse ``type``: an integer >= 1.
+def _checked_number(convert, accept, requirement: str):
+    """An argparse ``type``: ``convert(text)``, refused as not ``requirement`` unless ``accept(value)``."""
+
+    def parse(text: str):
+        value = convert(text)
+        if not accept(value):
+            raise argparse.ArgumentTypeError(f"must be {requirement}, got {text}")
+        return value
+
+    parse.__name__ = convert.__name__  # argparse names the type in "invalid int value" messages
+    return parse
+
+
+# argparse types. Example: positive_int("3") == 3, while positive_int("0") is refused with the rule.
+positive_int = _checked_number(int, lambda value: value >= 1, "a positive integer")
+non_negative_int = _checked_number(int, lambda value: value >= 0, "0 or more")
+non_negative_float = _checked_number(float, lambda value: value >= 0, "a number >= 0")
+probability = _checked_number(float, lambda value: 0 <= value < 1, "in [0, 1)")
+
+
+def positive_int_list(text: str) -> tuple[int, ...]:
+    """An argparse ``type``: comma-separated positive integers.
 
     Example:
-        >>> positive_int("3")
-        3
+        >>> positive_int_list("16,32,64")
+        (16, 32, 64)
     """
-    value = int(text)
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be a positive integer, got {text}")
-    return value
-
-
-def non_negative_int(text: str) -> int:
-    """An argparse ``type``: an integer >= 0.
-
-    Example:
-        >>> non_negative_int("0")
-        0
-    """
-    value = int(text)
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"must be 0 or more, got {text}")
-    return value
-
-
-def non_negative_float(text: str) -> float:
-    """An argparse ``type``: a number >= 0.
-
-    Example:
-        >>> non_negative_float("0.5")
-        0.5
-    """
-    value = float(text)
-    if not value >= 0:
-        raise argparse.ArgumentTypeError(f"must be a number >= 0, got {text}")
-    return value
-
-
-def probability(text: str) -> float:
-    """An argparse ``type``: a rate in [0, 1).
-
-    Example:
-        >>> probability("0.3")
-        0.3
-    """
-    value = float(text)
-    if not 0 <= value < 1:
-        raise argparse.ArgumentTypeError(f"must lie in [0, 1), got {text}")
-    return value
+    try:
+        values = tuple(int(part) for part in text.split(","))
+    except ValueError:
+        values = ()
+    if not values or min(values) < 1:
+        raise argparse.ArgumentTypeError(f"must be comma-separated positive integers, got {text!r}")
+    return values
 
 
 class _DeprecatedAlias(argparse.Action):
@@ -154,8 +139,8 @@ def add_optimizer_options(parser, *, optimizer: str = "adam", learning_rate: flo
                         f"{clipnorm or 0})")
 
 
-def add_network_options(parser, *, cell: str = "lstm", units: int = 64, layers: int = 1, embedding_dim: int | None = 128,
-                        dropout: float = 0.0, cells=CELLS) -> None:
+def add_network_options(parser, *, cell: str = "lstm", units: int = 64, layers: int = 1,
+                        embedding_dim: int | None = 128, dropout: float = 0.0, cells=CELLS) -> None:
     """``--cell``, ``--units``, ``--layers``, ``--embedding-dim``, ``--dropout``."""
     parser.add_argument("--cell", choices=cells, default=cell)
     parser.add_argument("--units", type=positive_int, default=units,

@@ -10,19 +10,11 @@ Example:
 
 from __future__ import annotations
 
-import json
 import sys
 
-from textmodels.commands.options import (
-    add_network_options,
-    add_optimizer_options,
-    add_run_options,
-    clipnorm,
-    non_negative_int,
-    positive_int,
-)
+from textmodels.commands import options
 from textmodels.commands.runs import open_run, train_in_run
-from textmodels.commands.text_inputs import read_text_inputs
+from textmodels.commands.text_inputs import add_text_arguments, answer_texts
 from textmodels.errors import ConfigurationError
 
 
@@ -35,14 +27,14 @@ def register(subparsers) -> None:
         "stopping and per-epoch checkpoints, write the best model to --out and report held-out accuracy.",
     )
     train.add_argument("treebank", help="NLTK's treebank.zip or an extracted treebank folder")
-    train.add_argument("--test-files", type=positive_int, default=20,
+    train.add_argument("--test-files", type=options.positive_int, default=20,
                        help="the last N files are held out (default 20)")
-    train.add_argument("--val-files", type=non_negative_int, default=10,
+    train.add_argument("--val-files", type=options.non_negative_int, default=10,
                        help="the N files before those validate (default 10)")
-    add_network_options(train, units=64, embedding_dim=100, dropout=0.3)
-    train.add_argument("--min-count", type=positive_int, default=2, help="rarer words become <unk> (default 2)")
-    add_run_options(train, epochs=10, batch_size=32, patience=3)
-    add_optimizer_options(train)
+    options.add_network_options(train, units=64, embedding_dim=100, dropout=0.3)
+    train.add_argument("--min-count", type=options.positive_int, default=2, help="rarer words become <unk> (default 2)")
+    options.add_run_options(train, epochs=10, batch_size=32, patience=3)
+    options.add_optimizer_options(train)
     train.set_defaults(handler=train_tagger)
 
     tag = subparsers.add_parser(
@@ -52,9 +44,7 @@ def register(subparsers) -> None:
         "--file, or standard input.",
     )
     tag.add_argument("model")
-    tag.add_argument("texts", nargs="*", help="texts to tag ('-' reads standard input)")
-    tag.add_argument("--file", help="read texts from this file, one per line")
-    tag.add_argument("--json", action="store_true", help="print a JSON list of [token, tag] lists")
+    add_text_arguments(tag, "tag")
     tag.set_defaults(handler=tag_texts)
 
 
@@ -98,7 +88,7 @@ def train_tagger(args) -> int:
         return SequenceTagger(
             embedding_dim=args.embedding_dim, units=args.units, cell=args.cell, layers=args.layers,
             dropout=args.dropout, min_count=args.min_count, optimizer=args.optimizer,
-            learning_rate=args.learning_rate, clipnorm=clipnorm(args), batch_size=args.batch_size,
+            learning_rate=args.learning_rate, clipnorm=options.clipnorm(args), batch_size=args.batch_size,
         )
 
     _, source = train_in_run(run, args, SequenceTagger, build, train, validation)
@@ -119,23 +109,10 @@ def tag_texts(args) -> int:
     from textmodels.tagging.sequence_tagger import SequenceTagger
 
     tagger = SequenceTagger.load(args.model)
-    inputs = read_text_inputs(args.texts, args.file)
-    readable = [item for item in inputs if item.error is None]
-    tagged = iter(tagger.tag([item.text for item in readable]))
-    records = []
-    for item in inputs:
-        if item.error is not None:
-            records.append({"source": item.source, "tokens": [], "error": f"{item.source}: {item.error}"})
-            continue
-        pairs = next(tagged)
-        error = None if pairs else f"{item.source}: empty text: no tokens to tag"
-        records.append({"source": item.source, "tokens": [list(pair) for pair in pairs], "error": error})
-    if args.json:
-        print(json.dumps(records, ensure_ascii=False, indent=2))
-    else:
-        for record in records:
-            if record["error"]:
-                print(f"error: {record['error']}", file=sys.stderr)
-            else:
-                print(" ".join(f"{token}/{tag}" for token, tag in record["tokens"]))
-    return 1 if any(record["error"] for record in records) else 0
+
+    def respond(texts) -> list[dict]:
+        return [{"tokens": [list(pair) for pair in pairs], "error": None if pairs else "empty text: no tokens to tag"}
+                for pairs in tagger.tag(texts)]
+
+    return answer_texts(args, respond, {"tokens": []},
+                        lambda record: " ".join(f"{token}/{tag}" for token, tag in record["tokens"]))

@@ -3,9 +3,12 @@ own so that one undecodable line is reported while the others are still answered
 
 from __future__ import annotations
 
+import json
 import sys
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+
 from textmodels.errors import ConfigurationError
 
 
@@ -54,3 +57,45 @@ def _decode_lines(raw: bytes, source: str) -> list[TextInput]:
         except UnicodeDecodeError as error:
             inputs.append(TextInput(f"{source}:{number}", None, f"not valid UTF-8 (byte {error.start})"))
     return inputs
+
+
+def add_text_arguments(parser, verb: str) -> None:
+    """``TEXT ...``, ``--file`` and ``--json``: where `answer_texts` reads its texts and how it prints."""
+    parser.add_argument("texts", nargs="*", help=f"texts to {verb} ('-' reads standard input)")
+    parser.add_argument("--file", help="read texts from this file, one per line")
+    parser.add_argument("--json", action="store_true", help="print a JSON list of records instead")
+
+
+def answer_texts(args, respond: Callable, unreadable: dict, show: Callable) -> int:
+    """Answers every input of ``args`` (see `read_text_inputs`): the readable texts all at once through
+    ``respond(texts) -> records`` (dicts with an ``error``, None when answered), an unreadable line as a copy of
+    ``unreadable`` with its error; each record gets its ``source``, and errors name it. Prints the records as
+    JSON (``--json``) or one ``show(record)`` line each, errors on stderr; returns 1 when some input failed.
+
+    Example:
+        >>> import argparse
+        >>> args = argparse.Namespace(texts=["hi", "there"], file=None, json=False)
+        >>> answer_texts(args, lambda texts: [{"length": len(t), "error": None} for t in texts], {},
+        ...              lambda record: f"{record['source']}: {record['length']}")
+        argument 1: 2
+        argument 2: 5
+        0
+    """
+    inputs = read_text_inputs(args.texts, args.file)
+    answers = iter(respond([item.text for item in inputs if item.error is None]))
+    records = []
+    for item in inputs:
+        record = dict(unreadable, error=item.error) if item.error is not None else dict(next(answers))
+        record["source"] = item.source
+        if record["error"]:
+            record["error"] = f"{item.source}: {record['error']}"
+        records.append(record)
+    if args.json:
+        print(json.dumps(records, ensure_ascii=False, indent=2))
+    else:
+        for record in records:
+            if record["error"]:
+                print(f"error: {record['error']}", file=sys.stderr)
+            else:
+                print(show(record))
+    return 1 if any(record["error"] for record in records) else 0

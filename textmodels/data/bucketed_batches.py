@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import keras
 import numpy as np
+
 from textmodels.errors import ConfigurationError
 
 # Batches are formed inside windows of this many batches, so lengths are similar within a batch while the

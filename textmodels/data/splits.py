@@ -16,6 +16,7 @@ import math
 from collections.abc import Hashable, Iterator, Sequence
 
 import numpy as np
+
 from textmodels.errors import ConfigurationError
 
 _FRACTION_TOLERANCE = 1e-6

@@ -68,8 +68,8 @@ def read_corpus_text(path: str | Path, encoding: str = "utf-8", errors: str = "s
         >>> try:
         ...     read_corpus_text(file)
         ... except ValueError as error:
-        ...     print(str(error).split(":")[1].strip())
-        byte offset 3 is not valid utf-8 (invalid start byte); pass errors='replace' to substitute such bytes, or the file's real encoding (e.g. encoding='latin-1')
+        ...     print(str(error).split(":")[1].split(";")[0].strip())
+        byte offset 3 is not valid utf-8 (invalid start byte)
     """
     text = decode_text(read_bytes(path), str(path), encoding, errors)
     if not text.strip():

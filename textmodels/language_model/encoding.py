@@ -8,7 +8,7 @@
 Example:
     >>> encoder = fit_lm_encoder("the cat sat\\nthe dog\\n")
     >>> encode_stream("the dog sat\\n", encoder).tolist()
-    [4, 7, 6, 3]
+    [4, 6, 7, 3]
 """
 
 from __future__ import annotations
@@ -18,8 +18,8 @@ from collections import Counter
 import numpy as np
 
 from textmodels.data.errors import CorpusError
+from textmodels.errors import check_choice
 from textmodels.text import EOS, CharTokenizer, TextEncoder, Vocabulary, WordTokenizer, pack_ids
-from textmodels.errors import ConfigurationError
 
 LEVELS = ("word", "char")
 REGIMES = ("stream", "sentences")
@@ -38,15 +38,13 @@ def make_tokenizer(level: str, word_tokenizer: str = "whitespace", lowercase: bo
         >>> make_tokenizer("char").tokenize("ab")
         ['a', 'b']
     """
-    if level not in LEVELS:
-        raise ConfigurationError(f"level must be one of {', '.join(LEVELS)}, got {level!r}")
+    check_choice("level", level, LEVELS)
+    check_choice("word_tokenizer", word_tokenizer, WORD_TOKENIZERS)
     if level == "char":
         return CharTokenizer(lowercase=lowercase)
-    if word_tokenizer == "whitespace":
-        return WordTokenizer(lowercase=lowercase, method="regexp", pattern=r"\S+")
     if word_tokenizer == "treebank":
         return WordTokenizer(lowercase=lowercase, method="treebank")
-    raise ConfigurationError(f"word_tokenizer must be one of {', '.join(WORD_TOKENIZERS)}, got {word_tokenizer!r}")
+    return WordTokenizer(lowercase=lowercase, method="regexp", pattern=r"\S+")
 
 
 def is_char_level(encoder: TextEncoder) -> bool:
@@ -69,8 +67,7 @@ def text_tokens(text: str, encoder_or_tokenizer, regime: str = "stream") -> list
         >>> text_tokens("a b\\n\\nc\\n", make_tokenizer("word"), regime="sentences")
         [['a', 'b'], ['c']]
     """
-    if regime not in REGIMES:
-        raise ConfigurationError(f"regime must be one of {', '.join(REGIMES)}, got {regime!r}")
+    check_choice("regime", regime, REGIMES)
     tokenizer = getattr(encoder_or_tokenizer, "tokenizer", encoder_or_tokenizer)
     if regime == "sentences":
         return [tokenizer.tokenize(line.strip()) for line in text.split("\n") if line.strip()]

@@ -24,11 +24,11 @@ import keras
 import numpy as np
 from keras import ops
 
+from textmodels.errors import ConfigurationError, check_choice, check_positive_int
 from textmodels.language_model.encoding import REGIMES, is_char_level
 from textmodels.layers import CELLS, RecurrentBlock, TextEmbedding
 from textmodels.saving import load_model, save_model
 from textmodels.text import TextEncoder
-from textmodels.errors import ConfigurationError
 
 
 @keras.saving.register_keras_serializable(package="textmodels")
@@ -78,12 +78,9 @@ class LanguageModel(keras.Model):
         super().__init__(**kwargs)
         if not isinstance(encoder, TextEncoder):
             raise TypeError(f"encoder must be a TextEncoder, got {type(encoder).__name__}")
-        if regime not in REGIMES:
-            raise ConfigurationError(f"regime must be one of {', '.join(REGIMES)}, got {regime!r}")
-        if cell not in CELLS:
-            raise ConfigurationError(f"Unknown cell {cell!r}; valid cells: {', '.join(CELLS)}.")
-        if not isinstance(embedding_dim, int) or embedding_dim < 1:
-            raise ConfigurationError(f"embedding_dim must be a positive integer, got {embedding_dim!r}")
+        check_choice("regime", regime, REGIMES)
+        check_choice("cell", cell, CELLS)
+        check_positive_int("embedding_dim", embedding_dim)
         self.encoder = encoder
         self.embedding_dim = embedding_dim
         self.units = units
@@ -178,7 +175,7 @@ class LanguageModel(keras.Model):
             layer.reset_state()
 
     @classmethod
-    def load(cls, path: str | Path, stateless: bool = True) -> "LanguageModel":
+    def load(cls, path: str | Path, stateless: bool = True) -> LanguageModel:
         """The language model saved at ``path`` (``safe_mode=True``); `textmodels.saving.ModelFileError` naming
         the file when it is missing, is not a `.keras` archive or holds another kind of model. A model saved
         while training on streams (stateful) comes back stateless unless ``stateless=False`` (which also keeps
@@ -204,7 +201,7 @@ class LanguageModel(keras.Model):
             raise FileExistsError(f"{filepath} exists; pass overwrite=True to replace it")
         save_model(self, filepath)
 
-    def stateless_copy(self) -> "LanguageModel":
+    def stateless_copy(self) -> LanguageModel:
         """The same model and weights with ``stateful=False``, usable with any batch size (evaluation, sampling).
 
         Example:

@@ -25,7 +25,6 @@ Example:
 from __future__ import annotations
 
 from dataclasses import dataclass
-
 from pathlib import Path
 
 import keras
@@ -97,7 +96,7 @@ class TextGenerator:
         self._step = compile_step(self._next_log_probs, [keras.InputSpec(shape=(None,), dtype="int32"), state_spec])
 
     @classmethod
-    def load(cls, path: str | Path) -> "TextGenerator":
+    def load(cls, path: str | Path) -> TextGenerator:
         """A generator for the language model saved at ``path`` (see `LanguageModel.load`)."""
         return cls(LanguageModel.load(path))
 

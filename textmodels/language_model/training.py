@@ -28,15 +28,15 @@ import keras
 import numpy as np
 from keras import ops
 
-from textmodels.sampling import compile_step
-from textmodels.language_model.language_model import LanguageModel, initialize_uniform
 from textmodels.data.errors import CorpusError
 from textmodels.data.lm_batches import sentence_pairs, stream_windows
+from textmodels.errors import ConfigurationError
 from textmodels.language_model.encoding import encode_sentences, encode_stream, fit_lm_encoder
+from textmodels.language_model.language_model import LanguageModel, initialize_uniform
+from textmodels.sampling import compile_step
 from textmodels.saving import ModelFileError
 from textmodels.training import TrainingRun, make_optimizer
 from textmodels.training.optimizers import DEFAULT_LEARNING_RATES
-from textmodels.errors import ConfigurationError
 
 LOG2 = math.log(2.0)
 
@@ -208,7 +208,7 @@ class TrainedLanguageModel:
     epochs_completed: int
 
 
-_SCORERS: "weakref.WeakKeyDictionary[LanguageModel, object]" = weakref.WeakKeyDictionary()
+_SCORERS: weakref.WeakKeyDictionary[LanguageModel, object] = weakref.WeakKeyDictionary()
 
 
 def _token_nll_function(model: LanguageModel):
@@ -338,7 +338,9 @@ def train_language_model(
     run = TrainingRun(run_directory, resume=resume)
     model = run.restore()
     if model is not None and not isinstance(model, LanguageModel):
-        raise ModelFileError(f"{run.last_path}: holds a {type(model).__name__}, not a LanguageModel; cannot resume from it.")
+        raise ModelFileError(
+            f"{run.last_path}: holds a {type(model).__name__}, not a LanguageModel; cannot resume from it."
+        )
     encoder = model.encoder if model is not None else fit_lm_encoder(
         train_text, level, regime, word_tokenizer, lowercase, min_count, max_vocabulary
     )

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import keras
 from keras import ops
-from textmodels.errors import ConfigurationError
+
+from textmodels.errors import check_positive_int
 
 
 @keras.saving.register_keras_serializable(package="textmodels")
@@ -16,15 +17,15 @@ class AttentionPooling(keras.layers.Layer):
 
     Example:
         >>> import numpy as np
-        >>> pooled, weights = AttentionPooling(8)(np.ones((2, 4, 3), "float32"), mask=np.array([[1, 1, 0, 0]] * 2, bool))
+        >>> mask = np.array([[1, 1, 0, 0]] * 2, bool)
+        >>> pooled, weights = AttentionPooling(8)(np.ones((2, 4, 3), "float32"), mask=mask)
         >>> tuple(pooled.shape), weights.numpy().round(2).tolist()[0]
         ((2, 3), [0.5, 0.5, 0.0, 0.0])
     """
 
     def __init__(self, units: int = 64, **kwargs):
         super().__init__(**kwargs)
-        if not isinstance(units, int) or units < 1:
-            raise ConfigurationError(f"units must be a positive integer, got {units!r}.")
+        check_positive_int("units", units)
         self.units = units
         self.supports_masking = True
 

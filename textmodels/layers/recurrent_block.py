@@ -5,10 +5,10 @@ from __future__ import annotations
 import keras
 from keras import ops
 
+from textmodels.errors import ConfigurationError, check_choice, check_positive_int
 from textmodels.layers.coupled_lstm_cell import CoupledLSTMCell
 from textmodels.layers.first_step import with_first_step_input
 from textmodels.layers.peephole_lstm_cell import PeepholeLSTMCell
-from textmodels.errors import ConfigurationError
 
 CELLS = ("simple", "gru", "lstm", "peephole_lstm", "coupled_lstm")
 MERGE_MODES = ("concat", "sum")
@@ -85,16 +85,14 @@ class RecurrentBlock(keras.layers.Layer):
         **kwargs,
     ):
         super().__init__(**kwargs)
-        if cell not in CELLS:
-            raise ConfigurationError(f"Unknown cell {cell!r}; valid cells: {', '.join(CELLS)}.")
-        if merge_mode not in MERGE_MODES:
-            raise ConfigurationError(f"Unknown merge_mode {merge_mode!r}; valid modes: {', '.join(MERGE_MODES)}.")
-        if not isinstance(units, int) or units < 1:
-            raise ConfigurationError(f"units must be a positive integer, got {units!r}.")
-        if not isinstance(layers, int) or layers < 1:
-            raise ConfigurationError(f"layers must be a positive integer, got {layers!r}.")
+        check_choice("cell", cell, CELLS)
+        check_choice("merge_mode", merge_mode, MERGE_MODES, kinds="modes")
+        check_positive_int("units", units)
+        check_positive_int("layers", layers)
         if pyramidal and layers < 2:
-            raise ConfigurationError("pyramidal=True needs layers >= 2: the first layer keeps the time axis, later ones halve it.")
+            raise ConfigurationError(
+                "pyramidal=True needs layers >= 2: the first layer keeps the time axis, later ones halve it."
+            )
         for name, rate in (("dropout", dropout), ("recurrent_dropout", recurrent_dropout)):
             if not 0.0 <= rate < 1.0:
                 raise ConfigurationError(f"{name} must be in [0, 1), got {rate}.")

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import keras
 from keras import ops
-from textmodels.errors import ConfigurationError
+
+from textmodels.errors import ConfigurationError, check_choice
 
 POOLING_MODES = ("last", "mean", "max", "topk")
 
@@ -48,8 +49,7 @@ class SequencePooling(keras.layers.Layer):
 
     def __init__(self, mode: str = "max", k: int = 2, directions: int = 1, **kwargs):
         super().__init__(**kwargs)
-        if mode not in POOLING_MODES:
-            raise ConfigurationError(f"Unknown pooling mode {mode!r}; valid modes: {', '.join(POOLING_MODES)}.")
+        check_choice("pooling mode", mode, POOLING_MODES, kinds="modes")
         if mode == "topk" and (not isinstance(k, int) or k < 1):
             raise ConfigurationError(f"topk pooling needs an integer k >= 1, got {k!r}.")
         if directions not in (1, 2):

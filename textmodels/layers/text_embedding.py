@@ -6,9 +6,9 @@ from pathlib import Path
 
 import keras
 
+from textmodels.errors import ConfigurationError, check_choice
 from textmodels.text.vectors import PretrainedVectors, load_vectors
 from textmodels.text.vocabulary import Vocabulary
-from textmodels.errors import ConfigurationError
 
 EMBEDDING_MODES = ("rand", "static", "non-static")
 
@@ -32,8 +32,7 @@ class TextEmbedding(keras.layers.Embedding):
     """
 
     def __init__(self, vocabulary_size: int, output_dim: int, mode: str = "rand", mask_zero: bool = True, **kwargs):
-        if mode not in EMBEDDING_MODES:
-            raise ConfigurationError(f"Unknown embedding mode {mode!r}; valid modes: {', '.join(EMBEDDING_MODES)}.")
+        check_choice("embedding mode", mode, EMBEDDING_MODES, kinds="modes")
         kwargs.pop("input_dim", None)
         super().__init__(input_dim=vocabulary_size, output_dim=output_dim, mask_zero=mask_zero, **kwargs)
         self.mode = mode
@@ -44,7 +43,7 @@ class TextEmbedding(keras.layers.Embedding):
     @classmethod
     def from_vectors(
         cls, path: str | Path, vocabulary: Vocabulary, mode: str = "non-static", dim: int | None = None, **kwargs
-    ) -> "TextEmbedding":
+    ) -> TextEmbedding:
         """A layer initialised from a GloVe/word2vec text file; ``layer.vectors_report`` says how many words
         were found (``.found`` of ``.searched``)."""
         if mode == "rand":

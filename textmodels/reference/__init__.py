@@ -28,8 +28,6 @@ from textmodels.reference.numpy_rnn import (
     train,
 )
 
-__all__ = [
-    "KERAS_TOLERANCE", "PARAM_NAMES", "ForwardCache", "RNNParams", "ReferenceInputError", "TrainResult", "backward",
-    "clip_by_global_norm", "compare_with_keras", "forward", "gradient_flow_demo", "gradient_norms_over_time",
-    "keras_loss_and_gradients", "sample", "train",
-]
+__all__ = ["KERAS_TOLERANCE", "PARAM_NAMES", "ForwardCache", "RNNParams", "ReferenceInputError", "TrainResult",
+           "backward", "clip_by_global_norm", "compare_with_keras", "forward", "gradient_flow_demo",
+           "gradient_norms_over_time", "keras_loss_and_gradients", "sample", "train"]

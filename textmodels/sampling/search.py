@@ -76,16 +76,8 @@ def reorder_state(state: Any, indices: np.ndarray) -> Any:
     return np.take(np.asarray(state), indices, axis=0)
 
 
-def greedy_search(
-    step_fn: StepFn,
-    initial_state: Any,
-    batch_size: int,
-    bos_id: int,
-    eos_id: int | None,
-    max_length: int,
-    *,
-    banned_ids: Iterable[int] = (),
-) -> list[list[int]]:
+def greedy_search(step_fn: StepFn, initial_state: Any, batch_size: int, bos_id: int, eos_id: int | None,
+                  max_length: int, *, banned_ids: Iterable[int] = ()) -> list[list[int]]:
     """The most likely next token at every step, for each of ``batch_size`` rows, up to ``max_length`` tokens.
 
     Example:
@@ -95,27 +87,13 @@ def greedy_search(
         ...               max_length=4)
         [[1], [1]]
     """
-    banned = tuple(banned_ids)
-    return _decode_token_by_token(
-        step_fn, initial_state, batch_size, bos_id, eos_id, max_length,
-        choose=lambda log_probs: sample_next(log_probs, temperature=0.0, banned_ids=banned),
-    )
+    return sample_search(step_fn, initial_state, batch_size, bos_id, eos_id, max_length, temperature=0.0,
+                         banned_ids=banned_ids)
 
 
-def sample_search(
-    step_fn: StepFn,
-    initial_state: Any,
-    batch_size: int,
-    bos_id: int,
-    eos_id: int | None,
-    max_length: int,
-    *,
-    temperature: float = 1.0,
-    top_k: int | None = None,
-    top_p: float | None = None,
-    banned_ids: Iterable[int] = (),
-    rng: np.random.Generator | None = None,
-) -> list[list[int]]:
+def sample_search(step_fn: StepFn, initial_state: Any, batch_size: int, bos_id: int, eos_id: int | None,
+                  max_length: int, *, temperature: float = 1.0, top_k: int | None = None, top_p: float | None = None,
+                  banned_ids: Iterable[int] = (), rng: np.random.Generator | None = None) -> list[list[int]]:
     """Draw each next token with `textmodels.sampling.sample_next` (temperature 0 is greedy).
 
     Example:
@@ -138,19 +116,9 @@ def sample_search(
     )
 
 
-def beam_search(
-    step_fn: StepFn,
-    initial_state: Any,
-    batch_size: int,
-    bos_id: int,
-    eos_id: int | None,
-    max_length: int,
-    beam_size: int = 3,
-    length_penalty: float = 0.7,
-    block_ngram: int = 0,
-    banned_ids: Iterable[int] = (),
-    num_return: int = 1,
-) -> list[list[Hypothesis]]:
+def beam_search(step_fn: StepFn, initial_state: Any, batch_size: int, bos_id: int, eos_id: int | None,
+                max_length: int, beam_size: int = 3, length_penalty: float = 0.7, block_ngram: int = 0,
+                banned_ids: Iterable[int] = (), num_return: int = 1) -> list[list[Hypothesis]]:
     """Beam search: for each of ``batch_size`` rows, the ``num_return`` best hypotheses, best first.
 
     A hypothesis' score is ``log_prob / length ** length_penalty`` where length counts decoding steps (its
@@ -293,15 +261,8 @@ def _block_repeated_ngrams(log_probs: np.ndarray, histories: np.ndarray, n: int)
                 log_probs[item, beam, history[start + n - 1]] = -np.inf
 
 
-def _decode_token_by_token(
-    step_fn: StepFn,
-    initial_state: Any,
-    batch_size: int,
-    bos_id: int,
-    eos_id: int | None,
-    max_length: int,
-    choose: Callable[[np.ndarray], np.ndarray],
-) -> list[list[int]]:
+def _decode_token_by_token(step_fn: StepFn, initial_state: Any, batch_size: int, bos_id: int, eos_id: int | None,
+                           max_length: int, choose: Callable[[np.ndarray], np.ndarray]) -> list[list[int]]:
     _check_common(batch_size, bos_id, eos_id, max_length)
     tokens = np.full(batch_size, bos_id, dtype=np.int64)
     state = initial_state

@@ -4,7 +4,7 @@ tag, save, load), the Keras network `RecurrentTagger` and its per-token inputs, 
 Example:
     >>> from textmodels.tagging import TokenFeatures
     >>> TokenFeatures.fit([["The", "dog"]]).encode([["the", "cat"]])[0, :, 0].tolist()
-    [4, 1]
+    [5, 1]
 """
 
 from textmodels.tagging.recurrent_tagger import RecurrentTagger

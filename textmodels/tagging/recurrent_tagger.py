@@ -5,8 +5,8 @@ from __future__ import annotations
 import keras
 from keras import ops
 
-from textmodels.layers import RecurrentBlock, TextEmbedding
 from textmodels.classification.labeled_text_model import LabeledTextModel
+from textmodels.layers import RecurrentBlock, TextEmbedding
 
 
 @keras.saving.register_keras_serializable(package="textmodels")

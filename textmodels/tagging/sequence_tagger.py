@@ -2,7 +2,8 @@
 file; padding is excluded from the loss, the accuracy and every reported metric.
 
 Example:
-    >>> sentences = [[("The", "DT"), ("dog", "NN"), ("runs", "VBZ")], [("A", "DT"), ("cat", "NN"), ("sleeps", "VBZ")]] * 8
+    >>> sentences = [[("The", "DT"), ("dog", "NN"), ("runs", "VBZ")],
+    ...              [("A", "DT"), ("cat", "NN"), ("sleeps", "VBZ")]] * 8
     >>> tagger = SequenceTagger(embedding_dim=8, units=4)
     >>> _ = tagger.fit(sentences, epochs=1, verbose=0)
     >>> [token for token, _ in tagger.tag(["The cat runs"])[0]]
@@ -12,20 +13,18 @@ Example:
 from __future__ import annotations
 
 from collections.abc import Sequence
-from pathlib import Path
 
 import numpy as np
 
-from textmodels.classification.labeled_text_model import load_labeled_text_model
-from textmodels.metrics import classification_report
-from textmodels.saving import save_model
+from textmodels.classification.labeled_text_estimator import LabeledTextEstimator
 from textmodels.data.bucketed_batches import BucketedBatches
 from textmodels.data.errors import DataError
+from textmodels.metrics import classification_report
 
 TaggedSentence = Sequence[tuple[str, str]]
 
 
-class SequenceTagger:
+class SequenceTagger(LabeledTextEstimator):
     """A bidirectional recurrent tagger (`RecurrentTagger`) with its `TokenFeatures`.
 
     Args:
@@ -36,6 +35,8 @@ class SequenceTagger:
         max_length: longer sentences are truncated (None: no limit).
         optimizer, learning_rate, clipnorm, batch_size: training.
     """
+
+    what = "sequence tagger"
 
     def __init__(
         self,
@@ -64,22 +65,10 @@ class SequenceTagger:
         self.network = None
 
     @classmethod
-    def from_network(cls, network) -> "SequenceTagger":
-        """Wraps a trained `RecurrentTagger` (e.g. restored by `TrainingRun.restore`)."""
-        tagger = cls()
-        tagger.network = network
-        return tagger
-
-    @classmethod
-    def load(cls, path: str | Path) -> "SequenceTagger":
-        """A tagger saved by `save`; `textmodels.saving.ModelFileError` naming the file for anything else."""
+    def network_classes(cls) -> list[type]:
         from textmodels.tagging.recurrent_tagger import RecurrentTagger
 
-        return cls.from_network(load_labeled_text_model(path, [RecurrentTagger], "a sequence tagger"))
-
-    def save(self, path: str | Path) -> None:
-        """Writes weights, vocabularies and tag names to one `.keras` file, atomically."""
-        save_model(self._require_network(), path)
+        return [RecurrentTagger]
 
     @property
     def tag_names(self) -> list[str]:
@@ -88,11 +77,6 @@ class SequenceTagger:
     @property
     def features(self):
         return self._require_network().text_encoder
-
-    def _require_network(self):
-        if self.network is None:
-            raise RuntimeError("This tagger is not trained yet: call fit() first, or SequenceTagger.load(path).")
-        return self.network
 
     def fit(
         self,
@@ -147,7 +131,9 @@ class SequenceTagger:
         for row, sentence in enumerate(sentences):
             for column, (word, tag) in enumerate(list(sentence)[: x.shape[1]]):
                 if tag not in index:
-                    raise DataError(f"Sentence #{row}, token {column} ({word!r}): tag {tag!r} was not seen in training.")
+                    raise DataError(
+                        f"Sentence #{row}, token {column} ({word!r}): tag {tag!r} was not seen in training."
+                    )
                 y[row, column] = index[tag]
         return x, y
 

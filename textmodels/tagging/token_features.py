@@ -18,10 +18,10 @@ from collections.abc import Iterable, Sequence
 import keras
 import numpy as np
 
+from textmodels.data.errors import DataError
+from textmodels.errors import check_positive_int
 from textmodels.text.tokenizers import WordTokenizer
 from textmodels.text.vocabulary import Vocabulary
-from textmodels.errors import ConfigurationError
-from textmodels.data.errors import DataError
 
 # Shape ids start at 1: 0 is padding in every feature.
 SHAPES = ("lower", "capitalised", "upper", "number", "has_digit", "has_hyphen", "punctuation", "other")
@@ -81,8 +81,7 @@ class TokenFeatures:
         max_length: int | None = None,
         tokenizer: WordTokenizer | None = None,
     ):
-        if suffix_length < 1:
-            raise ConfigurationError(f"suffix_length must be >= 1, got {suffix_length}.")
+        check_positive_int("suffix_length", suffix_length)
         self.words = words
         self.suffixes = suffixes
         self.suffix_length = suffix_length
@@ -98,7 +97,7 @@ class TokenFeatures:
         suffix_length: int = 3,
         lowercase: bool = True,
         max_length: int | None = None,
-    ) -> "TokenFeatures":
+    ) -> TokenFeatures:
         """Builds the word and suffix vocabularies from training sentences."""
         words, suffixes = Counter(), Counter()
         for tokens in token_lists:
@@ -153,7 +152,7 @@ class TokenFeatures:
         }
 
     @classmethod
-    def from_config(cls, config: dict) -> "TokenFeatures":
+    def from_config(cls, config: dict) -> TokenFeatures:
         config = dict(config)
         for key in ("words", "suffixes", "tokenizer"):
             config[key] = keras.saving.deserialize_keras_object(config[key])

@@ -19,11 +19,11 @@ from collections.abc import Iterable, Sequence
 import keras
 import numpy as np
 
+from textmodels.data.errors import DataError
 from textmodels.errors import ConfigurationError
 from textmodels.text.packing import pack_ids
 from textmodels.text.tokenizers import CharTokenizer, WordTokenizer, get_tokenizer
 from textmodels.text.vocabulary import Vocabulary
-from textmodels.data.errors import DataError
 
 
 @keras.saving.register_keras_serializable(package="textmodels")
@@ -67,7 +67,7 @@ class TextEncoder:
         max_length: int | None = None,
         add_bos: bool = False,
         add_eos: bool = False,
-    ) -> "TextEncoder":
+    ) -> TextEncoder:
         """Builds the vocabulary from ``texts``."""
         tokenizer = get_tokenizer(level, lowercase)
         counts = Counter()
@@ -120,7 +120,7 @@ class TextEncoder:
         }
 
     @classmethod
-    def from_config(cls, config: dict) -> "TextEncoder":
+    def from_config(cls, config: dict) -> TextEncoder:
         config = dict(config)
         config["tokenizer"] = keras.saving.deserialize_keras_object(config["tokenizer"])
         config["vocabulary"] = keras.saving.deserialize_keras_object(config["vocabulary"])

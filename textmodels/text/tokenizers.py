@@ -15,6 +15,7 @@ from __future__ import annotations
 import keras
 from nltk.tokenize import NLTKWordTokenizer, RegexpTokenizer
 from nltk.tokenize.treebank import TreebankWordDetokenizer
+
 from textmodels.errors import ConfigurationError
 
 WORD_METHODS = ("treebank", "regexp")
@@ -66,7 +67,7 @@ class WordTokenizer:
         return {"lowercase": self.lowercase, "method": self.method, "pattern": self.pattern}
 
     @classmethod
-    def from_config(cls, config: dict) -> "WordTokenizer":
+    def from_config(cls, config: dict) -> WordTokenizer:
         return cls(**config)
 
 
@@ -94,7 +95,7 @@ class CharTokenizer:
         return {"lowercase": self.lowercase}
 
     @classmethod
-    def from_config(cls, config: dict) -> "CharTokenizer":
+    def from_config(cls, config: dict) -> CharTokenizer:
         return cls(**config)
 
 

@@ -16,8 +16,9 @@ from collections.abc import Iterable, Sequence
 from pathlib import Path
 
 import keras
-from textmodels.errors import ConfigurationError
+
 from textmodels.data.errors import DataError
+from textmodels.errors import ConfigurationError
 
 PAD, UNK, BOS, EOS = "<pad>", "<unk>", "<bos>", "<eos>"
 RESERVED = (PAD, UNK, BOS, EOS)
@@ -58,7 +59,7 @@ class Vocabulary:
         token_lists: Iterable[Sequence[str]] | Counter,
         min_count: int = 1,
         max_size: int | None = None,
-    ) -> "Vocabulary":
+    ) -> Vocabulary:
         """Keeps tokens seen at least ``min_count`` times, most frequent first (ties alphabetical).
 
         ``max_size`` caps the total size, reserved tokens included. ``token_lists`` is an iterable of token
@@ -123,7 +124,7 @@ class Vocabulary:
         return {"tokens": list(self._tokens)}
 
     @classmethod
-    def from_config(cls, config: dict) -> "Vocabulary":
+    def from_config(cls, config: dict) -> Vocabulary:
         return cls(config["tokens"])
 
     def save(self, path: str | Path) -> None:
@@ -131,7 +132,7 @@ class Vocabulary:
         Path(path).write_text(json.dumps({"format": _FORMAT, "version": 1, "tokens": self._tokens}, ensure_ascii=False))
 
     @classmethod
-    def load(cls, path: str | Path) -> "Vocabulary":
+    def load(cls, path: str | Path) -> Vocabulary:
         """Reads a vocabulary written by `save`; raises `ValueError` naming the file if it is not one."""
         try:
             data = json.loads(Path(path).read_text(encoding="utf-8"))

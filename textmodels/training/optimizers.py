@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import keras
-from textmodels.errors import ConfigurationError
+
+from textmodels.errors import ConfigurationError, check_choice
 
 OPTIMIZERS = {"adam": keras.optimizers.Adam, "sgd": keras.optimizers.SGD, "rmsprop": keras.optimizers.RMSprop}
 DEFAULT_LEARNING_RATES = {"adam": 1e-3, "sgd": 1.0, "rmsprop": 1e-3}
@@ -21,8 +22,7 @@ def make_optimizer(name: str = "adam", learning_rate=None, clipnorm: float | Non
         >>> float(optimizer.global_clipnorm), type(optimizer).__name__
         (5.0, 'SGD')
     """
-    if name not in OPTIMIZERS:
-        raise ConfigurationError(f"Unknown optimizer {name!r}; valid optimizers: {', '.join(OPTIMIZERS)}.")
+    check_choice("optimizer", name, OPTIMIZERS)
     if clipnorm is not None and clipnorm <= 0:
         raise ConfigurationError(f"clipnorm must be positive or None, got {clipnorm}.")
     return OPTIMIZERS[name](

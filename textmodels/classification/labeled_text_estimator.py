@@ -1,0 +1,61 @@
+"""The user-object side of a `LabeledTextModel`: `TextClassifier` and `SequenceTagger` keep the trained Keras
+network in ``network`` and share one ``load``/``save`` pair through `textmodels.saving`.
+
+Example:
+    >>> from textmodels.tagging import SequenceTagger
+    >>> try:
+    ...     SequenceTagger().tag_names
+    ... except RuntimeError as error:
+    ...     print(error)
+    This sequence tagger is not trained yet: call fit() first, or SequenceTagger.load(path).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from textmodels.saving import ModelFileError, load_model, save_model
+
+
+class LabeledTextEstimator:
+    """Base of the estimators; subclasses name what they are (``what``, e.g. ``"text classifier"``) and the
+    network classes their files may hold (`network_classes`)."""
+
+    what = "labelled-text model"
+    network = None
+
+    @classmethod
+    def network_classes(cls) -> list[type]:
+        """The `LabeledTextModel` classes this estimator wraps."""
+        raise NotImplementedError
+
+    @classmethod
+    def for_network(cls, network):
+        """An untrained estimator of the kind that ``network`` is (the subclass' default settings)."""
+        return cls()
+
+    @classmethod
+    def from_network(cls, network):
+        """Wraps a trained network (e.g. one restored by `TrainingRun.restore`)."""
+        estimator = cls.for_network(network)
+        estimator.network = network
+        return estimator
+
+    @classmethod
+    def load(cls, path: str | Path):
+        """The estimator saved at ``path`` by `save`; `textmodels.saving.ModelFileError` naming the file for
+        anything else (another kind of model, a network without its text encoder or label names)."""
+        network = load_model(path, cls.network_classes(), f"a {cls.what}")
+        if network.text_encoder is None or not network.label_names:
+            raise ModelFileError(f"{path}: the {type(network).__name__} model lacks its text encoder or label names")
+        return cls.from_network(network)
+
+    def save(self, path: str | Path) -> None:
+        """Writes the network with its text encoder and label names to one `.keras` file, atomically."""
+        save_model(self._require_network(), path)
+
+    def _require_network(self):
+        if self.network is None:
+            raise RuntimeError(f"This {self.what} is not trained yet: call fit() first, or "
+                               f"{type(self).__name__}.load(path).")
+        return self.network
