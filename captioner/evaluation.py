@@ -23,6 +23,7 @@ import numpy as np
 
 from captioner.data.errors import CaptionDataError
 from captioner.data.records import CaptionRecord
+from captioner.encoder import read_features
 from captioner.metrics import caption_metrics
 from captioner.model import CaptionModel
 
@@ -74,10 +75,8 @@ def generate_captions(
             batch = records[start : start + batch_size]
             if model.image_blind:
                 vectors = np.zeros((len(batch), model.feature_dim), np.float32)
-            elif hasattr(features, "read"):
-                vectors = features.read([record.image_id for record in batch])
             else:
-                vectors = np.stack([np.asarray(features[record.image_id], np.float32) for record in batch])
+                vectors = read_features(features, [record.image_id for record in batch])
             decode(batch, vectors)
         return captions
     from captioner.data.pipeline import image_batches

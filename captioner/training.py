@@ -35,7 +35,7 @@ from captioner.config import CaptionerConfig
 from captioner.data.errors import CaptionDataError
 from captioner.data.pipeline import caption_batches
 from captioner.data.records import CaptionRecord
-from captioner.encoder import FeatureCacheError, ImageLoadError, encoder_config
+from captioner.encoder import FeatureCacheError, ImageLoadError, encoder_config, read_features
 from captioner.model import CaptionModel, fit_caption_vocabulary
 
 
@@ -147,11 +147,7 @@ def training_inputs(records: Sequence[CaptionRecord], model: CaptionModel, featu
             "`captioner extract-features` again finishes it).",
             stacklevel=2,
         )
-    ids = [record.image_id for record in kept]
-    if hasattr(features, "read"):
-        array = features.read(ids)
-    else:
-        array = np.stack([np.asarray(features[image_id], np.float32) for image_id in ids])
+    array = read_features(features, [record.image_id for record in kept])
     if array.shape[1] != model.feature_dim:
         raise CaptionDataError(
             f"Cached features have {array.shape[1]} dimensions, the model expects {model.feature_dim}."

@@ -14,7 +14,13 @@ from pathlib import Path
 import keras
 
 from captioner.config import ENCODERS
-from captioner.encoder.cache import CacheMismatchError, FeatureCache, FeatureCacheError, extract_features
+from captioner.encoder.cache import (
+    CacheMismatchError,
+    FeatureCache,
+    FeatureCacheError,
+    extract_features,
+    read_features,
+)
 from captioner.encoder.images import ImageLoadError, load_image, load_images, vgg_preprocess
 from captioner.encoder.preprocessing import ImageNetPreprocessing
 from captioner.encoder.pretrained import (
@@ -80,5 +86,5 @@ __all__ = [
     "BACKBONES", "ENCODERS", "PRETRAINED_IMAGE_SIZE", "CacheMismatchError", "EncoderWeightsError", "FeatureCache",
     "FeatureCacheError", "ImageLoadError", "ImageNetPreprocessing", "backbone", "build_encoder",
     "build_pretrained_encoder", "build_small_vgg_encoder", "encoder_config", "extract_features", "load_image",
-    "load_images", "resolve_weights", "vgg_preprocess",
+    "load_images", "read_features", "resolve_weights", "vgg_preprocess",
 ]

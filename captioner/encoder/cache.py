@@ -267,6 +267,18 @@ class FeatureCache:
         return values
 
 
+def read_features(features, image_ids: Sequence[str]) -> np.ndarray:
+    """``(len(image_ids), dim)`` float32 features from a `FeatureCache` or an ``{image_id: vector}`` mapping.
+
+    Example:
+        >>> read_features({"a": [1.0, 2.0], "b": [3.0, 4.0]}, ["b"]).tolist()
+        [[3.0, 4.0]]
+    """
+    if isinstance(features, FeatureCache):
+        return features.read(image_ids)
+    return np.stack([np.asarray(features[image_id], np.float32) for image_id in image_ids])
+
+
 def _id_path_pairs(items) -> list[tuple[str, Path]]:
     if isinstance(items, Mapping):
         pairs = [(str(image_id), Path(path)) for image_id, path in items.items()]
