@@ -19,6 +19,7 @@ Example:
 
 from __future__ import annotations
 
+import os
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -28,6 +29,7 @@ import numpy as np
 
 from captioner.encoder.images import ImageLoadError, load_images
 from captioner.errors import CaptionerError
+from textmodels.errors import INTEGER, NON_NEGATIVE_NUMBER, POSITIVE_INT, check
 from textmodels.saving import ModelFileError, load_model, save_model
 
 
@@ -102,6 +104,8 @@ class Captioner:
         """
         from captioner.model import CaptionModel
 
+        if not isinstance(path, (str, os.PathLike)):
+            raise CaptionerLoadError(f"Captioner.load needs the path of a .keras file, got {path!r}")
         captioner = cls(load_model(path, [CaptionModel], "a captioner", compile=False, error=CaptionerLoadError))
         # Traced now: every later call only runs the compiled decoder step.
         captioner.model.decoding_functions()
@@ -157,6 +161,11 @@ class Captioner:
             input that could not be loaded is a falsy `CaptionFailure` (one bad file never loses the batch).
             A single bad input raises `ImageLoadError`.
         """
+        check("beam_size", beam_size, POSITIVE_INT)
+        check("temperature", temperature, NON_NEGATIVE_NUMBER, optional=True)
+        check("max_length", max_length, POSITIVE_INT, optional=True)
+        check("seed", seed, INTEGER, optional=True)
+        check("batch_size", batch_size, POSITIVE_INT)
         single = not isinstance(images, (list, tuple)) and not (isinstance(images, np.ndarray) and images.ndim == 4)
         if single:
             result = self.caption([images], beam_size, temperature, return_scores, max_length, seed, batch_size)[0]
@@ -173,17 +182,31 @@ class Captioner:
             good = [offset for offset in range(len(chunk)) if offset not in errors]
             if not good:
                 continue
-            hypotheses = self.model.generate(
-                self.model.encode_images(pixels[good]),
-                beam_size=beam_size,
-                temperature=temperature,
-                max_length=None if max_length is None else max_length + 1,
-                num_return=beam_size if (return_scores and temperature is None) else 1,
-                seed=seed,
-            )
-            for offset, hyps in zip(good, hypotheses):
-                results[start + offset] = self._format(hyps, return_scores)
+            settings = dict(beam_size=beam_size, temperature=temperature,
+                            max_length=None if max_length is None else max_length + 1,
+                            num_return=beam_size if (return_scores and temperature is None) else 1, seed=seed)
+            try:
+                outcomes = list(zip(good, self.model.generate(self.model.encode_images(pixels[good]), **settings)))
+            except Exception:  # noqa: BLE001 - NumPy's and TensorFlow's numerical errors share no base: retry each
+                outcomes = [(offset, self._generate_one(pixels[offset], settings)) for offset in good]
+                failures = [hyps for _, hyps in outcomes if isinstance(hyps, Exception)]
+                if len(failures) == len(outcomes):
+                    raise failures[0] from None  # every image fails alike: the model's fault (or a bug), not an image's
+            for offset, hyps in outcomes:
+                if isinstance(hyps, Exception):
+                    message = f"{_describe(chunk[offset])}: captioning failed ({type(hyps).__name__}: {hyps})"
+                    results[start + offset] = CaptionFailure(start + offset, _describe(chunk[offset]), message)
+                else:
+                    results[start + offset] = self._format(hyps, return_scores)
         return results
+
+    def _generate_one(self, pixels: np.ndarray, settings: dict):
+        """One image's hypotheses, or the exception that captioning it raised: a failure inside a batch is
+        traced back to the images that cause it, and the others are still captioned."""
+        try:
+            return self.model.generate(self.model.encode_images(pixels[None]), **settings)[0]
+        except Exception as error:  # noqa: BLE001 - reported by `caption` (raised when every image fails)
+            return error
 
     def _format(self, hypotheses: Sequence, return_scores: bool):
         decode = self.model.text_encoder.decode

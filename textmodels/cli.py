@@ -4,7 +4,9 @@ Each command module exposes ``register(subparsers)``, adding subcommands whose h
 ...)``) takes the parsed arguments and returns an exit code. Handlers import TensorFlow lazily, so ``--help`` is
 fast. Bad input (a `textmodels.errors.TextmodelsError`, or an `OSError` for files and disks) is printed as one
 line, ``error: ...``, with exit code 2: users see what is wrong, not a traceback. Any other exception is a bug
-and keeps its traceback. The options shared between commands live in `textmodels.commands.options`.
+and keeps its traceback. The options shared between commands live in `textmodels.commands.options`. Options
+may come anywhere among a subcommand's arguments (intermixed parsing), and every subcommand is quiet about
+TensorFlow's own log lines unless given ``--verbose`` (`textmodels.commands.quiet_logs`).
 
 Example:
     >>> main(["--version"]) == 0
@@ -16,12 +18,12 @@ from __future__ import annotations
 
 import argparse
 import importlib
-import os
 import sys
 import warnings
 from collections.abc import Callable, Sequence
 
 from textmodels import __version__
+from textmodels.commands.quiet_logs import quiet_tensorflow
 from textmodels.errors import TextmodelsError
 
 COMMAND_MODULES = (
@@ -38,16 +40,31 @@ def _show_warning(message, category, filename, lineno, file=None, line=None) -> 
     print(f"warning: {message}", file=file or sys.stderr)
 
 
+class IntermixedArgumentParser(argparse.ArgumentParser):
+    """A subcommand parser that takes options anywhere, before, between or after the positional arguments
+    (``classify MODEL --json "a" "b"``), through argparse's intermixed parsing."""
+
+    _intermixing = False
+
+    def parse_known_args(self, args=None, namespace=None):
+        if self._intermixing:  # the intermixed parse itself calls back here: parse plainly then
+            return super().parse_known_args(args, namespace)
+        self._intermixing = True
+        try:
+            return self.parse_known_intermixed_args(args, namespace)
+        finally:
+            self._intermixing = False
+
+
 def make_main(prog: str, version: str, description: str, command_modules: Sequence[str],
               user_errors: tuple[type[Exception], ...] = USER_ERRORS) -> Callable:
     """Builds a ``main(argv=None) -> int`` for a command whose subcommands live in ``command_modules``; the
     exceptions in ``user_errors`` are reported as one line (exit code 2), any other keeps its traceback."""
 
     def main(argv: Sequence[str] | None = None) -> int:
-        os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
         parser = argparse.ArgumentParser(prog=prog, description=description)
         parser.add_argument("--version", action="store_true", help="print the version and exit")
-        subparsers = parser.add_subparsers(title="commands", metavar="COMMAND")
+        subparsers = parser.add_subparsers(title="commands", metavar="COMMAND", parser_class=IntermixedArgumentParser)
         for name in command_modules:
             try:
                 module = importlib.import_module(name)
@@ -56,6 +73,9 @@ def make_main(prog: str, version: str, description: str, command_modules: Sequen
                     raise
                 continue  # a command module not written yet: its subcommands are simply absent
             module.register(subparsers)
+        for command in subparsers.choices.values():
+            if "--verbose" not in command._option_string_actions:  # serve has its own, which shows them too
+                command.add_argument("--verbose", action="store_true", help="show TensorFlow's own log lines")
         try:
             args = parser.parse_args(argv)
         except SystemExit as exit:  # --help, --version-like exits and usage errors (argparse prints them)
@@ -66,6 +86,8 @@ def make_main(prog: str, version: str, description: str, command_modules: Sequen
         if not hasattr(args, "handler"):
             parser.print_help()
             return 2
+        if not getattr(args, "verbose", False):
+            quiet_tensorflow()
         warnings.showwarning = _show_warning
         try:
             return int(args.handler(args) or 0)

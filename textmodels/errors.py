@@ -15,6 +15,11 @@ Example:
 
 from __future__ import annotations
 
+import math
+import numbers
+from collections.abc import Callable
+from typing import NamedTuple
+
 
 class TextmodelsError(Exception):
     """Bad input to textmodels; the message names the culprit.
@@ -48,6 +53,64 @@ def check_choice(name: str, value, choices, kinds: str | None = None) -> None:
         raise ConfigurationError(f"Unknown {name} {value!r}; valid {kinds or name + 's'}: {', '.join(choices)}.")
 
 
+class Rule(NamedTuple):
+    """What a numeric setting must be: ``accept(value)`` and the words for it (``"a positive integer"``). The same
+    rules check Python arguments (`check`) and command-line options (`textmodels.commands.options`)."""
+
+    accept: Callable[[object], bool]
+    text: str
+
+
+def _is_int(value) -> bool:
+    return isinstance(value, numbers.Integral) and not isinstance(value, bool)
+
+
+def _is_finite(value) -> bool:
+    return isinstance(value, numbers.Real) and not isinstance(value, bool) and math.isfinite(value)
+
+
+POSITIVE_INT = Rule(lambda value: _is_int(value) and value >= 1, "a positive integer")
+NON_NEGATIVE_INT = Rule(lambda value: _is_int(value) and value >= 0, "an integer >= 0")
+INTEGER = Rule(_is_int, "an integer")
+POSITIVE_NUMBER = Rule(lambda value: _is_finite(value) and value > 0, "a number > 0")
+NON_NEGATIVE_NUMBER = Rule(lambda value: _is_finite(value) and value >= 0, "a number >= 0")
+DROPOUT_RATE = Rule(lambda value: _is_finite(value) and 0 <= value < 1, "in [0, 1)")
+OPEN_FRACTION = Rule(lambda value: _is_finite(value) and 0 < value < 1, "in (0, 1)")
+PROBABILITY_MASS = Rule(lambda value: _is_finite(value) and 0 < value <= 1, "in (0, 1]")
+
+
+def check(name: str, value, rule: Rule, optional: bool = False) -> None:
+    """`ConfigurationError` naming ``name`` and ``value`` unless ``value`` follows ``rule`` (or, with
+    ``optional``, is None).
+
+    Example:
+        >>> check("learning_rate", 0.01, POSITIVE_NUMBER)
+        >>> try:
+        ...     check("learning_rate", -1, POSITIVE_NUMBER)
+        ... except ConfigurationError as error:
+        ...     print(error)
+        learning_rate must be a number > 0, got -1.
+    """
+    if optional and value is None:
+        return
+    if not rule.accept(value):
+        raise ConfigurationError(f"{name} must be {rule.text}, got {value!r}.")
+
+
+def check_all(rule: Rule, optional: bool = False, **values) -> None:
+    """`check` for each ``name=value`` pair.
+
+    Example:
+        >>> try:
+        ...     check_all(POSITIVE_INT, epochs=3, batch_size=0)
+        ... except ConfigurationError as error:
+        ...     print(error)
+        batch_size must be a positive integer, got 0.
+    """
+    for name, value in values.items():
+        check(name, value, rule, optional)
+
+
 def check_positive_int(name: str, value) -> None:
     """`ConfigurationError` unless ``value`` is an int >= 1.
 
@@ -59,5 +122,4 @@ def check_positive_int(name: str, value) -> None:
         ...     print(error)
         units must be a positive integer, got 0.
     """
-    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-        raise ConfigurationError(f"{name} must be a positive integer, got {value!r}.")
+    check(name, value, POSITIVE_INT)

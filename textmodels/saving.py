@@ -25,13 +25,18 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import zipfile
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 import keras
 
+from textmodels import fault_points
 from textmodels.errors import TextmodelsError
+
+# Temporary files start with this (hidden, and recognisable as ours by `remove_leftover_temporaries`).
+TEMPORARY_PREFIX = ".~"
 
 
 class ModelFileError(TextmodelsError, ValueError):
@@ -55,9 +60,12 @@ def saved_class_name(path: str | Path, error: type[ModelFileError] = ModelFileEr
         no-such-model.keras: no such model file
     """
     path = Path(path)
-    if not path.is_file():
-        raise error(f"{path}: no such model file")
+    _check_model_path(path, error)
     if not zipfile.is_zipfile(path):
+        with open(path, "rb") as handle:
+            started_as_zip = handle.read(4) == b"PK\x03\x04"
+        if started_as_zip:  # a zip's directory is at its end: a cut-off archive still starts like one
+            raise error(f"{path}: the .keras archive is truncated or damaged (its end is missing)")
         raise error(f"{path}: not a .keras model archive (expected a zip written by a model's save)")
     try:
         with zipfile.ZipFile(path) as archive:
@@ -101,8 +109,26 @@ def load_model(
     return model
 
 
-def save_model(model, path: str | Path) -> Path:
+def _check_model_path(path: Path, error: type[ModelFileError]) -> None:
+    """``error`` saying what ``path`` is instead of a model file: missing, a folder, a symbolic-link loop."""
+    try:
+        path.stat()
+    except FileNotFoundError:
+        if path.is_symlink():
+            raise error(f"{path}: a symbolic link to a missing file ({os.readlink(path)})") from None
+        raise error(f"{path}: no such model file") from None
+    except OSError as reason:  # ELOOP for a link cycle, EACCES, ...: the system's own words are the clearest
+        raise error(f"{path}: cannot open the model file ({reason.strerror})") from None
+    if path.is_dir():
+        raise error(f"{path}: is a folder, not a .keras model file")
+    if not path.is_file():
+        raise error(f"{path}: not a regular file, so not a .keras model file")
+
+
+def save_model(model, path: str | Path, extras: Mapping[str, str] | None = None) -> Path:
     """Writes ``model`` to the `.keras` file ``path`` atomically (temporary file, fsync, rename); returns it.
+    ``extras`` (``{member name: text}``) are stored in the archive too, inside the same atomic write (a run
+    folder keeps its state in its checkpoint this way); Keras ignores them on load (`read_archive_text`).
 
     Example:
         >>> save_model(None, "model.h5")
@@ -113,7 +139,48 @@ def save_model(model, path: str | Path) -> Path:
     path = Path(path)
     if path.suffix != ".keras":
         raise ModelFileError(f"{path}: the file name must end in .keras")
-    return replace_atomically(path, lambda temporary: keras.saving.save_model(model, temporary))
+
+    def write(temporary: Path) -> None:
+        keras.saving.save_model(model, temporary)
+        if extras:
+            with zipfile.ZipFile(temporary, "a") as archive:
+                for name, text in extras.items():
+                    archive.writestr(name, text)
+
+    return replace_atomically(path, write)
+
+
+def read_archive_text(path: str | Path, name: str) -> str | None:
+    """The member ``name`` of the `.keras` archive ``path`` as text (stored with `save_model`'s ``extras``),
+    None when the archive has no such member; `ModelFileError` when ``path`` is not a complete archive.
+
+    Example:
+        >>> import os, tempfile, keras
+        >>> path = os.path.join(tempfile.mkdtemp(), "m.keras")
+        >>> model = keras.Sequential([keras.Input((2,)), keras.layers.Dense(1)])
+        >>> _ = save_model(model, path, extras={"note.txt": "hello"})
+        >>> read_archive_text(path, "note.txt"), read_archive_text(path, "other.txt")
+        ('hello', None)
+    """
+    saved_class_name(path)  # the checks and messages of every model file
+    try:
+        with zipfile.ZipFile(path) as archive:
+            return archive.read(name).decode("utf-8") if name in archive.namelist() else None
+    except (zipfile.BadZipFile, UnicodeDecodeError, OSError) as reason:
+        raise ModelFileError(f"{path}: the .keras archive is damaged ({reason})") from None
+
+
+def copy_atomically(source: str | Path, path: str | Path) -> Path:
+    """Copies the file ``source`` to ``path`` the way `save_model` writes: never half a file.
+
+    Example:
+        >>> import os, tempfile
+        >>> folder = tempfile.mkdtemp()
+        >>> _ = write_text_atomically(os.path.join(folder, "a.json"), "{}")
+        >>> copy_atomically(os.path.join(folder, "a.json"), os.path.join(folder, "b.json")).read_text()
+        '{}'
+    """
+    return replace_atomically(Path(path), lambda temporary: shutil.copyfile(source, temporary))
 
 
 def write_text_atomically(path: str | Path, text: str) -> Path:
@@ -133,14 +200,18 @@ def replace_atomically(path: Path, write) -> Path:
     renames it over ``path``, then syncs the folder; on failure the temporary file is removed and ``path`` is
     untouched."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    # Keras insists on the .keras suffix, so the temporary file keeps it; the leading dot and the process id
+    # Keras insists on the .keras suffix, so the temporary file keeps it; the hidden prefix and the process id
     # keep concurrent writers apart.
-    temporary = path.with_name(f".{path.stem}.{os.getpid()}.tmp{path.suffix}")
+    temporary = path.with_name(f"{TEMPORARY_PREFIX}{path.stem}.{os.getpid()}.tmp{path.suffix}")
+    fault_points.reached("begin", path)
     try:
         write(temporary)
+        fault_points.reached("written", path)
         with open(temporary, "rb") as written:
             os.fsync(written.fileno())
+        fault_points.reached("synced", path)
         os.replace(temporary, path)
+        fault_points.reached("renamed", path)
     finally:
         temporary.unlink(missing_ok=True)
     folder = os.open(path.parent, os.O_RDONLY)
@@ -148,5 +219,21 @@ def replace_atomically(path: Path, write) -> Path:
         os.fsync(folder)  # the rename itself survives a crash only once the folder is synced
     finally:
         os.close(folder)
+    fault_points.reached("folder synced", path)
     return path
+
+
+def remove_leftover_temporaries(folder: str | Path) -> list[Path]:
+    """Deletes the temporary files that saves killed half-way left in ``folder`` (never read by anything);
+    returns them.
+
+    Example:
+        >>> import tempfile
+        >>> remove_leftover_temporaries(tempfile.mkdtemp())
+        []
+    """
+    leftovers = sorted(Path(folder).glob(f"{TEMPORARY_PREFIX}*.tmp*"))
+    for leftover in leftovers:
+        leftover.unlink(missing_ok=True)
+    return leftovers
 

@@ -12,6 +12,7 @@ Example:
 from __future__ import annotations
 
 from captioner.commands.common import add_data_arguments
+from textmodels.commands import options
 
 METRIC_ORDER = ("bleu1", "bleu2", "bleu3", "bleu4", "meteor", "rouge_l", "cider")
 
@@ -23,7 +24,7 @@ def register(subparsers) -> None:
     add_data_arguments(parser)
     parser.add_argument("--split", default="test")
     parser.add_argument("--beam-size", type=int, default=3)
-    parser.add_argument("--length-penalty", type=float, default=0.7,
+    parser.add_argument("--length-penalty", type=options.non_negative_float, default=0.7,
                         help="beam score = log p / length ** PENALTY (0: raw log-probability)")
     parser.add_argument("--no-java", action="store_true", help="skip METEOR and the Java PTB tokenizer")
     parser.add_argument("--json", action="store_true", help="print the metrics as JSON")

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from captioner.commands.common import add_data_arguments
 from captioner.data.errors import CaptionDataError
+from textmodels.commands import options
 
 
 def register(subparsers) -> None:
@@ -25,7 +26,7 @@ def register(subparsers) -> None:
     parser.add_argument("--count", type=int, default=12, help="how many photos (default 12)")
     parser.add_argument("--blind", metavar="BLIND.keras", help="an image-blind baseline to show beside")
     parser.add_argument("--beam-size", type=int, default=3)
-    parser.add_argument("--length-penalty", type=float, default=0.7)
+    parser.add_argument("--length-penalty", type=options.non_negative_float, default=0.7)
     parser.add_argument("--columns", type=int, default=4)
     parser.add_argument("--title", default=None, help="page title (default: the model file name)")
     parser.set_defaults(handler=run)

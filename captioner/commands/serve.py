@@ -12,6 +12,7 @@ Example:
 from __future__ import annotations
 
 from captioner.serving.settings import ServingSettings
+from textmodels.commands import options
 
 _DEFAULTS = ServingSettings()
 
@@ -22,15 +23,17 @@ def register(subparsers) -> None:
     parser.add_argument("model", metavar="MODEL.keras")
     parser.add_argument("--host", default="127.0.0.1",
                         help="address to listen on (default 127.0.0.1: this machine only; 0.0.0.0 for every interface)")
-    parser.add_argument("--port", type=int, default=8000, help="TCP port (default 8000; 0 picks a free one)")
-    parser.add_argument("--max-upload-mb", type=float, default=_DEFAULTS.max_upload_mb,
+    parser.add_argument("--port", type=options.non_negative_int, default=8000,
+                        help="TCP port (default 8000; 0 picks a free one)")
+    parser.add_argument("--max-upload-mb", type=options.positive_float, default=_DEFAULTS.max_upload_mb,
                         help="largest upload accepted, in MiB (bigger: HTTP 413)")
-    parser.add_argument("--max-pixels", type=int, default=_DEFAULTS.max_pixels,
+    parser.add_argument("--max-pixels", type=options.positive_int, default=_DEFAULTS.max_pixels,
                         help="largest image accepted, width x height (bigger: HTTP 413, refused before decoding)")
-    parser.add_argument("--max-queue", type=int, default=_DEFAULTS.max_queue,
+    parser.add_argument("--max-queue", type=options.positive_int, default=_DEFAULTS.max_queue,
                         help="photos that may wait for the model (more: HTTP 503 with Retry-After)")
-    parser.add_argument("--max-batch", type=int, default=_DEFAULTS.max_batch, help="most photos captioned together")
-    parser.add_argument("--max-wait-ms", type=float, default=_DEFAULTS.max_wait_ms,
+    parser.add_argument("--max-batch", type=options.positive_int, default=_DEFAULTS.max_batch,
+                        help="most photos captioned together")
+    parser.add_argument("--max-wait-ms", type=options.non_negative_float, default=_DEFAULTS.max_wait_ms,
                         help="how long a batch waits for more photos after its first, in ms")
     parser.add_argument("--verbose", action="store_true", help="log every request")
     parser.set_defaults(handler=run)

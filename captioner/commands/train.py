@@ -54,7 +54,8 @@ def register(subparsers) -> None:
                             patience=DEFAULTS.patience or 0, seed=DEFAULTS.seed)
     options.add_optimizer_options(parser, optimizer=DEFAULTS.optimizer, learning_rate=DEFAULTS.learning_rate,
                                   clipnorm=DEFAULTS.clipnorm)
-    parser.add_argument("--lr-reduce-factor", type=float, default=DEFAULTS.lr_reduce_factor, metavar="F",
+    parser.add_argument("--lr-reduce-factor", type=options.open_fraction, default=DEFAULTS.lr_reduce_factor,
+                        metavar="F",
                         help="multiply the learning rate by F when val_loss stalls (default: constant rate)")
     parser.add_argument("--lr-reduce-patience", type=options.positive_int, default=DEFAULTS.lr_reduce_patience,
                         metavar="N",

@@ -46,8 +46,18 @@ def _describe(source: object) -> str:
 
 
 def _open_file(path: Path, max_pixels: int) -> Image.Image:
+    try:
+        path.stat()
+    except FileNotFoundError:
+        if path.is_symlink():
+            raise ImageLoadError(f"image file {str(path)!r} is a symbolic link to a missing file") from None
+        raise ImageLoadError(f"image file {str(path)!r} does not exist") from None
+    except OSError as error:  # ELOOP for a link cycle, EACCES, ...: the system's words are the clearest
+        raise ImageLoadError(f"image file {str(path)!r} cannot be opened ({error.strerror})") from None
+    if path.is_dir():
+        raise ImageLoadError(f"image file {str(path)!r} is a folder, not an image")
     if not path.is_file():
-        raise ImageLoadError(f"image file {str(path)!r} does not exist")
+        raise ImageLoadError(f"image file {str(path)!r} is not a regular file")
     if path.stat().st_size == 0:
         raise ImageLoadError(f"image file {str(path)!r} is empty (0 bytes)")
     try:
@@ -163,7 +173,10 @@ def load_image(
     try:
         if image.width == 0 or image.height == 0:
             raise ImageLoadError(f"{label}: image has no pixels")
-        return _resize(_rgb_float(_exif_upright(image)), size)
+        pixels = _rgb_float(_exif_upright(image))
+        if not np.isfinite(pixels).all():  # float TIFFs can hold NaN / inf, which would poison the whole batch
+            raise ImageLoadError(f"{label}: has non-finite pixel values (NaN or infinity)")
+        return _resize(pixels, size)
     except ImageLoadError:
         raise
     except (OSError, ValueError) as error:

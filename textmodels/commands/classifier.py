@@ -46,7 +46,7 @@ def register(subparsers) -> None:
     train.add_argument("--level", choices=("word", "char"), default="word")
     train.add_argument("--problem", choices=("binary", "multiclass", "multilabel"),
                        help="default: inferred (multilabel when --label-separator is given)")
-    train.add_argument("--threshold", type=float, default=0.5)
+    train.add_argument("--threshold", type=options.open_fraction, default=0.5)
     options.add_run_options(train, epochs=10, batch_size=32, patience=3)
     options.add_optimizer_options(train)
     add_table_options(train)

@@ -43,9 +43,11 @@ def register(subparsers) -> None:
     train.add_argument("--lowercase", action="store_true")
     options.add_run_options(train, epochs=10, batch_size=20, patience=0)
     options.add_optimizer_options(train)
-    train.add_argument("--lr-decay", type=float, default=None, help="multiply the rate by this every epoch ...")
+    train.add_argument("--lr-decay", type=options.positive_float, default=None,
+                       help="multiply the rate by this every epoch ...")
     train.add_argument("--decay-after", type=options.non_negative_int, default=0, help="... after this many epochs")
-    train.add_argument("--init-scale", type=float, default=None, help="uniform init in [-s, s] (Zaremba: 0.1)")
+    train.add_argument("--init-scale", type=options.positive_float, default=None,
+                       help="uniform init in [-s, s] (Zaremba: 0.1)")
     options.add_errors_option(train)
     train.set_defaults(handler=train_lm)
 
@@ -63,7 +65,7 @@ def register(subparsers) -> None:
 
     perplexity = subparsers.add_parser("perplexity", help="exact perplexity (and bits per char) of a text")
     perplexity.add_argument("model", type=Path)
-    perplexity.add_argument("file", type=Path)
+    perplexity.add_argument("file", type=Path, help="the text to score: a file, a pipe, or - for standard input")
     perplexity.add_argument("--json", action="store_true", help="print one JSON object")
     options.add_errors_option(perplexity)
     perplexity.set_defaults(handler=score_text)

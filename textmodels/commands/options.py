@@ -41,20 +41,31 @@ import argparse
 import sys
 from pathlib import Path
 
-from textmodels.errors import ConfigurationError
+from textmodels.errors import (
+    DROPOUT_RATE,
+    NON_NEGATIVE_INT,
+    NON_NEGATIVE_NUMBER,
+    OPEN_FRACTION,
+    POSITIVE_INT,
+    POSITIVE_NUMBER,
+    PROBABILITY_MASS,
+    ConfigurationError,
+    Rule,
+)
 
 CELLS = ("simple", "gru", "lstm", "peephole_lstm", "coupled_lstm")  # textmodels.layers.CELLS, without Keras
 OPTIMIZERS = ("adam", "sgd", "rmsprop")  # textmodels.training.OPTIMIZERS, without Keras
 ERROR_MODES = ("strict", "replace")
 
 
-def _checked_number(convert, accept, requirement: str):
-    """An argparse ``type``: ``convert(text)``, refused as not ``requirement`` unless ``accept(value)``."""
+def _checked_number(convert, rule: Rule):
+    """An argparse ``type``: ``convert(text)``, refused with ``rule``'s words unless it follows the rule (the
+    rules are those the Python functions check, `textmodels.errors.check`)."""
 
     def parse(text: str):
         value = convert(text)
-        if not accept(value):
-            raise argparse.ArgumentTypeError(f"must be {requirement}, got {text}")
+        if not rule.accept(value):
+            raise argparse.ArgumentTypeError(f"must be {rule.text}, got {text}")
         return value
 
     parse.__name__ = convert.__name__  # argparse names the type in "invalid int value" messages
@@ -62,10 +73,13 @@ def _checked_number(convert, accept, requirement: str):
 
 
 # argparse types. Example: positive_int("3") == 3, while positive_int("0") is refused with the rule.
-positive_int = _checked_number(int, lambda value: value >= 1, "a positive integer")
-non_negative_int = _checked_number(int, lambda value: value >= 0, "0 or more")
-non_negative_float = _checked_number(float, lambda value: value >= 0, "a number >= 0")
-probability = _checked_number(float, lambda value: 0 <= value < 1, "in [0, 1)")
+positive_int = _checked_number(int, POSITIVE_INT)
+non_negative_int = _checked_number(int, NON_NEGATIVE_INT)
+positive_float = _checked_number(float, POSITIVE_NUMBER)
+non_negative_float = _checked_number(float, NON_NEGATIVE_NUMBER)
+probability = _checked_number(float, DROPOUT_RATE)
+open_fraction = _checked_number(float, OPEN_FRACTION)
+probability_mass = _checked_number(float, PROBABILITY_MASS)
 
 
 def positive_int_list(text: str) -> tuple[int, ...]:
@@ -132,7 +146,7 @@ def add_optimizer_options(parser, *, optimizer: str = "adam", learning_rate: flo
                           clipnorm: float | None = 5.0) -> None:
     """``--optimizer``, ``--learning-rate``, ``--clipnorm`` (0: no clipping)."""
     parser.add_argument("--optimizer", choices=OPTIMIZERS, default=optimizer)
-    parser.add_argument("--learning-rate", type=float, default=learning_rate,
+    parser.add_argument("--learning-rate", type=positive_float, default=learning_rate,
                         help="default: the optimizer's own (1e-3 for adam and rmsprop, 1 for sgd)")
     parser.add_argument("--clipnorm", type=non_negative_float, default=clipnorm or 0.0,
                         help=f"rescale gradients whose global norm exceeds this; 0: no clipping (default "
@@ -184,7 +198,8 @@ def add_decoding_options(parser, *, beam_size: int | None = 3, temperature: floa
                         help="sampling temperature (0 = greedy)" + (f"; default {temperature}" if temperature else ""))
     if filters:
         parser.add_argument("--top-k", type=positive_int, help="sample among the k likeliest tokens only")
-        parser.add_argument("--top-p", type=float, help="sample among the likeliest tokens holding this probability")
+        parser.add_argument("--top-p", type=probability_mass,
+                            help="sample among the likeliest tokens holding this probability")
     parser.add_argument("--seed", type=int, help="seed of sampling: the same seed gives the same text")
 
 

@@ -115,13 +115,29 @@ def _parse_rows(path: Path, content: str, delimiter: str) -> list[tuple[int, lis
     quoting = csv.QUOTE_NONE if delimiter == "\t" else csv.QUOTE_MINIMAL
     reader = csv.reader(io.StringIO(content, newline=""), delimiter=delimiter, quoting=quoting)
     rows = []
+    start = 1  # the line where the row being read begins: where an unclosed quote opened
     try:
         for row in reader:
             if any(cell.strip() for cell in row):
                 rows.append((reader.line_num, row))
+            if reader.line_num > start and any("\n" in cell for cell in row) and _quote_never_closes(
+                    content, start, delimiter):
+                raise DataError(f"{path}, line {start}: a quote opens a field here and never closes")
+            start = reader.line_num + 1
     except csv.Error as error:
-        raise DataError(f"{path}, line {reader.line_num}: {error}") from error
+        raise DataError(f"{path}, line {start}: {error}") from error
     return rows
+
+
+def _quote_never_closes(content: str, start: int, delimiter: str) -> bool:
+    """Whether the row beginning at line ``start`` (1-based) runs to the end of ``content`` inside a quote. The
+    lenient reader then returns the rest of the file as one field; the strict one says so."""
+    rest = io.StringIO("".join(content.splitlines(keepends=True)[start - 1:]), newline="")
+    try:
+        next(csv.reader(rest, delimiter=delimiter, strict=True), None)
+    except csv.Error:
+        return True
+    return False
 
 
 def _decide_header(

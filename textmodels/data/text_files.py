@@ -8,13 +8,15 @@ Example:
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 from textmodels.data.errors import CorpusError, DataError
 
 
 def read_bytes(path: str | Path) -> bytes:
-    """The raw contents of the file at ``path``; `DataError` when it is missing or not a file.
+    """The raw contents of the file at ``path``: a regular file, a pipe (``/dev/fd/63`` from ``<(...)``) or
+    ``-`` for standard input; `DataError` when it is missing, a folder or unreadable.
 
     Example:
         >>> import tempfile, pathlib
@@ -24,11 +26,17 @@ def read_bytes(path: str | Path) -> bytes:
         >>> read_bytes(file)
         b'hi'
     """
+    if str(path) == "-":
+        return sys.stdin.buffer.read()
     path = Path(path)
-    if not path.exists():
-        raise DataError(f"{path}: file not found")
-    if not path.is_file():
-        raise DataError(f"{path}: not a file")
+    try:
+        path.stat()
+    except FileNotFoundError:
+        raise DataError(f"{path}: file not found") from None
+    except OSError as error:  # ELOOP for a link cycle, EACCES, ...
+        raise DataError(f"{path}: cannot open ({error.strerror})") from None
+    if path.is_dir():
+        raise DataError(f"{path}: is a folder, not a file")
     return path.read_bytes()
 
 

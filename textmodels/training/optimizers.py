@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import keras
 
-from textmodels.errors import ConfigurationError, check_choice
+from textmodels.errors import POSITIVE_NUMBER, check, check_choice
 
 OPTIMIZERS = {"adam": keras.optimizers.Adam, "sgd": keras.optimizers.SGD, "rmsprop": keras.optimizers.RMSprop}
 DEFAULT_LEARNING_RATES = {"adam": 1e-3, "sgd": 1.0, "rmsprop": 1e-3}
@@ -15,7 +15,8 @@ def make_optimizer(name: str = "adam", learning_rate=None, clipnorm: float | Non
 
     ``g ← clipnorm · g / ‖g‖`` over all trainable weights together (``global_clipnorm``), which keeps the
     direction of the update and stops one exploding step from wrecking training; ``clipnorm=None`` disables it.
-    ``learning_rate`` may be a float or a Keras schedule.
+    ``learning_rate`` may be a float or a Keras schedule; a rate <= 0 is refused (every trainer of the project
+    builds its optimizer here).
 
     Example:
         >>> optimizer = make_optimizer("sgd", learning_rate=0.5)
@@ -23,8 +24,9 @@ def make_optimizer(name: str = "adam", learning_rate=None, clipnorm: float | Non
         (5.0, 'SGD')
     """
     check_choice("optimizer", name, OPTIMIZERS)
-    if clipnorm is not None and clipnorm <= 0:
-        raise ConfigurationError(f"clipnorm must be positive or None, got {clipnorm}.")
+    check("clipnorm", clipnorm, POSITIVE_NUMBER, optional=True)
+    if not isinstance(learning_rate, keras.optimizers.schedules.LearningRateSchedule):
+        check("learning_rate", learning_rate, POSITIVE_NUMBER, optional=True)
     return OPTIMIZERS[name](
         learning_rate=DEFAULT_LEARNING_RATES[name] if learning_rate is None else learning_rate,
         global_clipnorm=clipnorm,

@@ -1,4 +1,12 @@
-"""Checkpoint every epoch, resume an interrupted run, stop early, and never lose work to a NaN loss."""
+"""Checkpoint every epoch, resume an interrupted run, stop early, and never lose work to a NaN loss or a crash.
+
+One epoch's checkpoint is one atomic commit: ``last.keras`` is written to a temporary file that also holds the
+run's state (epoch, history, best value; member ``run_state.json``), synced, and renamed into place. Before that
+rename the folder is the previous epoch's, after it the new one's; a kill at any moment leaves one or the other.
+``best.keras`` (a copy of ``last.keras`` when the epoch improved) and ``state.json`` (a readable copy of the
+state) follow, each by rename; resuming trusts the state inside ``last.keras`` and re-copies ``best.keras`` when
+the kill came between the two. So ``--resume`` ends with exactly the requested epochs, none trained twice.
+"""
 
 from __future__ import annotations
 
@@ -9,7 +17,17 @@ from pathlib import Path
 import keras
 
 from textmodels.errors import TextmodelsError
-from textmodels.saving import save_model, write_text_atomically
+from textmodels.saving import (
+    ModelFileError,
+    copy_atomically,
+    load_model,
+    read_archive_text,
+    remove_leftover_temporaries,
+    save_model,
+    write_text_atomically,
+)
+
+STATE_MEMBER = "run_state.json"  # the state inside each checkpoint archive
 
 
 class TrainingDiverged(TextmodelsError, RuntimeError):
@@ -17,7 +35,7 @@ class TrainingDiverged(TextmodelsError, RuntimeError):
 
 
 class CheckpointError(TextmodelsError, ValueError):
-    """A run folder whose state cannot be resumed (a corrupt ``state.json``)."""
+    """A run folder that cannot be resumed: a damaged checkpoint or state, or another kind of model."""
 
 
 class TrainingRun:
@@ -49,29 +67,64 @@ class TrainingRun:
         self.last_path = self.directory / self.LAST
         self.best_path = self.directory / self.BEST
         self.state_path = self.directory / "state.json"
+        remove_leftover_temporaries(self.directory)  # halves of saves a kill interrupted: never part of the state
         self.state = self._read_state() if resume else {"epoch": 0, "best": None, "history": {}}
         self.diverged_at: str | None = None
 
     def _read_state(self) -> dict:
-        if not self.state_path.is_file() or not self.last_path.is_file():
-            raise FileNotFoundError(
-                f"Cannot resume: no checkpoint in {self.directory} (expected last.keras and state.json)."
-            )
+        if not self.last_path.exists() and not self.last_path.is_symlink():
+            raise FileNotFoundError(f"Cannot resume: no checkpoint in {self.directory} (expected last.keras).")
         try:
-            return json.loads(self.state_path.read_text())
+            text = read_archive_text(self.last_path, STATE_MEMBER)
+        except ModelFileError as error:
+            raise CheckpointError(f"Cannot resume: {error}.") from None
+        source = self.last_path
+        if text is None:  # a run folder written before the state moved into the checkpoint
+            if not self.state_path.is_file():
+                raise FileNotFoundError(f"Cannot resume: no state.json in {self.directory}.")
+            text, source = self.state_path.read_text(encoding="utf-8"), self.state_path
+        try:
+            state = json.loads(text)
         except json.JSONDecodeError as error:
-            raise CheckpointError(f"Cannot resume: {self.state_path} is corrupt ({error}).") from None
+            raise CheckpointError(f"Cannot resume: the state in {source} is corrupt ({error}).") from None
+        if not isinstance(state, dict) or not isinstance(state.get("epoch"), int):
+            raise CheckpointError(f"Cannot resume: the state in {source} names no completed epoch.")
+        state.setdefault("history", {})
+        state.setdefault("best", None)
+        self._repair_best(state)
+        if source == self.last_path and (not self.state_path.is_file() or self.state_path.read_text() != text):
+            write_text_atomically(self.state_path, text)  # the readable copy, behind when the kill came first
+        return state
+
+    def _repair_best(self, state: dict) -> None:
+        """A kill after ``last.keras`` was committed but before ``best.keras`` was copied leaves the best epoch
+        only in ``last.keras``: copy it now."""
+        if state.get("best_epoch") != state["epoch"]:
+            return
+        try:
+            best_text = read_archive_text(self.best_path, STATE_MEMBER) if self.best_path.is_file() else None
+        except ModelFileError:
+            best_text = None
+        if best_text is None or json.loads(best_text).get("epoch") != state["epoch"]:
+            copy_atomically(self.last_path, self.best_path)
 
     @property
     def initial_epoch(self) -> int:
         """Epochs already completed: pass as ``fit(initial_epoch=...)``."""
         return int(self.state["epoch"])
 
-    def restore(self):
-        """The model saved after the last completed epoch (optimizer state included) when resuming, else None."""
+    def restore(self, expected: list[type] | None = None, what: str = "the model this command trains"):
+        """The model saved after the last completed epoch (optimizer state included) when resuming, else None.
+        With ``expected`` (the model classes the caller trains), a checkpoint of another kind is refused with
+        `CheckpointError` naming the kind it holds and ``what`` was needed."""
         if not self.resume:
             return None
-        return keras.saving.load_model(self.last_path, safe_mode=True)
+        if expected is None:
+            return keras.saving.load_model(self.last_path, safe_mode=True)
+        try:
+            return load_model(self.last_path, expected, what)
+        except ModelFileError as error:
+            raise CheckpointError(f"Cannot resume: {error}.") from None
 
     def callbacks(self, monitor: str = "val_loss", patience: int | None = None, mode: str = "auto") -> list:
         """Checkpointing, best-model tracking, optional early stopping and the NaN guard, in that order."""
@@ -110,15 +163,19 @@ class _EpochCheckpoint(keras.callbacks.Callback):
         for key, value in logs.items():
             state["history"].setdefault(key, []).append(value)
         state["epoch"] = epoch + 1
-        save_model(self.model, self.run.last_path)
         value = logs.get(self.monitor)
+        improved = False
         if value is not None and math.isfinite(value):
             best = state["best"]
             if best is None or (value > best if self.higher_is_better else value < best):
                 state["best"] = value
                 state["best_epoch"] = epoch + 1
-                save_model(self.model, self.run.best_path)
-        write_text_atomically(self.run.state_path, json.dumps(state, indent=2))
+                improved = True
+        text = json.dumps(state, indent=2)
+        save_model(self.model, self.run.last_path, extras={STATE_MEMBER: text})  # the commit (see the module)
+        if improved:
+            copy_atomically(self.run.last_path, self.run.best_path)
+        write_text_atomically(self.run.state_path, text)
 
 
 class _NaNGuard(keras.callbacks.Callback):
