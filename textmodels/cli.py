@@ -25,6 +25,7 @@ from collections.abc import Callable, Sequence
 from textmodels import __version__
 from textmodels.commands.quiet_logs import quiet_tensorflow
 from textmodels.errors import TextmodelsError
+from textmodels.keras_backend import check_keras_backend
 
 COMMAND_MODULES = (
     "textmodels.commands.classifier",
@@ -90,6 +91,7 @@ def make_main(prog: str, version: str, description: str, command_modules: Sequen
             quiet_tensorflow()
         warnings.showwarning = _show_warning
         try:
+            check_keras_backend()  # before any handler imports Keras, which fixes the backend on import
             return int(args.handler(args) or 0)
         except KeyboardInterrupt:
             print("interrupted", file=sys.stderr)
