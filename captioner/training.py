@@ -235,6 +235,7 @@ def train_captioner(
     resume: bool = False,
     out: str | Path | None = None,
     verbose: int | str = "auto",
+    distribution=None,
 ) -> TrainingResult:
     """Train on the ``train`` records, validate on the ``val`` ones; return the model and its history.
 
@@ -247,7 +248,14 @@ def train_captioner(
         checkpoint_dir: folder for ``last.keras``/``best.keras``/``state.json`` and TensorBoard ``logs``.
         resume: continue the run saved in ``checkpoint_dir``.
         out: where to save the final model (without optimizer state).
+        distribution: a `textmodels.training.distribution.Distribution` or its name (``"mirrored"``,
+            ``"multi-worker"``, ``"data-parallel"``): the model is built and trained under it, ``batch_size``
+            is the global batch, and workers other than the chief write their checkpoints and ``out`` to a
+            private temporary folder.
     """
+    from textmodels.training.distribution import as_distribution
+
+    distribution = as_distribution(distribution)
     keras.utils.set_random_seed(config.seed)
     train = [record for record in records if record.split in ("train", "restval")]
     val = [record for record in records if record.split == "val"]
@@ -258,12 +266,13 @@ def train_captioner(
     if checkpoint_dir is not None:
         from textmodels.training import TrainingRun
 
-        run = TrainingRun(checkpoint_dir, resume=resume)
-        model = run.restore()
+        run = TrainingRun(distribution.run_directory(checkpoint_dir, resume), resume=resume)
+        with distribution.scope():
+            model = run.restore()
         if model is not None and not isinstance(model, CaptionModel):
             raise CaptionDataError(f"The checkpoint in {checkpoint_dir} is a {type(model).__name__}, not a captioner.")
         callbacks += run.callbacks(monitor=monitor, patience=config.patience)
-        callbacks.append(tensorboard_callback(Path(checkpoint_dir) / "logs"))
+        callbacks.append(tensorboard_callback(run.directory / "logs"))
     elif resume:
         raise ValueError("resume=True needs checkpoint_dir (the folder of the run to continue).")
     elif config.patience is not None:
@@ -272,8 +281,9 @@ def train_captioner(
     if model is None:
         # Cached features bypass the encoder: freezing it spares the optimizer state of weights that get no
         # gradient (for VGG16, twice its 134M parameters).
-        model = build_captioner(train, config if features is None else replace(config, train_encoder=False))
-        compile_captioner(model, config)
+        with distribution.scope():
+            model = build_captioner(train, config if features is None else replace(config, train_encoder=False))
+            compile_captioner(model, config)
 
     unreadable: dict[str, str] = {}
     train_data = _batches(train, model, features, config.batch_size, shuffle=True, seed=config.seed,
@@ -286,8 +296,8 @@ def train_captioner(
                                                            patience=config.lr_reduce_patience, verbose=0))
     initial_epoch = run.initial_epoch if run is not None else 0
     # shuffle=False: the tf.data pipeline already reshuffles every epoch.
-    history = model.fit(train_data, validation_data=val_data, epochs=config.epochs, initial_epoch=initial_epoch,
-                        shuffle=False, callbacks=callbacks, verbose=verbose)
+    history = distribution.fit(model, train_data, validation_data=val_data, epochs=config.epochs,
+                               initial_epoch=initial_epoch, shuffle=False, callbacks=callbacks, verbose=verbose)
     if unreadable:
         first = next(iter(unreadable.values()))
         if features is None and not model.image_blind and {str(r.image_path) for r in train} <= set(unreadable):
@@ -296,7 +306,7 @@ def train_captioner(
     if run is not None:
         run.raise_if_diverged()
     if out is not None:
-        Captioner(model).save(out)
+        Captioner(model).save(distribution.output_path(out))
     merged = dict(run.state["history"]) if run is not None else dict(history.history)
     return TrainingResult(model, merged)
 

@@ -61,6 +61,7 @@ def register(subparsers) -> None:
                         metavar="N",
                         help=f"epochs without improvement before the rate is reduced (default "
                         f"{DEFAULTS.lr_reduce_patience})")
+    options.add_distribute_option(parser)
     parser.add_argument("--quiet", action="store_true")
     parser.set_defaults(handler=run)
 
@@ -94,8 +95,11 @@ def run(args) -> int:
     from captioner.api import Captioner
     from captioner.commands.common import read_caption_data
     from captioner.training import config_encoder, train_captioner
-    from textmodels.commands.runs import finish_run
+    from textmodels.commands.runs import finish_run, worker_is_chief
+    from textmodels.training.distribution import select_distribution
 
+    # First: a multi-worker strategy must exist before any other TensorFlow work.
+    distribution = select_distribution(args.distribute)
     config = config_from_args(args)
     records = read_caption_data(args.data, args.images, args.splits, strict=args.strict)
     features = None
@@ -108,7 +112,9 @@ def run(args) -> int:
         features = FeatureCache(args.features, ids, encoder["feature_dim"], encoder)
     run_dir = options.run_directory(args)
     result = train_captioner(records, config, features=features, checkpoint_dir=run_dir, resume=args.resume,
-                             verbose=0 if args.quiet else 2)
+                             verbose=0 if args.quiet else 2, distribution=distribution)
+    if not worker_is_chief(args):
+        return 0
     source = finish_run(run_dir, args.out, Captioner.load)
     losses = {key: round(values[-1], 4) for key, values in result.history.items() if values}
     print(f"saved {args.out} (from {source.name}; epochs: {len(result.history.get('loss', []))}, final {losses})")

@@ -167,24 +167,34 @@ class TextClassifier(LabeledTextEstimator):
         callbacks: Sequence = (),
         initial_epoch: int = 0,
         verbose="auto",
+        distribution=None,
     ):
         """Trains on ``texts`` and ``labels`` (or one `LabeledTexts`); builds the vocabulary and the network on
         the first call, continues training on later ones. Batches group texts of similar length (see
-        `BucketedBatches`). Texts with no tokens are skipped with a warning.
+        `BucketedBatches`). Texts with no tokens are skipped with a warning. ``distribution``: a
+        `textmodels.training.distribution.Distribution` or its name (``"mirrored"``, ...); ``batch_size`` is then
+        the global batch, split over the replicas.
 
         Returns the Keras ``History``.
         """
+        from textmodels.training.distribution import as_distribution
+
+        distribution = as_distribution(distribution)
         texts, labels = _unpack(texts, labels)
         if self.network is None:
-            self.network = self._build_network(texts, labels)
+            with distribution.scope():
+                self.network = self._build_network(texts, labels)
         batches = BucketedBatches(*self._arrays(texts, labels, "training"), batch_size=self.batch_size)
         validation_batches = None
         if validation is not None:
             validation_arrays = self._arrays(*_unpack(*_validation_pair(validation)), "validation")
             validation_batches = BucketedBatches(*validation_arrays, batch_size=self.batch_size, shuffle=False)
-        return self.network.fit(
-            batches, epochs=epochs, validation_data=validation_batches, callbacks=list(callbacks),
-            initial_epoch=initial_epoch, verbose=verbose,
+        # shuffle=False: BucketedBatches reshuffles itself every epoch from its seed. Keras would also shuffle the
+        # batch order with Python's global random, which a distributed fit draws from once more (its symbolic
+        # build), so one device and several would see different batches.
+        return distribution.fit(
+            self.network, batches, epochs=epochs, validation_data=validation_batches, callbacks=list(callbacks),
+            initial_epoch=initial_epoch, verbose=verbose, shuffle=False,
         )
 
     def _build_network(self, texts: list[str], labels: list):

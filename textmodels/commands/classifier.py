@@ -14,7 +14,7 @@ import sys
 
 from textmodels.commands import options
 from textmodels.commands.labeled_data import add_table_options, read_labeled_data
-from textmodels.commands.runs import open_run, train_in_run
+from textmodels.commands.runs import open_run, train_in_run, worker_is_chief
 from textmodels.commands.text_inputs import add_text_arguments, answer_texts
 
 POOLING = ("last", "mean", "max", "topk", "attention")  # textmodels.classification.text_rnn, without Keras
@@ -49,6 +49,7 @@ def register(subparsers) -> None:
     train.add_argument("--threshold", type=options.open_fraction, default=0.5)
     options.add_run_options(train, epochs=10, batch_size=32, patience=3)
     options.add_optimizer_options(train)
+    options.add_distribute_option(train)
     add_table_options(train)
     train.set_defaults(handler=train_classifier)
 
@@ -95,6 +96,8 @@ def train_classifier(args) -> int:
         )
 
     classifier, source = train_in_run(run, args, TextClassifier, build, data, validation)
+    if not worker_is_chief(args):
+        return 0
     if classifier.vectors_report is not None:
         report = classifier.vectors_report
         print(f"Pretrained vectors covered {report.found} of {report.searched} words.", file=sys.stderr)

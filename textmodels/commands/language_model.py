@@ -49,6 +49,7 @@ def register(subparsers) -> None:
     train.add_argument("--init-scale", type=options.positive_float, default=None,
                        help="uniform init in [-s, s] (Zaremba: 0.1)")
     options.add_errors_option(train)
+    options.add_distribute_option(train)
     train.set_defaults(handler=train_lm)
 
     generate = subparsers.add_parser(
@@ -73,12 +74,15 @@ def register(subparsers) -> None:
 
 def train_lm(args: argparse.Namespace) -> int:
     """Handler of ``train-lm``."""
-    from textmodels.commands.runs import finish_run
+    from textmodels.commands.runs import finish_run, worker_is_chief
     from textmodels.data.text_files import read_corpus_text
     from textmodels.language_model.language_model import LanguageModel
     from textmodels.language_model.training import train_language_model
+    from textmodels.training.distribution import select_distribution
 
-    run_dir = options.run_directory(args)
+    # First: a multi-worker strategy must exist before any other TensorFlow work.
+    distribution = select_distribution(args.distribute)
+    run_dir = distribution.run_directory(options.run_directory(args), args.resume)
     train_text = read_corpus_text(args.corpus, errors=args.errors)
     valid_text = read_corpus_text(args.val, errors=args.errors) if args.val else None
     result = train_language_model(
@@ -110,7 +114,10 @@ def train_lm(args: argparse.Namespace) -> int:
         patience=options.patience(args, valid_text is not None),
         resume=args.resume,
         seed=args.seed,
+        distribution=distribution,
     )
+    if not worker_is_chief(args):
+        return 0
     source = finish_run(result.run.directory, args.out, LanguageModel.load)
     summary = (f"saved {args.out} (from {source.name}; {result.model.vocabulary_size} tokens in the vocabulary, "
                f"{result.epochs_completed} epochs)")

@@ -17,6 +17,9 @@ Training commands (``train-classifier``, ``train-tagger``, ``train-lm``, ``capti
   included), ``--max-length`` (longest sequence kept, in tokens).
 - ``--val DATA``: validation data; ``--errors strict|replace``: undecodable bytes stop with the line and byte
   offset, or become U+FFFD.
+- ``--distribute none|mirrored|multi-worker|data-parallel`` (also ``captioner extract-features``): data-parallel
+  training on several devices or machines (`textmodels.training.distribution`); ``--batch-size`` stays the global
+  batch.
 
 Decoding commands: ``--beam-size`` (beam search of that width), ``--temperature`` (sampling; 0 = greedy),
 ``--top-k``, ``--top-p``, ``--seed``; ``--json`` prints JSON instead of text.
@@ -56,6 +59,7 @@ from textmodels.errors import (
 CELLS = ("simple", "gru", "lstm", "peephole_lstm", "coupled_lstm")  # textmodels.layers.CELLS, without Keras
 OPTIMIZERS = ("adam", "sgd", "rmsprop")  # textmodels.training.OPTIMIZERS, without Keras
 ERROR_MODES = ("strict", "replace")
+DISTRIBUTIONS = ("none", "mirrored", "multi-worker", "data-parallel")  # textmodels.training.distribution
 
 
 def _checked_number(convert, rule: Rule):
@@ -201,6 +205,14 @@ def add_decoding_options(parser, *, beam_size: int | None = 3, temperature: floa
         parser.add_argument("--top-p", type=probability_mass,
                             help="sample among the likeliest tokens holding this probability")
     parser.add_argument("--seed", type=int, help="seed of sampling: the same seed gives the same text")
+
+
+def add_distribute_option(parser) -> None:
+    """``--distribute``: how training (or feature extraction) is spread over devices and machines."""
+    parser.add_argument("--distribute", choices=DISTRIBUTIONS, default="none",
+                        help="none (default); mirrored: this machine's devices (TensorFlow); multi-worker: one "
+                        "process per machine, cluster in TF_CONFIG (TensorFlow); data-parallel: the devices of "
+                        "every host (JAX; several hosts: KERAS_DISTRIBUTION_* variables)")
 
 
 def run_directory(args) -> Path:

@@ -18,22 +18,31 @@ from textmodels.commands.options import patience, run_directory
 
 
 def open_run(args):
-    """Seeds Keras with ``--seed`` and opens the `TrainingRun` in ``--run-dir`` (``--resume`` continues it, and
-    fails now, before any data is read, when there is nothing to resume)."""
+    """Selects ``--distribute`` first (a multi-worker strategy must exist before any other TensorFlow work),
+    seeds Keras with ``--seed`` and opens the `TrainingRun` in ``--run-dir`` (``--resume`` continues it, and
+    fails now, before any data is read, when there is nothing to resume). Workers other than the chief keep
+    their run folder in a private temporary folder (`Distribution.run_directory`)."""
     import keras
 
     from textmodels.training import TrainingRun
+    from textmodels.training.distribution import select_distribution
 
+    distribution = select_distribution(args.distribute)
     keras.utils.set_random_seed(args.seed)
-    return TrainingRun(run_directory(args), resume=args.resume)
+    return TrainingRun(distribution.run_directory(run_directory(args), args.resume), resume=args.resume)
 
 
 def train_in_run(run, args, model_class, build: Callable, train, validation) -> tuple[object, Path]:
     """Restores the model of an interrupted ``run`` (``model_class.from_network``) or builds a new one
     (``build()``), fits it on ``train`` until ``--epochs`` with the run's callbacks (early stopping on the
     validation loss with ``--patience`` when there is validation data), then copies the best epoch to ``--out``.
-    Returns the model and the checkpoint copied."""
-    restored = run.restore()
+    Returns the model and the checkpoint copied. Under ``--distribute`` the model is restored or built and
+    trained under the strategy; only the chief writes ``--out``."""
+    from textmodels.training.distribution import select_distribution
+
+    distribution = select_distribution(args.distribute)
+    with distribution.scope():
+        restored = run.restore()
     if restored is not None:
         model = model_class.from_network(restored)
         model.batch_size = args.batch_size
@@ -46,9 +55,20 @@ def train_in_run(run, args, model_class, build: Callable, train, validation) -> 
             train, validation=validation if validated else None, epochs=args.epochs, initial_epoch=run.initial_epoch,
             verbose=1, callbacks=run.callbacks(monitor="val_loss" if validated else "loss",
                                                patience=patience(args, validated)),
+            distribution=distribution,
         )
         run.raise_if_diverged()
-    return model, finish_run(run.directory, args.out, model_class.load)
+    return model, finish_run(run.directory, distribution.output_path(args.out), model_class.load)
+
+
+def worker_is_chief(args) -> bool:
+    """True on the worker that writes ``--out`` (every run without ``--distribute``); the others say so."""
+    from textmodels.training.distribution import select_distribution
+
+    distribution = select_distribution(args.distribute)
+    if not distribution.is_chief:
+        print(f"Worker {distribution.worker_index} of {distribution.num_workers} done; the chief writes {args.out}.")
+    return distribution.is_chief
 
 
 def finish_run(directory: str | Path, out: str | Path, load: Callable) -> Path:

@@ -13,7 +13,7 @@ from __future__ import annotations
 import sys
 
 from textmodels.commands import options
-from textmodels.commands.runs import open_run, train_in_run
+from textmodels.commands.runs import open_run, train_in_run, worker_is_chief
 from textmodels.commands.text_inputs import add_text_arguments, answer_texts
 from textmodels.errors import ConfigurationError
 
@@ -35,6 +35,7 @@ def register(subparsers) -> None:
     train.add_argument("--min-count", type=options.positive_int, default=2, help="rarer words become <unk> (default 2)")
     options.add_run_options(train, epochs=10, batch_size=32, patience=3)
     options.add_optimizer_options(train)
+    options.add_distribute_option(train)
     train.set_defaults(handler=train_tagger)
 
     tag = subparsers.add_parser(
@@ -92,6 +93,8 @@ def train_tagger(args) -> int:
         )
 
     _, source = train_in_run(run, args, SequenceTagger, build, train, validation)
+    if not worker_is_chief(args):
+        return 0
     report = SequenceTagger.load(args.out).evaluate(test)
     print(f"Wrote {args.out} (from {source.name}); held-out token accuracy {report['accuracy']:.4f} "
           f"on {report['tokens']} tokens of {len(test_ids)} files "

@@ -52,11 +52,11 @@ class BucketedBatches(keras.utils.PyDataset):
         tokens = self.ids if self.ids.ndim == 2 else self.ids[..., 0]
         self.lengths = (tokens != 0).sum(axis=1)
         self.epoch = 0
-        self.batches = self._make_batches()
+        self.batches = self._make_batches(self.epoch)
 
-    def _make_batches(self) -> list[np.ndarray]:
+    def _make_batches(self, epoch: int) -> list[np.ndarray]:
         order = np.arange(len(self.ids))
-        rng = np.random.default_rng([self.seed, self.epoch])
+        rng = np.random.default_rng([self.seed, epoch])
         if self.shuffle:
             order = rng.permutation(order)
         window = self.batch_size * _WINDOW_BATCHES
@@ -87,7 +87,22 @@ class BucketedBatches(keras.utils.PyDataset):
         return len(self.batches)
 
     def __getitem__(self, index: int):
-        rows = self.batches[index]
+        return self._batch(self.batches[index])
+
+    def epoch_batches(self, epoch: int):
+        """The batches of ``epoch`` in order, whatever epoch ``on_epoch_end`` has reached: what a reader that
+        knows the epoch (the tf.data input of `textmodels.training.distribution`) iterates.
+
+        Example:
+            >>> ids = np.array([[5, 0], [6, 7], [5, 6], [7, 0]])
+            >>> batches = BucketedBatches(ids, np.arange(4), batch_size=2, seed=3)
+            >>> [x.shape for x, _ in batches.epoch_batches(0)] == [batches[i][0].shape for i in range(2)]
+            True
+        """
+        for rows in self._make_batches(epoch):
+            yield self._batch(rows)
+
+    def _batch(self, rows: np.ndarray):
         width = self._width(rows)
         x = self.ids[rows, :width]
         y = self.targets[rows]
@@ -101,4 +116,4 @@ class BucketedBatches(keras.utils.PyDataset):
     def on_epoch_end(self):
         if self.shuffle:
             self.epoch += 1
-            self.batches = self._make_batches()
+            self.batches = self._make_batches(self.epoch)

@@ -316,6 +316,7 @@ def train_language_model(
     seed: int = 0,
     verbose: int | str = "auto",
     callbacks: Sequence[keras.callbacks.Callback] = (),
+    distribution=None,
 ) -> TrainedLanguageModel:
     """Trains a language model on ``train_text``; checkpoints every epoch in ``run_directory``.
 
@@ -331,12 +332,28 @@ def train_language_model(
     it (the architecture, vocabulary and optimizer state come from the checkpoint; data settings such as
     ``batch_size`` must match). ``time_budget_seconds`` stops training early (``stopped_by_time_budget`` is
     then set). See the module example.
+
+    ``distribution`` (a `textmodels.training.distribution.Distribution` or its name) trains the sentences regime
+    data-parallel, ``batch_size`` being the global batch. The stream regime refuses it: each of its
+    ``batch_size`` streams carries its recurrent state from one window to the next in the layers' state
+    variables, and a distribution strategy keeps one copy of every variable per replica, kept identical (the
+    mirrored state of all streams), so a replica's streams would continue from another replica's state.
     """
+    from textmodels.training.distribution import as_distribution
+
     started = time.monotonic()
+    distribution = as_distribution(distribution)
+    if distribution.name != "none" and regime == "stream":
+        raise ConfigurationError(
+            f"--distribute {distribution.name} cannot train the stream regime: the state each stream carries "
+            "from window to window lives in variables that distribution keeps identical on every replica; use "
+            "--regime sentences, or train the stream regime without --distribute."
+        )
     if not train_text or not train_text.strip():
         raise CorpusError("The training corpus is empty.")
     run = TrainingRun(run_directory, resume=resume)
-    model = run.restore()
+    with distribution.scope():
+        model = run.restore()
     if model is not None and not isinstance(model, LanguageModel):
         raise ModelFileError(
             f"{run.last_path}: holds a {type(model).__name__}, not a LanguageModel; cannot resume from it."
@@ -353,21 +370,22 @@ def train_language_model(
         fit_options = dict(batch_size=batch_size, shuffle=True)
     if model is None:
         keras.utils.set_random_seed(seed)
-        model = LanguageModel(
-            encoder,
-            embedding_dim=embedding_dim or units,
-            units=units,
-            cell=cell,
-            layers=layers,
-            dropout=dropout,
-            tie_embeddings=tie_embeddings,
-            regime=regime,
-            stateful=regime == "stream",
-        )
-        model.build((batch_size, None) if regime == "stream" else (None, None))
-        if init_scale is not None:
-            initialize_uniform(model, init_scale, seed)
-        compile_lm(model, optimizer, learning_rate, clipnorm)
+        with distribution.scope():
+            model = LanguageModel(
+                encoder,
+                embedding_dim=embedding_dim or units,
+                units=units,
+                cell=cell,
+                layers=layers,
+                dropout=dropout,
+                tie_embeddings=tie_embeddings,
+                regime=regime,
+                stateful=regime == "stream",
+            )
+            model.build((batch_size, None) if regime == "stream" else (None, None))
+            if init_scale is not None:
+                initialize_uniform(model, init_scale, seed)
+            compile_lm(model, optimizer, learning_rate, clipnorm)
     elif regime == "stream" and model.block.recurrent_layers[0].states[0].shape[0] != batch_size:
         raise ConfigurationError(
             f"The checkpoint in {run.directory} was trained with batch size "
@@ -383,7 +401,8 @@ def train_language_model(
         all_callbacks.append(budget)
     all_callbacks += run.callbacks(monitor="val_loss" if valid_text is not None else "loss", patience=patience)
     all_callbacks += list(callbacks)
-    history = model.fit(
+    history = distribution.fit(
+        model,
         x,
         y,
         epochs=epochs,

@@ -86,20 +86,29 @@ class SequenceTagger(LabeledTextEstimator):
         callbacks: Sequence = (),
         initial_epoch: int = 0,
         verbose="auto",
+        distribution=None,
     ):
-        """Trains on (word, tag) sentences; builds vocabularies and network on the first call. Returns History."""
+        """Trains on (word, tag) sentences; builds vocabularies and network on the first call. Returns History.
+        ``distribution``: as in `TextClassifier.fit` (``batch_size`` is the global batch)."""
+        from textmodels.training.distribution import as_distribution
+
+        distribution = as_distribution(distribution)
         sentences = _check_sentences(sentences, "training")
         if self.network is None:
-            self.network = self._build_network(sentences)
+            with distribution.scope():
+                self.network = self._build_network(sentences)
         x, y = self.arrays(sentences)
         batches = BucketedBatches(x, y, batch_size=self.batch_size, token_weights=True)
         validation_batches = None
         if validation is not None:
             x, y = self.arrays(_check_sentences(validation, "validation"))
             validation_batches = BucketedBatches(x, y, batch_size=self.batch_size, token_weights=True, shuffle=False)
-        return self.network.fit(
-            batches, epochs=epochs, validation_data=validation_batches, callbacks=list(callbacks),
-            initial_epoch=initial_epoch, verbose=verbose,
+        # shuffle=False: BucketedBatches reshuffles itself every epoch from its seed. Keras would also shuffle the
+        # batch order with Python's global random, which a distributed fit draws from once more (its symbolic
+        # build), so one device and several would see different batches.
+        return distribution.fit(
+            self.network, batches, epochs=epochs, validation_data=validation_batches, callbacks=list(callbacks),
+            initial_epoch=initial_epoch, verbose=verbose, shuffle=False,
         )
 
     def _build_network(self, sentences):
