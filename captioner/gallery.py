@@ -19,7 +19,6 @@ Example:
 from __future__ import annotations
 
 import html as html_escape
-import os
 import textwrap
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -31,6 +30,7 @@ from PIL import Image, ImageDraw, ImageFont
 from captioner.data.errors import CaptionDataError
 from captioner.data.records import CaptionRecord
 from captioner.encoder.images import load_image
+from textmodels.atomic_files import replace_atomically
 from textmodels.errors import ConfigurationError
 
 TILE = 224
@@ -91,14 +91,13 @@ def gallery_items(
 
 
 def _atomic_write(path: Path, write) -> Path:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    temporary = path.with_name(f".{path.name}.tmp")
-    with open(temporary, "wb") as handle:
-        write(handle)
-        handle.flush()
-        os.fsync(handle.fileno())
-    os.replace(temporary, path)
-    return path
+    """``write(handle)`` into a temporary file renamed over ``path`` (`textmodels.atomic_files.replace_atomically`)."""
+
+    def to_file(temporary: Path) -> None:
+        with open(temporary, "wb") as handle:
+            write(handle)
+
+    return replace_atomically(path, to_file)
 
 
 def _lines(item: GalleryItem) -> list[tuple[str, tuple[int, int, int]]]:

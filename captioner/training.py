@@ -37,6 +37,16 @@ from captioner.data.pipeline import caption_batches
 from captioner.data.records import CaptionRecord
 from captioner.encoder import FeatureCacheError, ImageLoadError, encoder_config, read_features
 from captioner.model import CaptionModel, fit_caption_vocabulary
+from textmodels.errors import (
+    DROPOUT_RATE,
+    INTEGER,
+    NON_NEGATIVE_INT,
+    OPEN_FRACTION,
+    POSITIVE_INT,
+    POSITIVE_NUMBER,
+    check,
+    check_all,
+)
 
 
 @dataclass
@@ -226,6 +236,30 @@ def compile_captioner(model: CaptionModel, config: CaptionerConfig) -> None:
     )
 
 
+def check_config(config: CaptionerConfig) -> None:
+    """`textmodels.errors.ConfigurationError` naming the first setting of ``config`` out of its range, before
+    any data is read or model built.
+
+    Example:
+        >>> try:
+        ...     check_config(CaptionerConfig(epochs=0))
+        ... except ValueError as error:
+        ...     print(error)
+        epochs must be a positive integer, got 0.
+    """
+    check_all(POSITIVE_INT, image_size=config.image_size, feature_dim=config.feature_dim, units=config.units,
+              embedding_dim=config.embedding_dim, layers=config.layers, min_count=config.min_count,
+              max_length=config.max_length, batch_size=config.batch_size, epochs=config.epochs,
+              lr_reduce_patience=config.lr_reduce_patience, beam_size=config.beam_size)
+    for filters in config.conv_filters:
+        check("conv_filters", filters, POSITIVE_INT)
+    check_all(POSITIVE_NUMBER, optional=True, learning_rate=config.learning_rate, clipnorm=config.clipnorm)
+    check("lr_reduce_factor", config.lr_reduce_factor, OPEN_FRACTION, optional=True)
+    check("patience", config.patience, NON_NEGATIVE_INT, optional=True)
+    check("dropout", config.dropout, DROPOUT_RATE)
+    check("seed", config.seed, INTEGER)
+
+
 def train_captioner(
     records: Sequence[CaptionRecord],
     config: CaptionerConfig,
@@ -256,6 +290,7 @@ def train_captioner(
     from textmodels.training.distribution import as_distribution
 
     distribution = as_distribution(distribution)
+    check_config(config)
     keras.utils.set_random_seed(config.seed)
     train = [record for record in records if record.split in ("train", "restval")]
     val = [record for record in records if record.split == "val"]
@@ -268,9 +303,7 @@ def train_captioner(
 
         run = TrainingRun(distribution.run_directory(checkpoint_dir, resume), resume=resume)
         with distribution.scope():
-            model = run.restore()
-        if model is not None and not isinstance(model, CaptionModel):
-            raise CaptionDataError(f"The checkpoint in {checkpoint_dir} is a {type(model).__name__}, not a captioner.")
+            model = run.restore([CaptionModel], "a captioner")
         callbacks += run.callbacks(monitor=monitor, patience=config.patience)
         callbacks.append(tensorboard_callback(run.directory / "logs"))
     elif resume:

@@ -1,6 +1,6 @@
 """The moments of every atomic save at which a crash could strike, named so that tests can crash there.
 
-`textmodels.saving.replace_atomically` calls `reached` at each step of a save: ``begin`` (nothing written yet),
+`textmodels.atomic_files.replace_atomically` calls `reached` at each step of a save: ``begin`` (nothing written yet),
 ``written`` (the temporary file is complete), ``synced`` (it is on disk), ``renamed`` (it replaced the target)
 and ``folder synced``. Two ways to stop there:
 

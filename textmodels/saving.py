@@ -25,18 +25,14 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import zipfile
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 import keras
 
-from textmodels import fault_points
+from textmodels.atomic_files import replace_atomically
 from textmodels.errors import TextmodelsError
-
-# Temporary files start with this (hidden, and recognisable as ours by `remove_leftover_temporaries`).
-TEMPORARY_PREFIX = ".~"
 
 
 class ModelFileError(TextmodelsError, ValueError):
@@ -168,72 +164,3 @@ def read_archive_text(path: str | Path, name: str) -> str | None:
             return archive.read(name).decode("utf-8") if name in archive.namelist() else None
     except (zipfile.BadZipFile, UnicodeDecodeError, OSError) as reason:
         raise ModelFileError(f"{path}: the .keras archive is damaged ({reason})") from None
-
-
-def copy_atomically(source: str | Path, path: str | Path) -> Path:
-    """Copies the file ``source`` to ``path`` the way `save_model` writes: never half a file.
-
-    Example:
-        >>> import os, tempfile
-        >>> folder = tempfile.mkdtemp()
-        >>> _ = write_text_atomically(os.path.join(folder, "a.json"), "{}")
-        >>> copy_atomically(os.path.join(folder, "a.json"), os.path.join(folder, "b.json")).read_text()
-        '{}'
-    """
-    return replace_atomically(Path(path), lambda temporary: shutil.copyfile(source, temporary))
-
-
-def write_text_atomically(path: str | Path, text: str) -> Path:
-    """Writes ``text`` (UTF-8) to ``path`` the way `save_model` writes models: never half a file.
-
-    Example:
-        >>> import os, tempfile
-        >>> path = write_text_atomically(os.path.join(tempfile.mkdtemp(), "state.json"), "{}")
-        >>> path.read_text()
-        '{}'
-    """
-    return replace_atomically(Path(path), lambda temporary: temporary.write_text(text, encoding="utf-8"))
-
-
-def replace_atomically(path: Path, write) -> Path:
-    """Calls ``write(temporary)`` for a temporary file beside ``path`` (same suffix), syncs it to disk and
-    renames it over ``path``, then syncs the folder; on failure the temporary file is removed and ``path`` is
-    untouched."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    # Keras insists on the .keras suffix, so the temporary file keeps it; the hidden prefix and the process id
-    # keep concurrent writers apart.
-    temporary = path.with_name(f"{TEMPORARY_PREFIX}{path.stem}.{os.getpid()}.tmp{path.suffix}")
-    fault_points.reached("begin", path)
-    try:
-        write(temporary)
-        fault_points.reached("written", path)
-        with open(temporary, "rb") as written:
-            os.fsync(written.fileno())
-        fault_points.reached("synced", path)
-        os.replace(temporary, path)
-        fault_points.reached("renamed", path)
-    finally:
-        temporary.unlink(missing_ok=True)
-    folder = os.open(path.parent, os.O_RDONLY)
-    try:
-        os.fsync(folder)  # the rename itself survives a crash only once the folder is synced
-    finally:
-        os.close(folder)
-    fault_points.reached("folder synced", path)
-    return path
-
-
-def remove_leftover_temporaries(folder: str | Path) -> list[Path]:
-    """Deletes the temporary files that saves killed half-way left in ``folder`` (never read by anything);
-    returns them.
-
-    Example:
-        >>> import tempfile
-        >>> remove_leftover_temporaries(tempfile.mkdtemp())
-        []
-    """
-    leftovers = sorted(Path(folder).glob(f"{TEMPORARY_PREFIX}*.tmp*"))
-    for leftover in leftovers:
-        leftover.unlink(missing_ok=True)
-    return leftovers
-

@@ -33,6 +33,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image, ImageDraw
 
+from textmodels.atomic_files import write_text_atomically
 from textmodels.errors import ConfigurationError
 
 COLOURS = {"red": (220, 30, 30), "green": (30, 170, 50), "blue": (40, 60, 220), "yellow": (240, 210, 20)}
@@ -175,5 +176,5 @@ def make_synthetic(
 
     json_path = folder / CAPTIONS_FILE
     info = {"description": f"synthetic shapes, {num_images} images of {image_size} px, seed {seed}"}
-    json_path.write_text(json.dumps({"info": info, "images": images, "annotations": annotations}, indent=1))
+    write_text_atomically(json_path, json.dumps({"info": info, "images": images, "annotations": annotations}, indent=1))
     return json_path

@@ -32,6 +32,7 @@ from tqdm import tqdm
 
 from captioner.data.records import CaptionRecord
 from captioner.errors import CaptionerError
+from textmodels.atomic_files import write_text_atomically
 from textmodels.errors import ConfigurationError
 
 FORMAT = "captioner-feature-cache"
@@ -136,9 +137,7 @@ class FeatureCache:
         self._features.flush()
         self._done.flush()
         meta = {**self._expected_meta, "encoder_config": self.encoder_config, "image_ids": self.image_ids}
-        temporary = self._path(META_FILE + ".tmp")
-        temporary.write_text(json.dumps(meta), encoding="utf-8")
-        temporary.replace(self._path(META_FILE))
+        write_text_atomically(self._path(META_FILE), json.dumps(meta))
 
     def _open_existing(self) -> None:
         meta_path = self._path(META_FILE)

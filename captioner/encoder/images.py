@@ -95,6 +95,8 @@ def _rgb_float(image: Image.Image) -> np.ndarray:
         gray = np.asarray(image, dtype=np.float32) / 257.0
     elif mode in ("I", "F"):
         gray = np.asarray(image, dtype=np.float32)
+        if not np.isfinite(gray).all():  # float TIFFs can hold NaN / inf, which would poison the whole batch
+            return gray  # refused by load_image, naming the file, before clipping could hide an infinity
         # 32-bit modes carry no bit depth; 16-bit PNGs decode to "I" with values up to 65535.
         if mode == "I" and gray.size and gray.max() > 255:
             gray = gray / 257.0
@@ -174,7 +176,7 @@ def load_image(
         if image.width == 0 or image.height == 0:
             raise ImageLoadError(f"{label}: image has no pixels")
         pixels = _rgb_float(_exif_upright(image))
-        if not np.isfinite(pixels).all():  # float TIFFs can hold NaN / inf, which would poison the whole batch
+        if not np.isfinite(pixels).all():
             raise ImageLoadError(f"{label}: has non-finite pixel values (NaN or infinity)")
         return _resize(pixels, size)
     except ImageLoadError:

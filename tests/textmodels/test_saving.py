@@ -7,9 +7,10 @@ import keras
 import numpy as np
 import pytest
 
+from textmodels.atomic_files import write_text_atomically
 from textmodels.classification import TextClassifier
 from textmodels.language_model import LanguageModel, TextGenerator, fit_lm_encoder
-from textmodels.saving import ModelFileError, save_model, saved_class_name, write_text_atomically
+from textmodels.saving import ModelFileError, save_model, saved_class_name
 from textmodels.tagging import SequenceTagger
 
 

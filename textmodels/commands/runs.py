@@ -42,7 +42,7 @@ def train_in_run(run, args, model_class, build: Callable, train, validation) -> 
 
     distribution = select_distribution(args.distribute)
     with distribution.scope():
-        restored = run.restore()
+        restored = run.restore(model_class.network_classes(), f"a {model_class.what}")
     if restored is not None:
         model = model_class.from_network(restored)
         model.batch_size = args.batch_size

@@ -30,11 +30,19 @@ from keras import ops
 
 from textmodels.data.errors import CorpusError
 from textmodels.data.lm_batches import sentence_pairs, stream_windows
-from textmodels.errors import ConfigurationError
+from textmodels.errors import (
+    DROPOUT_RATE,
+    INTEGER,
+    NON_NEGATIVE_INT,
+    POSITIVE_INT,
+    POSITIVE_NUMBER,
+    ConfigurationError,
+    check,
+    check_all,
+)
 from textmodels.language_model.encoding import encode_sentences, encode_stream, fit_lm_encoder
 from textmodels.language_model.language_model import LanguageModel, initialize_uniform
 from textmodels.sampling import compile_step
-from textmodels.saving import ModelFileError
 from textmodels.training import TrainingRun, make_optimizer
 from textmodels.training.optimizers import DEFAULT_LEARNING_RATES
 
@@ -342,6 +350,15 @@ def train_language_model(
     from textmodels.training.distribution import as_distribution
 
     started = time.monotonic()
+    check_all(POSITIVE_INT, epochs=epochs, batch_size=batch_size, num_steps=num_steps, units=units, layers=layers,
+              min_count=min_count)
+    check_all(POSITIVE_INT, optional=True, max_vocabulary=max_vocabulary, embedding_dim=embedding_dim,
+              max_length=max_length)
+    check_all(POSITIVE_NUMBER, optional=True, learning_rate=learning_rate, clipnorm=clipnorm, lr_decay=lr_decay,
+              init_scale=init_scale, time_budget_seconds=time_budget_seconds)
+    check_all(NON_NEGATIVE_INT, optional=True, decay_after=decay_after, patience=patience)
+    check("dropout", dropout, DROPOUT_RATE)
+    check("seed", seed, INTEGER)
     distribution = as_distribution(distribution)
     if distribution.name != "none" and regime == "stream":
         raise ConfigurationError(
@@ -353,11 +370,7 @@ def train_language_model(
         raise CorpusError("The training corpus is empty.")
     run = TrainingRun(run_directory, resume=resume)
     with distribution.scope():
-        model = run.restore()
-    if model is not None and not isinstance(model, LanguageModel):
-        raise ModelFileError(
-            f"{run.last_path}: holds a {type(model).__name__}, not a LanguageModel; cannot resume from it."
-        )
+        model = run.restore([LanguageModel], "a language model")
     encoder = model.encoder if model is not None else fit_lm_encoder(
         train_text, level, regime, word_tokenizer, lowercase, min_count, max_vocabulary
     )

@@ -128,8 +128,11 @@ class Vocabulary:
         return cls(config["tokens"])
 
     def save(self, path: str | Path) -> None:
-        """Writes the vocabulary as JSON."""
-        Path(path).write_text(json.dumps({"format": _FORMAT, "version": 1, "tokens": self._tokens}, ensure_ascii=False))
+        """Writes the vocabulary as JSON, atomically (`textmodels.atomic_files.write_text_atomically`)."""
+        from textmodels.atomic_files import write_text_atomically
+
+        write_text_atomically(path, json.dumps({"format": _FORMAT, "version": 1, "tokens": self._tokens},
+                                               ensure_ascii=False))
 
     @classmethod
     def load(cls, path: str | Path) -> Vocabulary:

@@ -16,16 +16,9 @@ from pathlib import Path
 
 import keras
 
+from textmodels.atomic_files import copy_atomically, remove_leftover_temporaries, write_text_atomically
 from textmodels.errors import TextmodelsError
-from textmodels.saving import (
-    ModelFileError,
-    copy_atomically,
-    load_model,
-    read_archive_text,
-    remove_leftover_temporaries,
-    save_model,
-    write_text_atomically,
-)
+from textmodels.saving import ModelFileError, load_model, read_archive_text, save_model
 
 STATE_MEMBER = "run_state.json"  # the state inside each checkpoint archive
 
