@@ -28,7 +28,7 @@ from pathlib import Path
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 from captioner.api import Captioner  # noqa: E402
-from captioner.config import CaptionerConfig  # noqa: E402
+from captioner.config import PHOTO_DECODER, CaptionerConfig  # noqa: E402
 from captioner.data import read_coco  # noqa: E402
 from captioner.evaluation import evaluate_captioner  # noqa: E402
 from captioner.photo_demo import feature_cache, photo_config  # noqa: E402
@@ -71,7 +71,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", default=ALL_RUNS, help="comma-separated NAME:SEED (names: first_step, "
                         "init_state, pre_inject, par_inject, merge, image_blind, small_cnn)")
-    parser.add_argument("--epochs", type=int, default=20, help="most epochs per run (early stopping ends sooner)")
+    parser.add_argument("--epochs", type=int, default=PHOTO_DECODER["epochs"],
+                        help="most epochs per run (early stopping ends sooner)")
     parser.add_argument("--work-dir", type=Path, default=Path("runs/flickr8k"),
                         help="feature cache and the trained .keras files")
     parser.add_argument("--output", type=Path, default=None, help="results JSON (default: benchmarks/results/)")

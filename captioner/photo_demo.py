@@ -50,7 +50,7 @@ def photo_config(encoder: str, weights: str | None, seed: int = 0, **overrides) 
 
     Example:
         >>> photo_config("mobilenet_v2", None).dropout
-        0.5
+        0.3
     """
     return replace(CaptionerConfig(encoder=encoder, weights=weights, seed=seed, **PHOTO_DECODER), **overrides)
 

@@ -78,3 +78,45 @@ def test_gru_injection_enters_the_gates_of_step_zero_only(data):
 def test_injection_errors():
     with pytest.raises(ValueError, match="injection_dim=0"):
         RecurrentBlock(3)(np.zeros((1, 2, 2), "float32"), injection=np.zeros((1, 2), "float32"))
+
+
+def _wide_twin(block, steps, features, injection_dim):
+    """The same first layer fed the zero-padded input at every step (what the block computed before the split)."""
+    x_in, v_in = keras.Input((steps, features)), keras.Input((injection_dim,))
+    layer = keras.layers.LSTM(block.units, return_sequences=True)
+    model = keras.Model([x_in, v_in], layer(with_first_step_input(x_in, v_in)))
+    layer.set_weights(block.recurrent_layers[0].get_weights())
+    return model
+
+
+@pytest.mark.parametrize("steps", [1, 5])
+def test_split_first_step_trains_exactly_like_the_wide_input(data, steps):
+    """Steps after the first run a narrow copy of the layer; values and gradients are the wide layer's own."""
+    x, image = data
+    x = x[:, :steps]
+    x_in, v_in = keras.Input((steps, 3)), keras.Input((4,))
+    block = RecurrentBlock(5, cell="lstm", injection_dim=4)
+    split = keras.Model([x_in, v_in], block(x_in, injection=v_in))
+    wide = _wide_twin(block, steps, 3, 4)
+    targets = np.random.default_rng(0).normal(size=(2, steps, 5)).astype("float32")
+    for model in (split, wide):
+        model.compile(optimizer=keras.optimizers.SGD(0.5), loss="mse")
+        model.train_on_batch([x, image], targets)
+    for after, expected in zip(block.recurrent_layers[0].get_weights(), wide.layers[-1].get_weights(), strict=True):
+        np.testing.assert_allclose(after, expected, atol=1e-6)
+    # The copy is neither trained nor saved: the block's weights are the wide layer's alone.
+    assert len(block.weights) == 3 and block.recurrent_layers[0].get_weights()[0].shape == (7, 20)
+
+
+def test_split_first_step_with_run_time_lengths(data):
+    """In a graph whose time axis is only known at run time, a 1-step batch and a longer one both work."""
+    tf = pytest.importorskip("tensorflow")
+    if keras.backend.backend() != "tensorflow":
+        pytest.skip("run-time lengths inside one traced graph are the TensorFlow backend's (tf.function)")
+    x, image = data
+    block = RecurrentBlock(5, cell="gru", injection_dim=4)
+    step = tf.function(lambda x, v: block(x, injection=v),
+                       input_signature=[tf.TensorSpec((None, None, 3)), tf.TensorSpec((None, 4))])
+    for steps in (1, 5):
+        np.testing.assert_allclose(step(x[:, :steps], image).numpy(), np.asarray(block(x[:, :steps], injection=image)),
+                                   atol=1e-6)
