@@ -1,7 +1,8 @@
 """The trainings of the distribution tests (tests/textmodels/test_distribution.py), as one process runs them.
 
 ``python tests/distributed_jobs.py DATA OUT NAME...`` trains the tiny classifier and the tiny captioner of
-`write_data` once for every ``--distribute`` NAME, through the commands, into ``OUT/NAME/``, and records there
+`write_data` once for every ``--distribute`` NAME, through the commands, into ``OUT/NAME/``, extracts the
+photos' features into ``OUT/NAME/cache``, and records there
 how many replicas and workers each worker saw (``workerI.json``). A worker of a
 cluster is one such process with its own ``TF_CONFIG``; ``LOGICAL_CPUS=2`` first splits the CPU into two
 logical devices (for ``mirrored``). The test compares the losses in the chief's run folders with a single
@@ -60,6 +61,13 @@ def captioner_arguments(data, out, distribute: str) -> list[str]:
             "--min-count", "1", "--quiet", "--distribute", distribute]
 
 
+def extraction_arguments(data, out, distribute: str) -> list[str]:
+    """``captioner extract-features`` of every photo in ``data`` into ``out/cache`` (the small encoder)."""
+    return ["extract-features", f"{data}/captions.json", "--images", str(data), "--cache", f"{out}/cache",
+            "--encoder", "small", "--weights", "none", "--image-size", "16", "--conv-filters", "4",
+            "--feature-dim", "8", "--batch-size", "4", "--quiet", "--distribute", distribute]
+
+
 def trained_losses(out) -> dict[str, list[float]]:
     """The training loss of every epoch, per model, from the run folders in ``out``."""
     return {name: json.loads((Path(out) / f"{name}.run" / "state.json").read_text())["history"]["loss"]
@@ -83,6 +91,8 @@ def main(data: str, out: str, names: list[str]) -> int:
         if textmodels(classifier_arguments(data, folder, name)) != 0:
             return 1
         if captioner(captioner_arguments(data, folder, name)) != 0:
+            return 1
+        if captioner(extraction_arguments(data, folder, name)) != 0:
             return 1
         distribution = select_distribution(name)
         seen = {"replicas": distribution.num_replicas, "workers": distribution.num_workers}

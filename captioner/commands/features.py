@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from captioner.commands.common import add_data_arguments
 from captioner.config import ENCODERS
-from textmodels.commands.options import positive_int_list
+from textmodels.commands.options import add_distribute_option, positive_int_list
 
 
 def register(subparsers) -> None:
@@ -30,31 +30,59 @@ def register(subparsers) -> None:
     parser.add_argument("--feature-dim", type=int, default=4096)
     parser.add_argument("--batch-size", type=int, default=32)
     parser.add_argument("--rebuild", action="store_true", help="discard a cache made with other settings")
+    add_distribute_option(parser)
     parser.add_argument("--quiet", action="store_true")
     parser.set_defaults(handler=run)
 
 
 def run(args) -> int:
-    """Fills the cache; prints how many images were encoded and which could not be read (exit 1 if any)."""
+    """Fills the cache; prints how many images were encoded and which could not be read (exit 1 if any).
+
+    ``--distribute multi-worker``: each worker encodes its share of the photos and the chief merges them
+    (`captioner.encoder.sharded_extraction`); ``mirrored`` / ``data-parallel`` split each batch over this
+    machine's devices."""
+    import contextlib
     import sys
 
-    from captioner.commands.common import read_caption_data
-    from captioner.encoder import FeatureCache, build_encoder, encoder_config, extract_features
+    import keras
 
+    from captioner.commands.common import read_caption_data
+    from captioner.encoder import build_encoder, encoder_config
+    from captioner.encoder.sharded_extraction import extract_shards, open_shared_cache
+    from textmodels.training.distribution import select_distribution
+
+    # First: a multi-worker strategy must exist before any other TensorFlow work.
+    distribution = select_distribution(args.distribute)
     weights = None if args.weights in ("none", "None") else args.weights
     config = encoder_config(args.encoder, image_size=args.image_size, conv_filters=args.conv_filters,
                             feature_dim=args.feature_dim, weights=weights)
     records = read_caption_data(args.data, args.images, args.splits, strict=args.strict)
     ids = list(dict.fromkeys(record.image_id for record in records))
-    cache = FeatureCache(args.cache, ids, config["feature_dim"], config,
-                         on_mismatch="rebuild" if args.rebuild else "raise")
+    cache = open_shared_cache(distribution, args.cache, ids, config["feature_dim"], config,
+                              on_mismatch="rebuild" if args.rebuild else "raise")
     pending = len(cache.missing_ids())
-    encoder = build_encoder(config)
+    spread = distribution.num_workers == 1 and distribution.num_replicas > 1
+    # Seeded: every worker builds the same encoder, also an untrained one (--weights none).
+    keras.utils.set_random_seed(0)
+    with distribution.scope() if spread else contextlib.nullcontext():
+        encoder = build_encoder(config)
+
+    def encode(batch):
+        if spread and len(batch) % distribution.num_replicas == 0:
+            return encoder.predict(batch, batch_size=len(batch), verbose=0)  # split over this machine's devices
+        # One device, or workers that encode different photos (a collective among them would wait forever).
+        return encoder(batch, training=False)
+
     side = config["image_size"]
-    errors = extract_features(lambda batch: encoder(batch, training=False), records, cache,
-                              batch_size=args.batch_size, image_size=(side, side), progress=not args.quiet)
+    errors = extract_shards(encode, records, cache, distribution, batch_size=args.batch_size,
+                            image_size=(side, side), progress=not args.quiet)
     for image_id, message in errors.items():
         print(f"{image_id}\terror: {message}", file=sys.stderr)
-    print(f"{pending - len(errors)} image(s) encoded, {len(ids) - pending} already cached, "
-          f"{len(errors)} unreadable -> {args.cache}")
-    return 1 if errors else 0
+    if not distribution.is_chief:
+        print(f"Worker {distribution.worker_index} of {distribution.num_workers} done ({len(errors)} unreadable); "
+              f"the chief merged its features into {args.cache}.")
+        return 1 if errors else 0
+    unreadable = len(cache.missing_ids())
+    print(f"{pending - unreadable} image(s) encoded, {len(ids) - pending} already cached, "
+          f"{unreadable} unreadable -> {args.cache}")
+    return 1 if unreadable else 0

@@ -45,9 +45,12 @@ def free_ports(count: int) -> list[int]:
 
 def start_job(data: Path, out: Path, names: list[str], **environment) -> subprocess.Popen:
     env = {**os.environ, "PYTHONPATH": str(REPOSITORY), "TF_CPP_MIN_LOG_LEVEL": "3", **environment}
-    log = (out / f"{names[-1]}-{environment.get('TASK', 'job')}.log").open("w")
-    return subprocess.Popen([sys.executable, str(JOB), str(data), str(out), *names], env=env, stdout=log,
-                            stderr=subprocess.STDOUT, cwd=REPOSITORY)
+    log = out / f"{names[-1]}-{environment.get('TASK', 'job')}.log"
+    with log.open("w") as output:
+        job = subprocess.Popen([sys.executable, str(JOB), str(data), str(out), *names], env=env, stdout=output,
+                               stderr=subprocess.STDOUT, cwd=REPOSITORY)
+    job.log = log
+    return job
 
 
 def finish(jobs: list[subprocess.Popen]) -> None:
@@ -57,8 +60,7 @@ def finish(jobs: list[subprocess.Popen]) -> None:
         finally:
             job.kill()
     for job in jobs:
-        log = Path(job.stdout.name).read_text()
-        assert job.returncode == 0, log[-3000:]
+        assert job.returncode == 0, job.log.read_text()[-3000:]
 
 
 @pytest.fixture(scope="module")
@@ -83,6 +85,7 @@ def trained(tmp_path_factory):
 
         assert main(distributed_jobs.classifier_arguments(data, out / "single", "none")) == 0
         assert captioner(distributed_jobs.captioner_arguments(data, out / "single", "none")) == 0
+        assert captioner(distributed_jobs.extraction_arguments(data, out / "single", "none")) == 0
     finally:
         finish(jobs)
     return out
@@ -108,6 +111,16 @@ def test_two_workers_train_like_one_process_and_only_the_chief_writes(trained):
     # The second worker checkpointed in a private folder: the chief's run folder is the only one.
     assert sorted(path.name for path in folder.iterdir() if path.suffix == ".run") == ["captioner.run",
                                                                                        "classifier.run"]
+
+
+def test_two_workers_extract_their_shares_of_the_photos_into_one_cache(trained):
+    def cache(folder):  # rows in the same (record) order in both caches
+        return [np.load(folder / "cache" / name, allow_pickle=False) for name in ("features.npy", "done.npy")]
+
+    (merged, done), (single, _) = cache(trained / "multi-worker"), cache(trained / "single")
+    assert done.all() and merged.shape == (20, 8)
+    np.testing.assert_allclose(merged, single, rtol=1e-5, atol=1e-6)
+    assert not (trained / "multi-worker" / "cache" / "shards").exists()
 
 
 def test_mirrored_over_two_logical_cpus_trains_like_one_device(trained):
@@ -203,3 +216,19 @@ def test_non_chief_workers_keep_their_run_folder_and_output_to_themselves(tmp_pa
     assert private != shared and (private / "last.keras").read_text() == "checkpoint"
     assert other.output_path(tmp_path / "m.keras").parent == other.private_directory() != tmp_path
     assert other.shard(list("abcde")) == ["b", "d"]
+
+
+def test_the_tagger_and_the_sentences_regime_train_under_a_strategy(tmp_path):
+    """Built, trained, validated and saved under MirroredStrategy (one device here: the code path, not speed)."""
+    from textmodels.language_model.training import train_language_model
+    from textmodels.tagging.sequence_tagger import SequenceTagger
+
+    sentences = [[("the", "DT"), ("dog", "NN"), ("barks", "VBZ")], [("a", "DT"), ("cat", "NN")]] * 4
+    tagger = SequenceTagger(embedding_dim=4, units=4, min_count=1, batch_size=4)
+    history = tagger.fit(sentences, validation=sentences[:2], epochs=1, verbose=0, distribution="mirrored")
+    assert np.isfinite(history.history["val_loss"][0])
+    tagger.save(tmp_path / "tagger.keras")
+    assert {tag for _, tag in SequenceTagger.load(tmp_path / "tagger.keras").tag(["the dog"])[0]} <= {"DT", "NN", "VBZ"}
+    result = train_language_model("a b c\nb c a\n" * 8, tmp_path / "lm.run", valid_text="a b c\n", regime="sentences",
+                                  layers=1, units=4, epochs=1, batch_size=4, verbose=0, distribution="mirrored")
+    assert np.isfinite(result.history["val_perplexity"][0])
