@@ -108,6 +108,8 @@ class CaptionModel(keras.Model):
         self.encoder = None if self.image_blind else (encoder or build_encoder(self.encoder_config, weights=None))
         if self.encoder is not None:
             self.encoder.trainable = self.train_encoder
+        # Compiled on first use (`compile_step`): the encoder for `encode_images`, the decoder's steps for decoding.
+        self._encoding = None
         self._decoding = None
         self.build()
 
@@ -197,8 +199,11 @@ class CaptionModel(keras.Model):
             raise ValueError(f"images must have shape (N, {expected[0]}, {expected[1]}, 3), got {images.shape}.")
         if self.image_blind:
             return np.zeros((len(images), self.feature_dim), np.float32)
+        if self._encoding is None:
+            encoder = self.encoder
+            self._encoding = compile_step(lambda batch: encoder(batch, training=False), weights=encoder)
         chunks = [
-            np.asarray(self.encoder(images[start : start + batch_size], training=False), dtype=np.float32)
+            ops.convert_to_numpy(self._encoding(images[start : start + batch_size])).astype(np.float32)
             for start in range(0, len(images), batch_size)
         ]
         return np.concatenate(chunks) if chunks else np.zeros((0, self.feature_dim), np.float32)
@@ -278,7 +283,7 @@ class CaptionModel(keras.Model):
         """
         ids = pack_ids(token_lists, bos_id=Vocabulary.bos_id, eos_id=Vocabulary.eos_id)
         logits = self.decoder(np.asarray(features, np.float32), ids[:, :-1], training=False)
-        log_probs = np.asarray(ops.log_softmax(logits, axis=-1), dtype=np.float64)
+        log_probs = ops.convert_to_numpy(ops.log_softmax(logits, axis=-1)).astype(np.float64)
         targets = ids[:, 1:]
         picked = np.take_along_axis(log_probs, targets[..., None].astype(np.int64), axis=-1)[..., 0]
         return (picked * (targets != 0)).sum(axis=1)
@@ -327,14 +332,18 @@ def _compile_decoding(decoder: CaptionDecoder):
     state_spec = [keras.InputSpec(shape=(None, decoder.units), dtype="float32")] * num_states
     context_spec = keras.InputSpec(shape=(None, decoder.context_dim), dtype="float32")
     step_signature = [keras.InputSpec(shape=(None,), dtype="int32"), state_spec, context_spec]
-    start_graph = compile_step(start_graph, [keras.InputSpec(shape=(None, decoder.feature_dim), dtype="float32")])
-    next_graph = compile_step(next_graph, step_signature)
+    feature_spec = [keras.InputSpec(shape=(None, decoder.feature_dim), dtype="float32")]
+    start_graph = compile_step(start_graph, feature_spec, weights=decoder)
+    next_graph = compile_step(next_graph, step_signature, weights=decoder)
     # Without a mode that needs it, the first step is an ordinary step (one graph fewer to trace and run).
-    first_graph = compile_step(first_graph, step_signature) if decoder.inject == "first_step" else next_graph
+    if decoder.inject == "first_step":
+        first_graph = compile_step(first_graph, step_signature, weights=decoder)
+    else:
+        first_graph = next_graph
 
     def initial_state_fn(features):
         states, context = start_graph(np.asarray(features, np.float32))
-        state = {"rnn": [np.asarray(s) for s in states], "context": np.asarray(context)}
+        state = {"rnn": [ops.convert_to_numpy(s) for s in states], "context": ops.convert_to_numpy(context)}
         if decoder.inject == "first_step":
             # Present only until the <bos> step has consumed it: the injection reaches step 0 alone.
             state["inject_next"] = np.ones(len(state["context"]), np.int8)
@@ -343,6 +352,7 @@ def _compile_decoding(decoder: CaptionDecoder):
     def step_fn(tokens, state):
         function = first_graph if "inject_next" in state else next_graph
         log_probs, states = function(np.asarray(tokens, np.int32), state["rnn"], state["context"])
-        return np.asarray(log_probs), {"rnn": [np.asarray(s) for s in states], "context": state["context"]}
+        return ops.convert_to_numpy(log_probs), {"rnn": [ops.convert_to_numpy(s) for s in states],
+                                                 "context": state["context"]}
 
     return initial_state_fn, step_fn

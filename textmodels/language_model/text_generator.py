@@ -92,8 +92,9 @@ class TextGenerator:
         state_spec = [keras.InputSpec(shape=(None, block.units), dtype="float32")] * (
             block.layers * block.states_per_layer
         )
-        self._read = compile_step(self._read_tokens)
-        self._step = compile_step(self._next_log_probs, [keras.InputSpec(shape=(None,), dtype="int32"), state_spec])
+        self._read = compile_step(self._read_tokens, weights=self.model)
+        self._step = compile_step(self._next_log_probs, [keras.InputSpec(shape=(None,), dtype="int32"), state_spec],
+                                  weights=self.model)
 
     @classmethod
     def load(cls, path: str | Path) -> TextGenerator:

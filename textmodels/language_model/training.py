@@ -220,18 +220,18 @@ _SCORERS: weakref.WeakKeyDictionary[LanguageModel, object] = weakref.WeakKeyDict
 
 
 def _token_nll_function(model: LanguageModel):
-    """The compiled (NLL sum, new states) function of ``model``, built once per model: retracing per call
-    would cost more than scoring a validation text."""
+    """The compiled (per-token NLL, new states) function of ``model``, built once per model: retracing per call
+    would cost more than scoring a validation text. Padding targets (id 0) score 0. The caller sums in NumPy
+    float64, the same on every backend (JAX computes in float32 unless x64 is enabled for the whole process)."""
     if model in _SCORERS:
         return _SCORERS[model]
 
     def score(token_ids, targets, states):
         logits, new_states = model(token_ids, initial_state=states, return_state=True, training=False)
         nll = keras.losses.sparse_categorical_crossentropy(targets, logits, from_logits=True)
-        weight = ops.cast(ops.not_equal(targets, 0), nll.dtype)
-        return ops.sum(ops.cast(nll * weight, "float64")), new_states
+        return nll * ops.cast(ops.not_equal(targets, 0), nll.dtype), new_states
 
-    _SCORERS[model] = compile_step(score)
+    _SCORERS[model] = compile_step(score, weights=model)
     return _SCORERS[model]
 
 
@@ -257,7 +257,7 @@ def evaluate_language_model(model: LanguageModel, text: str, window: int = 200) 
         for start in range(0, len(ids) - 1, window):
             chunk = ids[start : start + window + 1]
             nll, states = score(chunk[None, :-1], chunk[None, 1:], states)
-            total += float(nll)
+            total += float(ops.convert_to_numpy(nll).sum(dtype=np.float64))
             count += len(chunk) - 1
     else:
         inputs, targets = sentence_pairs(encode_sentences(text, model.encoder))
@@ -265,7 +265,7 @@ def evaluate_language_model(model: LanguageModel, text: str, window: int = 200) 
         for start in range(0, len(inputs), batch):
             x, y = inputs[start : start + batch], targets[start : start + batch]
             nll, _ = score(x, y, model.initial_state(len(x)))
-            total += float(nll)
+            total += float(ops.convert_to_numpy(nll).sum(dtype=np.float64))
             count += int(np.count_nonzero(y))
     return Score(total, count, char_level)
 

@@ -1,9 +1,17 @@
-"""One decoding (or scoring) step compiled for the active backend, so that a token costs one graph call.
+"""One decoding (or scoring) step compiled for the active backend, so that a token costs one compiled call.
+
+- TensorFlow: a ``tf.function`` (the model's variables are read inside the graph).
+- JAX: a ``jax.jit`` of a *stateless* step: the current values of ``weights``' variables are arguments of the
+  compiled function (through `keras.StatelessScope`), so later training or loading is seen by the next call;
+  a plain ``jit`` would freeze the weights into the compiled function as constants.
+- PyTorch: the eager step under ``torch.no_grad()``: no autograd graph is recorded (outputs convert to NumPy
+  directly). ``torch.compile`` was measured slower here: it recompiles for every batch size a search uses
+  and a one-token LSTM step is too small to gain from fusion (see README, "Backends").
 
 Example:
     >>> import keras
     >>> double = compile_step(lambda x: x * 2)
-    >>> float(double(keras.ops.ones(())))
+    >>> float(keras.ops.convert_to_numpy(double(keras.ops.ones(()))))
     2.0
 """
 
@@ -12,24 +20,44 @@ from __future__ import annotations
 from collections.abc import Callable
 
 
-def compile_step(function: Callable, input_signature: list | None = None) -> Callable:
-    """``function`` compiled where that is safe: a ``tf.function`` on TensorFlow, the function itself elsewhere
-    (a JAX ``jit`` would freeze the model's weights into the compiled function).
+def compile_step(function: Callable, input_signature: list | None = None, weights=None) -> Callable:
+    """``function`` compiled for the active backend (see the module notes).
 
     ``input_signature``: the arguments as (nested lists of) `keras.InputSpec` with shape and dtype, ``None``
-    for a dimension that varies (batch, beam rows). With one, the step is traced here, once, and never
-    retraced; without, TensorFlow retraces sparingly (``reduce_retracing``) as shapes vary.
+    for a dimension that varies (batch, beam rows). On TensorFlow the step is then traced here, once, and never
+    retraced; without one, TensorFlow retraces sparingly (``reduce_retracing``) as shapes vary. JAX traces once
+    per distinct argument shape (a search keeps its row count fixed, so once per batch size); PyTorch runs eagerly.
+
+    ``weights``: the layer (or model) whose variables ``function`` reads. Needed on JAX, where they become
+    arguments of the compiled step; without it a JAX step must not read any variable.
 
     Example:
         >>> import keras, numpy as np
         >>> add = compile_step(lambda a, b: a + b, [keras.InputSpec(shape=(None,), dtype="int32")] * 2)
         >>> keras.ops.convert_to_numpy(add(np.array([1, 2], "int32"), np.array([3, 4], "int32"))).tolist()
         [4, 6]
+        >>> dense = keras.layers.Dense(1, kernel_initializer="ones")
+        >>> dense.build((None, 2))
+        >>> project = compile_step(dense, weights=dense)
+        >>> keras.ops.convert_to_numpy(project(np.ones((1, 2), "float32"))).tolist()
+        [[2.0]]
+        >>> _ = dense.kernel.assign(2 * np.ones((2, 1)))  # the compiled step sees the weights as they are now
+        >>> keras.ops.convert_to_numpy(project(np.ones((1, 2), "float32"))).tolist()
+        [[4.0]]
     """
     import keras  # here, not at the top: the rest of textmodels.sampling is NumPy only and imports fast
 
-    if keras.backend.backend() != "tensorflow":
-        return function
+    backend = keras.backend.backend()
+    if backend == "tensorflow":
+        return _tensorflow_step(function, input_signature)
+    if backend == "jax":
+        return _jax_step(function, [] if weights is None else list(weights.variables))
+    if backend == "torch":
+        return _torch_step(function)
+    return function
+
+
+def _tensorflow_step(function: Callable, input_signature: list | None) -> Callable:
     import tensorflow as tf
 
     if input_signature is None:
@@ -38,6 +66,32 @@ def compile_step(function: Callable, input_signature: list | None = None) -> Cal
     compiled = tf.function(function, input_signature=_tensor_specs(input_signature), autograph=False)
     compiled.get_concrete_function()
     return compiled
+
+
+def _jax_step(function: Callable, variables: list) -> Callable:
+    import jax
+    import keras
+
+    def stateless(values, *args):
+        with keras.StatelessScope(state_mapping=list(zip(variables, values))):
+            return function(*args)
+
+    compiled = jax.jit(stateless)
+
+    def step(*args):
+        return compiled([variable.value for variable in variables], *args)
+
+    return step
+
+
+def _torch_step(function: Callable) -> Callable:
+    import torch
+
+    def step(*args):
+        with torch.no_grad():
+            return function(*args)
+
+    return step
 
 
 def _tensor_specs(specs):
