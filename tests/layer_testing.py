@@ -7,6 +7,7 @@ from collections.abc import Callable
 
 import keras
 import numpy as np
+from keras import ops
 
 LENGTHS = (6, 3, 1)  # one full row, one half-padded row, one single-step row
 
@@ -57,7 +58,7 @@ def check_layer(
     batch = padded_batch(kind, 6, features, vocabulary)
     model = _model(make_layer, kind, features, vocabulary)
     before = model(batch)
-    before = np.asarray(before)
+    before = ops.convert_to_numpy(before)
     assert np.all(np.isfinite(before)), "the layer produced NaN/inf"
 
     # One training step must change the trainable weights.
@@ -68,7 +69,7 @@ def check_layer(
         loss = model.train_on_batch(batch, target)
         assert np.isfinite(loss)
         assert any(not np.allclose(a, np.array(w)) for a, w in zip(initial, model.trainable_weights))
-    reference = np.asarray(model(batch))
+    reference = ops.convert_to_numpy(model(batch))
 
     # get_config round trip: same config, same outputs with the same weights.
     layer = model.layers[-1]
@@ -76,19 +77,19 @@ def check_layer(
     assert clone.get_config() == layer.get_config()
     cloned_model = _model(lambda: clone, kind, features, vocabulary)
     cloned_model.set_weights(model.get_weights())
-    np.testing.assert_array_equal(np.asarray(cloned_model(batch)), reference)
+    np.testing.assert_array_equal(ops.convert_to_numpy(cloned_model(batch)), reference)
 
     # .keras round trip with safe_mode: identical outputs.
     if tmp_path is not None:
         path = tmp_path / f"{layer.name}.keras"
         model.save(path)
         loaded = keras.saving.load_model(path, safe_mode=True)
-        np.testing.assert_array_equal(np.asarray(loaded(batch)), reference)
+        np.testing.assert_array_equal(ops.convert_to_numpy(loaded(batch)), reference)
 
     # Padding invariance: the same rows padded to 6 and to 11 steps give the same outputs on valid steps.
     longer = np.concatenate([batch, np.zeros((batch.shape[0], 5) + batch.shape[2:], batch.dtype)], axis=1)
-    short_out = np.asarray(model(batch))
-    long_out = np.asarray(model(longer))
+    short_out = ops.convert_to_numpy(model(batch))
+    long_out = ops.convert_to_numpy(model(longer))
     if short_out.ndim == 3:
         for row, length in enumerate(LENGTHS):
             valid = -(-length // time_scale)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from keras import ops
 
 from captioner.decoder import INJECT_MODES, CaptionDecoder
 
@@ -17,15 +18,15 @@ def _features(rows=3, dim=6, seed=0):
 def test_first_step_is_exactly_the_formula_and_later_steps_are_plain():
     decoder = CaptionDecoder(12, feature_dim=6, embedding_dim=4, units=5, cell="simple", inject="first_step")
     features = _features()
-    logits = np.asarray(decoder(features, TOKENS))
+    logits = ops.convert_to_numpy(decoder(features, TOKENS))
 
     cell = decoder.rnn.recurrent_layers[0].cell
-    kernel = np.asarray(cell.kernel)
+    kernel = ops.convert_to_numpy(cell.kernel)
     U, V_inj = kernel[:4], kernel[4:]  # the input kernel is [U ; V'] over [x_t ; m_t]
-    W, b = np.asarray(cell.recurrent_kernel), np.asarray(cell.bias)
-    V = np.asarray(decoder.image_projection.kernel) @ V_inj  # the image's total map: V = P . V'
-    E = np.asarray(decoder.embedding.embeddings)
-    Wo, bo = np.asarray(decoder.output_layer.kernel), np.asarray(decoder.output_layer.bias)
+    W, b = ops.convert_to_numpy(cell.recurrent_kernel), ops.convert_to_numpy(cell.bias)
+    V = ops.convert_to_numpy(decoder.image_projection.kernel) @ V_inj  # the image's total map: V = P . V'
+    E = ops.convert_to_numpy(decoder.embedding.embeddings)
+    Wo, bo = ops.convert_to_numpy(decoder.output_layer.kernel), ops.convert_to_numpy(decoder.output_layer.bias)
 
     state = np.zeros((3, 5))
     for t in range(TOKENS.shape[1]):
@@ -40,14 +41,14 @@ def test_first_step_is_exactly_the_formula_and_later_steps_are_plain():
 def test_first_step_image_changes_only_what_flows_from_step_zero():
     decoder = CaptionDecoder(12, feature_dim=6, embedding_dim=4, units=5, cell="simple", inject="first_step")
     states, context = decoder.initial_decode_state(_features())
-    zero_states = [np.zeros_like(np.asarray(s)) for s in states]
+    zero_states = [np.zeros_like(ops.convert_to_numpy(s)) for s in states]
     # A later step (first=False) ignores the image entirely: same output for any context.
-    later_a, _ = decoder.decode_step(np.array([5, 4, 8]), zero_states, np.asarray(context), first=False)
+    later_a, _ = decoder.decode_step(np.array([5, 4, 8]), zero_states, ops.convert_to_numpy(context), first=False)
     later_b, _ = decoder.decode_step(np.array([5, 4, 8]), zero_states, np.zeros_like(context), first=False)
-    np.testing.assert_array_equal(np.asarray(later_a), np.asarray(later_b))
-    first_a, _ = decoder.decode_step(np.array([2, 2, 2]), zero_states, np.asarray(context), first=True)
+    np.testing.assert_array_equal(ops.convert_to_numpy(later_a), ops.convert_to_numpy(later_b))
+    first_a, _ = decoder.decode_step(np.array([2, 2, 2]), zero_states, ops.convert_to_numpy(context), first=True)
     first_b, _ = decoder.decode_step(np.array([2, 2, 2]), zero_states, np.zeros_like(context), first=True)
-    assert not np.allclose(np.asarray(first_a), np.asarray(first_b))
+    assert not np.allclose(ops.convert_to_numpy(first_a), ops.convert_to_numpy(first_b))
 
 
 @pytest.mark.parametrize("inject", INJECT_MODES)
@@ -55,27 +56,27 @@ def test_first_step_image_changes_only_what_flows_from_step_zero():
 def test_stepwise_decoding_equals_full_sequence(inject, cell, layers):
     decoder = CaptionDecoder(12, feature_dim=6, embedding_dim=4, units=5, cell=cell, layers=layers, inject=inject)
     features = _features()
-    full = np.asarray(decoder(features, TOKENS))
+    full = ops.convert_to_numpy(decoder(features, TOKENS))
     states, context = decoder.initial_decode_state(features)
     for t in range(TOKENS.shape[1]):
         logits, states = decoder.decode_step(TOKENS[:, t], states, context, first=t == 0)
         valid = TOKENS[:, t] != 0
-        np.testing.assert_allclose(np.asarray(logits)[valid], full[valid, t], rtol=1e-5, atol=1e-5)
+        np.testing.assert_allclose(ops.convert_to_numpy(logits)[valid], full[valid, t], rtol=1e-5, atol=1e-5)
 
 
 @pytest.mark.parametrize("inject", INJECT_MODES)
 def test_every_mode_uses_the_image(inject):
     decoder = CaptionDecoder(12, feature_dim=6, embedding_dim=4, units=5, cell="gru", inject=inject)
-    a = np.asarray(decoder(_features(seed=1), TOKENS))
-    b = np.asarray(decoder(_features(seed=2), TOKENS))
+    a = ops.convert_to_numpy(decoder(_features(seed=1), TOKENS))
+    b = ops.convert_to_numpy(decoder(_features(seed=2), TOKENS))
     assert not np.allclose(a[:, -1], b[:, -1])
 
 
 def test_padding_does_not_change_logits():
     decoder = CaptionDecoder(12, feature_dim=6, embedding_dim=4, units=5, cell="lstm", inject="pre_inject")
     features = _features()
-    short = np.asarray(decoder(features, TOKENS[:, :3]))
-    padded = np.asarray(decoder(features, np.pad(TOKENS[:, :3], ((0, 0), (0, 4)))))
+    short = ops.convert_to_numpy(decoder(features, TOKENS[:, :3]))
+    padded = ops.convert_to_numpy(decoder(features, np.pad(TOKENS[:, :3], ((0, 0), (0, 4)))))
     valid = TOKENS[:, :3] != 0
     np.testing.assert_allclose(short[valid], padded[:, :3][valid], rtol=1e-5, atol=1e-6)
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import keras
 import numpy as np
 import pytest
+from keras import ops
 
 from captioner.api import Captioner
 from captioner.decoder import INJECT_MODES
@@ -45,7 +46,7 @@ def test_every_inject_mode_trains_a_step_and_round_trips(inject, tmp_path):
     loaded = keras.saving.load_model(path, safe_mode=True)
     assert isinstance(loaded, CaptionModel) and loaded.decoder.inject == inject
     assert loaded.text_encoder.vocabulary.tokens == model.text_encoder.vocabulary.tokens
-    np.testing.assert_array_equal(np.asarray(model(inputs)), np.asarray(loaded(inputs)))
+    np.testing.assert_array_equal(ops.convert_to_numpy(model(inputs)), ops.convert_to_numpy(loaded(inputs)))
     images = _images(seed=5)
     assert model.caption_images(images) == loaded.caption_images(images)
 
@@ -54,8 +55,8 @@ def test_several_captions_per_image_match_one_caption_rows():
     model = _model("par_inject")
     ids = model.text_encoder.encode(CAPTIONS)[:, :-1]
     images = _images(rows=1)
-    grouped = np.asarray(model({"images": images, "tokens": ids[None]}))
-    flat = np.asarray(model({"images": np.repeat(images, 3, axis=0), "tokens": ids}))
+    grouped = ops.convert_to_numpy(model({"images": images, "tokens": ids[None]}))
+    flat = ops.convert_to_numpy(model({"images": np.repeat(images, 3, axis=0), "tokens": ids}))
     np.testing.assert_allclose(grouped[0], flat, rtol=1e-5, atol=1e-6)
 
 
@@ -64,7 +65,7 @@ def test_compiled_step_decoding_equals_full_forward(inject):
     model = _model(inject, cell="gru")
     features = model.encode_images(_images())
     ids = model.text_encoder.encode(CAPTIONS)
-    full = np.asarray(keras.ops.log_softmax(model.decoder(features, ids[:, :-1]), axis=-1))
+    full = ops.convert_to_numpy(keras.ops.log_softmax(model.decoder(features, ids[:, :-1]), axis=-1))
     start, step = model.decoding_functions()
     state = start(features)
     for t in range(ids.shape[1] - 1):
@@ -108,8 +109,8 @@ def test_image_blind_model_ignores_the_image_and_has_no_encoder(tmp_path):
     model = _model(image_blind=True)
     assert model.encoder is None
     ids = model.text_encoder.encode(CAPTIONS)[:, :-1]
-    a = np.asarray(model({"images": _images(seed=1), "tokens": ids}))
-    b = np.asarray(model({"images": _images(seed=2), "tokens": ids}))
+    a = ops.convert_to_numpy(model({"images": _images(seed=1), "tokens": ids}))
+    b = ops.convert_to_numpy(model({"images": _images(seed=2), "tokens": ids}))
     np.testing.assert_array_equal(a, b)
     loaded = keras.saving.load_model(Captioner(model).save(tmp_path / "blind.keras"), safe_mode=True)
     assert loaded.image_blind and loaded.encoder is None

@@ -2,6 +2,7 @@
 
 import numpy as np
 import pytest
+from keras import ops
 
 from textmodels.layers import RecurrentBlock, halve_mask, halve_time
 
@@ -10,12 +11,12 @@ def test_stepping_with_carried_state_equals_the_full_run():
     rng = np.random.default_rng(0)
     x, image = rng.normal(size=(2, 6, 3)).astype("float32"), rng.normal(size=(2, 2)).astype("float32")
     block = RecurrentBlock(4, cell="lstm", layers=2, injection_dim=2)
-    full = np.asarray(block(x, injection=image))
+    full = ops.convert_to_numpy(block(x, injection=image))
     states, steps = block.get_initial_state(2), []
     for t in range(6):
         output, states = block(x[:, t : t + 1], injection=image if t == 0 else None,
                                initial_state=states, return_state=True)
-        steps.append(np.asarray(output)[:, 0])
+        steps.append(ops.convert_to_numpy(output)[:, 0])
     np.testing.assert_allclose(np.stack(steps, 1), full, atol=1e-6)
     assert len(states) == 4  # (h, c) for each of two layers
 
@@ -28,7 +29,7 @@ def test_bidirectional_final_output_reads_each_direction_where_it_ends():
     final = RecurrentBlock(4, bidirectional=True, return_sequences=False)
     final(x, mask=mask)
     final.set_weights(sequences.get_weights())
-    outputs, summary = np.asarray(sequences(x, mask=mask)), np.asarray(final(x, mask=mask))
+    outputs, summary = ops.convert_to_numpy(sequences(x, mask=mask)), ops.convert_to_numpy(final(x, mask=mask))
     np.testing.assert_allclose(summary[0, :4], outputs[0, 2, :4], atol=1e-6)  # forward: last valid step
     np.testing.assert_allclose(summary[0, 4:], outputs[0, 0, 4:], atol=1e-6)  # backward: step 0
 
@@ -37,9 +38,9 @@ def test_halving_pairs_steps_and_masks():
     x = np.arange(1, 6, dtype="float32").reshape(1, 5, 1)
     mask = np.array([[True, True, True, False, False]])
     halved, halved_mask = halve_time(x, mask)
-    assert np.asarray(halved)[0].tolist() == [[1, 2], [3, 0], [0, 0]]
-    assert np.asarray(halved_mask).tolist() == [[True, True, False]]
-    assert np.asarray(halve_mask(np.array([[True]]))).tolist() == [[True]]
+    assert ops.convert_to_numpy(halved)[0].tolist() == [[1, 2], [3, 0], [0, 0]]
+    assert ops.convert_to_numpy(halved_mask).tolist() == [[True, True, False]]
+    assert ops.convert_to_numpy(halve_mask(np.array([[True]]))).tolist() == [[True]]
 
 
 @pytest.mark.parametrize(

@@ -4,6 +4,7 @@ vectors file, save/load, and real learning on an MR subset."""
 import keras
 import numpy as np
 import pytest
+from keras import ops
 
 from textmodels.classification.text_classifier import TextClassifier
 from textmodels.classification.text_cnn import TextCNN
@@ -15,7 +16,7 @@ def test_padding_and_short_texts_never_change_the_output(embedding):
     model = TextCNN(40, 3, embedding_dim=6, filters=4, embedding=embedding)
     short = np.array([[5, 0, 0], [7, 8, 9]])  # the first text is shorter than every filter
     long = np.pad(short, ((0, 0), (0, 9)))
-    np.testing.assert_allclose(model(short).numpy(), model(long).numpy(), atol=1e-6)
+    np.testing.assert_allclose(ops.convert_to_numpy(model(short)), ops.convert_to_numpy(model(long)), atol=1e-6)
 
 
 def test_kim_defaults():
@@ -49,13 +50,13 @@ def test_multichannel_trains_one_channel_and_freezes_the_other(vectors_file, tmp
     classifier.fit(texts, labels, epochs=0, verbose=0)  # builds the network and loads the vectors, no steps
     network = classifier.network
     vocabulary = classifier.encoder.vocabulary
-    initial = network.static_embedding.embeddings.numpy().copy()
-    np.testing.assert_allclose(network.embedding.embeddings.numpy(), initial)
+    initial = ops.convert_to_numpy(network.static_embedding.embeddings).copy()
+    np.testing.assert_allclose(ops.convert_to_numpy(network.embedding.embeddings), initial)
     assert classifier.vectors_report.found == 7 and network.embedding_dim == 5
     classifier.fit(texts, labels, epochs=2, verbose=0)
-    np.testing.assert_array_equal(network.static_embedding.embeddings.numpy(), initial)
+    np.testing.assert_array_equal(ops.convert_to_numpy(network.static_embedding.embeddings), initial)
     row = vocabulary["good"]
-    assert not np.allclose(network.embedding.embeddings.numpy()[row], initial[row])
+    assert not np.allclose(ops.convert_to_numpy(network.embedding.embeddings)[row], initial[row])
     path = tmp_path / "cnn.keras"
     classifier.save(path)
     loaded = TextClassifier.load(path)

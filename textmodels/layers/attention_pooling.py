@@ -16,10 +16,10 @@ class AttentionPooling(keras.layers.Layer):
     padded row gets all-zero weights and a zero output.
 
     Example:
-        >>> import numpy as np
+        >>> import keras, numpy as np
         >>> mask = np.array([[1, 1, 0, 0]] * 2, bool)
         >>> pooled, weights = AttentionPooling(8)(np.ones((2, 4, 3), "float32"), mask=mask)
-        >>> tuple(pooled.shape), weights.numpy().round(2).tolist()[0]
+        >>> tuple(pooled.shape), keras.ops.convert_to_numpy(weights).round(2).tolist()[0]
         ((2, 3), [0.5, 0.5, 0.0, 0.0])
     """
 

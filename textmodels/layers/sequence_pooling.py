@@ -38,12 +38,12 @@ class SequencePooling(keras.layers.Layer):
             backward direction ends).
 
     Example:
-        >>> import numpy as np
+        >>> import keras, numpy as np
         >>> x = np.array([[[1.0], [5.0], [3.0], [9.0]]], "float32")
         >>> mask = np.array([[True, True, True, False]])
         >>> [float(SequencePooling(m)(x, mask=mask)[0, 0]) for m in ("last", "mean", "max")]
         [3.0, 3.0, 5.0]
-        >>> SequencePooling("topk", k=2)(x, mask=mask).numpy().tolist()
+        >>> keras.ops.convert_to_numpy(SequencePooling("topk", k=2)(x, mask=mask)).tolist()
         [[5.0, 3.0]]
     """
 

@@ -25,9 +25,10 @@ class TextEmbedding(keras.layers.Embedding):
     The weights (pretrained or learned) are saved in the `.keras` file; the vectors file is not needed again.
 
     Example:
-        >>> import numpy as np
+        >>> import keras, numpy as np
         >>> layer = TextEmbedding(10, 4)
-        >>> tuple(layer(np.array([[3, 2, 0]])).shape), layer.compute_mask(np.array([[3, 2, 0]])).numpy().tolist()
+        >>> ids = np.array([[3, 2, 0]])
+        >>> tuple(layer(ids).shape), keras.ops.convert_to_numpy(layer.compute_mask(ids)).tolist()
         ((1, 3, 4), [[True, True, False]])
     """
 
