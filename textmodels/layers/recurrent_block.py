@@ -7,7 +7,7 @@ from keras import ops
 
 from textmodels.errors import ConfigurationError, check_choice, check_positive_int
 from textmodels.layers.coupled_lstm_cell import CoupledLSTMCell
-from textmodels.layers.first_step import narrow_copy, narrow_weights, run_with_first_step_input, with_first_step_input
+from textmodels.layers.first_step import with_first_step_input
 from textmodels.layers.peephole_lstm_cell import PeepholeLSTMCell
 
 CELLS = ("simple", "gru", "lstm", "peephole_lstm", "coupled_lstm")
@@ -112,9 +112,6 @@ class RecurrentBlock(keras.layers.Layer):
         self.stateful = stateful
         self.supports_masking = True
         self.recurrent_layers = [self._make_layer(index) for index in range(layers)]
-        # With an injection, a copy of the first layer built on the narrow input runs the steps that carry none
-        # (`run_with_first_step_input`); set past Keras' tracking, so it is neither trained nor saved.
-        object.__setattr__(self, "_narrow_first_layer", None)
         self.dropout_layers = [keras.layers.Dropout(dropout) for _ in range(layers)] if dropout else []
 
     def _make_layer(self, index: int):
@@ -162,10 +159,6 @@ class RecurrentBlock(keras.layers.Layer):
                 features *= 2
             layer.build((batch, steps, features))
             features = self.output_dim
-        if self.injection_dim and not (self.bidirectional or self.stateful or self.recurrent_dropout):
-            # Bidirectional layers read step 0 last, stateful ones keep their own states and recurrent dropout
-            # draws its masks from the layer's seed: those keep the zero-padded wide input at every step.
-            object.__setattr__(self, "_narrow_first_layer", narrow_copy(self.recurrent_layers[0], input_shape[-1]))
 
     def call(self, inputs, mask=None, injection=None, initial_state=None, training=None, return_state=False):
         """Runs the stack.
@@ -186,43 +179,27 @@ class RecurrentBlock(keras.layers.Layer):
                 f"initial_state needs {self.layers * self.states_per_layer} tensors "
                 f"({self.states_per_layer} per layer x {self.layers} layers), got {len(initial_state)}."
             )
-        if injection is not None and not self.injection_dim:
-            raise ValueError("This block was built with injection_dim=0; it takes no injection vector.")
         x = inputs
+        if self.injection_dim:
+            if injection is None:
+                injection = ops.zeros((ops.shape(inputs)[0], self.injection_dim), dtype=inputs.dtype)
+            x = with_first_step_input(x, injection)
+        elif injection is not None:
+            raise ValueError("This block was built with injection_dim=0; it takes no injection vector.")
         final_states = []
         for index, layer in enumerate(self.recurrent_layers):
             if index and self.pyramidal:
                 x, mask = halve_time(x, mask)
             if self.dropout_layers:
                 x = self.dropout_layers[index](x, training=training)
-                if index == 0 and injection is not None:
-                    injection = self.dropout_layers[0](injection, training=training)
             layer_state = None
             if initial_state is not None:
                 first = index * self.states_per_layer
                 layer_state = list(initial_state[first : first + self.states_per_layer])
-            if index == 0 and self.injection_dim:
-                x, *states = self._first_layer(x, injection, mask, layer_state, training)
-            else:
-                x, *states = layer(x, mask=mask, initial_state=layer_state, training=training)
+            x, *states = layer(x, mask=mask, initial_state=layer_state, training=training)
             final_states.extend(states)
         outputs = x if self.return_sequences else self._final_output(final_states)
         return (outputs, final_states) if return_state else outputs
-
-    def _first_layer(self, x, injection, mask, initial_state, training):
-        """The first layer on ``[x_t ; m_t]`` (`with_first_step_input`; ``m_0`` = ``injection``, zeros if None)."""
-        layer, narrow = self.recurrent_layers[0], self._narrow_first_layer
-        if narrow is None:
-            if injection is None:
-                injection = ops.zeros((ops.shape(x)[0], self.injection_dim), dtype=x.dtype)
-            return layer(with_first_step_input(x, injection), mask=mask, initial_state=initial_state,
-                         training=training)
-        if injection is None:
-            # Nothing to inject: every step is one that multiplies zeros by V.
-            with narrow_weights(narrow, layer):
-                return narrow(x, mask=mask, initial_state=initial_state, training=training)
-        return run_with_first_step_input(layer, narrow, x, injection, mask=mask, initial_state=initial_state,
-                                         training=training)
 
     def _final_output(self, final_states):
         per_direction = self.states_per_layer
