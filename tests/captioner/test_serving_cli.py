@@ -42,7 +42,7 @@ def test_serve_says_so_when_the_port_is_taken(trained_captioner, capsys):
 
 def test_serve_refuses_settings_that_cannot_work(trained_captioner, capsys):
     assert main(["serve", str(trained_captioner[0]), "--max-queue", "0"]) == 2
-    assert "max_queue must be positive" in capsys.readouterr().err
+    assert "--max-queue: must be a positive integer, got 0" in capsys.readouterr().err
 
 
 def test_the_serve_command_serves_on_localhost_and_stops_cleanly(trained_captioner):

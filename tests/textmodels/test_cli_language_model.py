@@ -61,7 +61,7 @@ def test_char_model_reports_bits_per_char(tmp_path, capsys):
 @pytest.mark.parametrize(
     "options, message",
     [(["--temperature", "-1"], "--temperature: must be a number >= 0"),
-     (["--top-p", "0"], "top_p must be None or a number in"), (["--top-p", "1.01"], "top_p"),
+     (["--top-p", "0"], "--top-p: must be in (0, 1], got 0"), (["--top-p", "1.01"], "--top-p: must be in (0, 1]"),
      (["--top-k", "0"], "--top-k: must be a positive integer"),
      (["--max-tokens", "0"], "--max-tokens: must be a positive integer")],
 )
