@@ -23,8 +23,10 @@ from PIL import Image
 
 from captioner.api import Captioner, CaptionerLoadError
 from captioner.encoder.images import ImageLoadError
+from textmodels.classification import TextClassifier
 from textmodels.errors import ConfigurationError
 from textmodels.saving import ModelFileError, save_model
+from textmodels.tagging import SequenceTagger
 from textmodels.training import make_optimizer
 
 
@@ -434,6 +436,36 @@ CASES = [
         "caption(temperature=-1)",
         caption_with(temperature=-1.0),
         (ConfigurationError, r"temperature must be a number >= 0, got -1.0"),
+    ),
+    (
+        "TextClassifier(units=0)",
+        lambda w: TextClassifier(units=0),
+        (ConfigurationError, r"units must be a positive integer, got 0"),
+    ),
+    (
+        "TextClassifier(dropout=1.5)",
+        lambda w: TextClassifier(dropout=1.5),
+        (ConfigurationError, r"dropout must be in \[0, 1\), got 1\.5"),
+    ),
+    (
+        "TextClassifier(filter_widths=(3, 0))",
+        lambda w: TextClassifier("textcnn", filter_widths=(3, 0)),
+        (ConfigurationError, r"filter_widths\[1\] must be a positive integer, got 0"),
+    ),
+    (
+        "TextClassifier(threshold=1.0)",
+        lambda w: TextClassifier(threshold=1.0),
+        (ConfigurationError, r"threshold must be in \(0, 1\), got 1\.0"),
+    ),
+    (
+        "SequenceTagger(learning_rate=-1)",
+        lambda w: SequenceTagger(learning_rate=-1),
+        (ConfigurationError, r"learning_rate must be a number > 0, got -1"),
+    ),
+    (
+        "SequenceTagger(suffix_length=0)",
+        lambda w: SequenceTagger(suffix_length=0),
+        (ConfigurationError, r"suffix_length must be a positive integer, got 0"),
     ),
     (
         "train_language_model(learning_rate=-1)",

@@ -67,13 +67,28 @@ def replace_atomically(path: str | Path, write) -> Path:
         fault_points.reached("renamed", path)
     finally:
         temporary.unlink(missing_ok=True)
-    folder = os.open(path.parent, os.O_RDONLY)
-    try:
-        os.fsync(folder)  # the rename itself survives a crash only once the folder is synced
-    finally:
-        os.close(folder)
+    sync_folder(path.parent)  # the rename itself survives a crash only once the folder is synced
     fault_points.reached("folder synced", path)
     return path
+
+
+def sync_folder(folder: str | Path) -> None:
+    """Flushes ``folder``'s own entries (names created, renamed or removed in it) to disk."""
+    handle = os.open(folder, os.O_RDONLY)
+    try:
+        os.fsync(handle)
+    finally:
+        os.close(handle)
+
+
+def sync_tree(folder: str | Path) -> None:
+    """Flushes every file and folder under ``folder`` to disk, deepest first: before a folder written elsewhere
+    (a SavedModel) is renamed into place, so the rename never exposes files still only in memory."""
+    for root, _, files in os.walk(folder, topdown=False):
+        for name in files:
+            with open(os.path.join(root, name), "rb") as written:
+                os.fsync(written.fileno())
+        sync_folder(root)
 
 
 def remove_leftover_temporaries(folder: str | Path) -> list[Path]:

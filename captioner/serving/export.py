@@ -29,6 +29,7 @@ import tempfile
 from pathlib import Path
 
 from captioner.serving.settings import ServingSettings
+from textmodels.atomic_files import sync_folder, sync_tree
 from textmodels.errors import ConfigurationError
 
 SIGNATURE_NAME = "serve"
@@ -84,8 +85,10 @@ def export_saved_model(
 ) -> Path:
     """Write ``model`` (a `CaptionModel`, or the path of a captioner ``.keras`` file) as a SavedModel in ``out_dir``.
 
-    The folder is written beside ``out_dir`` and renamed into place, so an interrupted export never leaves
-    half a SavedModel; an existing SavedModel there is replaced, any other non-empty folder is refused.
+    The folder is written beside ``out_dir``, synced to disk and renamed into place, so an interrupted export
+    never leaves half a SavedModel; an existing SavedModel there is replaced, any other non-empty folder is
+    refused. (A crash between the two renames of a replacement leaves the older export in the hidden
+    ``.OUT_DIR.*`` folder beside it, not at ``out_dir``.)
     """
     import keras
 
@@ -114,6 +117,8 @@ def export_saved_model(
 def _replace_folder(new: Path, target: Path, scratch: Path) -> None:
     """Put folder ``new`` at ``target``: one rename, or two when an older export is there (moved into ``scratch``
     first, deleted with it)."""
+    sync_tree(new)
     if target.exists():
         os.replace(target, scratch / "previous")
     os.replace(new, target)
+    sync_folder(target.parent)

@@ -42,11 +42,12 @@ def test_first_step_image_changes_only_what_flows_from_step_zero():
     decoder = CaptionDecoder(12, feature_dim=6, embedding_dim=4, units=5, cell="simple", inject="first_step")
     states, context = decoder.initial_decode_state(_features())
     zero_states = [np.zeros_like(ops.convert_to_numpy(s)) for s in states]
+    context = ops.convert_to_numpy(context)
     # A later step (first=False) ignores the image entirely: same output for any context.
-    later_a, _ = decoder.decode_step(np.array([5, 4, 8]), zero_states, ops.convert_to_numpy(context), first=False)
+    later_a, _ = decoder.decode_step(np.array([5, 4, 8]), zero_states, context, first=False)
     later_b, _ = decoder.decode_step(np.array([5, 4, 8]), zero_states, np.zeros_like(context), first=False)
     np.testing.assert_array_equal(ops.convert_to_numpy(later_a), ops.convert_to_numpy(later_b))
-    first_a, _ = decoder.decode_step(np.array([2, 2, 2]), zero_states, ops.convert_to_numpy(context), first=True)
+    first_a, _ = decoder.decode_step(np.array([2, 2, 2]), zero_states, context, first=True)
     first_b, _ = decoder.decode_step(np.array([2, 2, 2]), zero_states, np.zeros_like(context), first=True)
     assert not np.allclose(ops.convert_to_numpy(first_a), ops.convert_to_numpy(first_b))
 

@@ -14,7 +14,18 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from textmodels.errors import DROPOUT_RATE, POSITIVE_INT, POSITIVE_NUMBER, check_all
 from textmodels.saving import ModelFileError, load_model, save_model
+
+
+def check_settings(*, sizes: dict, optional_sizes: dict, dropout_rates: dict, learning_rate, clipnorm) -> None:
+    """The constructors' checks, before any data is read: `textmodels.errors.ConfigurationError` naming the first
+    setting out of range (``sizes`` positive integers, ``optional_sizes`` too or None, ``dropout_rates`` in [0, 1),
+    ``learning_rate`` and ``clipnorm`` > 0 or None)."""
+    check_all(POSITIVE_INT, **sizes)
+    check_all(POSITIVE_INT, optional=True, **optional_sizes)
+    check_all(DROPOUT_RATE, **dropout_rates)
+    check_all(POSITIVE_NUMBER, optional=True, learning_rate=learning_rate, clipnorm=clipnorm)
 
 
 class LabeledTextEstimator:

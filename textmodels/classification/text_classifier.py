@@ -23,12 +23,12 @@ from pathlib import Path
 
 import numpy as np
 
-from textmodels.classification.labeled_text_estimator import LabeledTextEstimator
+from textmodels.classification.labeled_text_estimator import LabeledTextEstimator, check_settings
 from textmodels.classification.prediction import Prediction
 from textmodels.data.bucketed_batches import BucketedBatches
 from textmodels.data.errors import DataError
 from textmodels.data.labeled_texts import LabeledTexts
-from textmodels.errors import ConfigurationError
+from textmodels.errors import OPEN_FRACTION, POSITIVE_INT, ConfigurationError, check, check_all
 from textmodels.metrics import classification_report, multilabel_report
 
 MODELS = ("textrnn", "textcnn")
@@ -102,6 +102,16 @@ class TextClassifier(LabeledTextEstimator):
     ):
         if model not in MODELS:
             raise ConfigurationError(f"Unknown model {model!r}; choose one of {', '.join(MODELS)}.")
+        check_settings(
+            sizes=dict(min_count=min_count, embedding_dim=embedding_dim, units=units, layers=layers, k=k,
+                       attention_units=attention_units, filters=filters, batch_size=batch_size),
+            optional_sizes=dict(max_vocabulary=max_vocabulary, max_length=max_length),
+            dropout_rates=dict(recurrent_dropout=recurrent_dropout, embedding_dropout=embedding_dropout,
+                               dropout=dropout),
+            learning_rate=learning_rate, clipnorm=clipnorm,
+        )
+        check_all(POSITIVE_INT, **{f"filter_widths[{index}]": width for index, width in enumerate(filter_widths)})
+        check("threshold", threshold, OPEN_FRACTION)
         if embedding != "rand" and vectors is None:
             raise ConfigurationError(f"embedding={embedding!r} needs a pretrained vectors file (vectors=...).")
         if embedding == "multichannel" and model != "textcnn":

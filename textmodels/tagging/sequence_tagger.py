@@ -16,7 +16,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from textmodels.classification.labeled_text_estimator import LabeledTextEstimator
+from textmodels.classification.labeled_text_estimator import LabeledTextEstimator, check_settings
 from textmodels.data.bucketed_batches import BucketedBatches
 from textmodels.data.errors import DataError
 from textmodels.metrics import classification_report
@@ -55,6 +55,12 @@ class SequenceTagger(LabeledTextEstimator):
         clipnorm: float | None = 5.0,
         batch_size: int = 32,
     ):
+        check_settings(
+            sizes=dict(embedding_dim=embedding_dim, suffix_dim=suffix_dim, shape_dim=shape_dim, units=units,
+                       layers=layers, min_count=min_count, suffix_length=suffix_length, batch_size=batch_size),
+            optional_sizes=dict(max_length=max_length), dropout_rates=dict(dropout=dropout),
+            learning_rate=learning_rate, clipnorm=clipnorm,
+        )
         self.network_options = dict(
             embedding_dim=embedding_dim, suffix_dim=suffix_dim, shape_dim=shape_dim, units=units, cell=cell,
             layers=layers, dropout=dropout,
