@@ -39,13 +39,14 @@ from flickr8k_captioning import WEIGHTS_FILE, decoder_config  # noqa: E402
 RESULTS = Path(__file__).resolve().parent / "results" / "first_step_saturation.json"
 
 
+PLAIN_INIT = decoder_module.CaptionDecoder.__init__
+
+
 def centre_features_before_projection(enabled: bool) -> None:
     """Makes new first-step decoders normalise the features across the batch (moving averages at inference)."""
-    plain_init = getattr(decoder_module.CaptionDecoder, "_plain_init", decoder_module.CaptionDecoder.__init__)
-    decoder_module.CaptionDecoder._plain_init = plain_init
 
     def init(self, *args, **kwargs):
-        plain_init(self, *args, **kwargs)
+        PLAIN_INIT(self, *args, **kwargs)
         if enabled and self.inject == "first_step":
             self.image_projection = keras.Sequential(
                 [keras.layers.BatchNormalization(), keras.layers.Dense(self.context_dim, use_bias=False)],
