@@ -1,11 +1,11 @@
-"""Why `first_step` ignores the photo with the photo recipe: the image's share of step 0's gate pre-activations,
-and whether centring the features across photos fixes it (a probe on a Flickr8k subset, not the benchmark).
+"""Why `first_step` ignored the photo before the features were standardised: the image's share of step 0's gate
+pre-activations, with and without the standardisation (a probe on a Flickr8k subset, not the benchmark).
 
 Trains `first_step` on the first N train photos (default 1,500) for a few epochs with the photo recipe, twice:
-the plain layer, and the same with a `BatchNormalization` of the features before the projection (patched in
-here only: the change is not in the model yet). Reports the image's contribution ``V'·P·img`` to the step-0
-pre-activations (mean |z|, and its spread across photos) and greedy BLEU-4 / CIDEr-D on the first 300 val
-photos. Needs the MobileNetV2 feature cache of `flickr8k_captioning.py` (built when missing).
+on the raw features (``standardize_features=False``) and on features centred and scaled with the training
+photos' statistics (the default). Reports the image's contribution ``V'·P·img`` to the step-0 pre-activations
+(mean |z|, and its spread across photos) and greedy BLEU-4 / CIDEr-D on the first 300 val photos. Needs the
+MobileNetV2 feature cache of `flickr8k_captioning.py` (built when missing).
 
 Example:
     .venv/bin/python benchmarks/first_step_saturation.py --train-photos 1500 --epochs 5
@@ -26,7 +26,6 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 import keras  # noqa: E402
 import numpy as np  # noqa: E402
 
-import captioner.decoder as decoder_module  # noqa: E402
 from captioner.data import read_coco  # noqa: E402
 from captioner.evaluation import evaluate_captioner  # noqa: E402
 from captioner.photo_demo import feature_cache  # noqa: E402
@@ -37,22 +36,6 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from flickr8k_captioning import WEIGHTS_FILE, decoder_config  # noqa: E402
 
 RESULTS = Path(__file__).resolve().parent / "results" / "first_step_saturation.json"
-
-
-PLAIN_INIT = decoder_module.CaptionDecoder.__init__
-
-
-def centre_features_before_projection(enabled: bool) -> None:
-    """Makes new first-step decoders normalise the features across the batch (moving averages at inference)."""
-
-    def init(self, *args, **kwargs):
-        PLAIN_INIT(self, *args, **kwargs)
-        if enabled and self.inject == "first_step":
-            self.image_projection = keras.Sequential(
-                [keras.layers.BatchNormalization(), keras.layers.Dense(self.context_dim, use_bias=False)],
-                name="image_projection")
-
-    decoder_module.CaptionDecoder.__init__ = init
 
 
 def main() -> None:
@@ -73,12 +56,12 @@ def main() -> None:
     cache, _ = feature_cache(records, config, args.work_dir / "full" / "mobilenet_v2_features")
     val_features = cache.read(val_ids).astype("float32")
     report = {"train_photos": len(train_ids), "val_photos": len(val_ids), "epochs": args.epochs, "variants": {}}
-    for variant in ("plain", "centred"):
-        centre_features_before_projection(variant == "centred")
+    for variant in ("raw", "standardised"):
         started = time.perf_counter()
-        result = train_captioner(subset, config, features=cache, verbose=0)
+        result = train_captioner(subset, replace(config, standardize_features=variant == "standardised"),
+                                 features=cache, verbose=0)
         decoder = result.model.decoder
-        context = keras.ops.convert_to_numpy(decoder.image_projection(val_features))
+        context = keras.ops.convert_to_numpy(decoder.image_projection(decoder.standardize(val_features)))
         injection_kernel = keras.ops.convert_to_numpy(decoder.rnn.weights[0])[decoder.embedding_dim :]
         z = context @ injection_kernel
         val = evaluate_captioner(result.model, subset, split="val", features=cache, beam_size=1, use_java=False)

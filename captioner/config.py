@@ -61,6 +61,10 @@ class CaptionerConfig:
     dropout: float = 0.0
     # Train the decoder without the image (zeros instead of features): the image-blind baseline.
     image_blind: bool = False
+    # Centre and scale each feature dimension with the training photos' statistics, stored in the model
+    # (CaptionDecoder.adapt_features). Off, the raw features enter; an encoder trained with the decoder always
+    # gets the identity, since its features move as it learns.
+    standardize_features: bool = True
 
     # --- Vocabulary --------------------------------------------------------------------------------------
     # Words seen fewer times in the training captions become <unk>.

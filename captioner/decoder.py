@@ -14,6 +14,13 @@ Injection modes (Tanti et al. 2018 name the last four; the first is this project
 - ``merge``: the recurrent layers never see the image; their output is concatenated with the projected image
   before the softmax.
 
+In every mode ``img`` is the encoder's feature standardised per dimension, ``(feature - mean) / std``, with the
+training photos' statistics stored in the decoder (`CaptionDecoder.adapt_features`; the identity until then).
+Pretrained features are far from centred (MobileNetV2's pooled ReLU6 outputs are all positive, mean 0.47), so
+the raw ``V·img`` is a large shared offset: at step 0 of ``first_step`` it drove the LSTM gates' pre-activations
+to a mean |z| of about 60, where the gates saturate and no gradient reaches ``V`` (benchmarks/
+first_step_saturation.py).
+
 Decoding carries the recurrent state from one token to the next (`initial_decode_state` then `decode_step`):
 the prefix is never re-run.
 
@@ -28,6 +35,7 @@ Example:
 from __future__ import annotations
 
 import keras
+import numpy as np
 from keras import ops
 
 from textmodels.layers import RecurrentBlock, TextEmbedding
@@ -60,6 +68,10 @@ class CaptionDecoder(keras.layers.Layer):
         >>> tuple(logits.shape), len(states)
         ((1, 10), 2)
     """
+
+    # Dimensions whose spread across the training photos is below this share of the median spread are scaled
+    # as if they had it: a feature that is (nearly) constant in training would otherwise be blown up.
+    MIN_RELATIVE_STD = 0.01
 
     def __init__(
         self,
@@ -111,6 +123,11 @@ class CaptionDecoder(keras.layers.Layer):
         self.embedding_dropout = keras.layers.Dropout(dropout)
         self.output_dropout = keras.layers.Dropout(dropout)
         self.output_layer = keras.layers.Dense(vocabulary_size, name="logits")
+        # Created here, not in build: the decoding methods standardise features before any full call.
+        self.feature_mean = self.add_weight(shape=(self.feature_dim,), initializer="zeros", trainable=False,
+                                            name="feature_mean")
+        self.feature_scale = self.add_weight(shape=(self.feature_dim,), initializer="ones", trainable=False,
+                                             name="feature_scale")
 
     @property
     def rnn_input_dim(self) -> int:
@@ -129,6 +146,32 @@ class CaptionDecoder(keras.layers.Layer):
                 layer.build(shape)
         self.built = True
 
+    def adapt_features(self, features) -> None:
+        """Stores the per-dimension mean and inverse spread of ``features`` (N, feature_dim): the training photos'.
+
+        Example:
+            >>> import numpy as np
+            >>> decoder = CaptionDecoder(10, feature_dim=2, embedding_dim=4, units=6)
+            >>> decoder.adapt_features(np.array([[1.0, 5.0], [3.0, 5.0]]))
+            >>> np.round(ops.convert_to_numpy(decoder.standardize(np.array([[3.0, 5.0]]))), 3)
+            array([[1., 0.]], dtype=float32)
+        """
+        features = np.asarray(features, dtype=np.float64)
+        if features.ndim != 2 or features.shape[1] != self.feature_dim or len(features) == 0:
+            raise ValueError(f"adapt_features needs an (N, {self.feature_dim}) array with N >= 1, "
+                             f"got shape {features.shape}.")
+        if not np.isfinite(features).all():
+            raise ValueError("adapt_features got NaN or infinite feature values.")
+        std = features.std(axis=0)
+        floor = self.MIN_RELATIVE_STD * float(np.median(std))
+        self.feature_mean.assign(features.mean(axis=0).astype("float32"))
+        # With no spread at all (one photo, or all alike) the scale stays 1: centring only.
+        self.feature_scale.assign((1.0 / np.maximum(std, floor) if floor > 0 else np.ones_like(std)).astype("float32"))
+
+    def standardize(self, features):
+        """``img``: the features centred and scaled with the statistics of `adapt_features`."""
+        return (ops.cast(features, "float32") - self.feature_mean) * self.feature_scale
+
     def _split_states(self, flat):
         return [flat[:, index * self.units : (index + 1) * self.units]
                 for index in range(self.layers * self.rnn.states_per_layer)]
@@ -141,7 +184,7 @@ class CaptionDecoder(keras.layers.Layer):
         tokens = ops.cast(tokens, "int32")
         mask = ops.not_equal(tokens, 0)
         words = self.embedding_dropout(self.embedding(tokens), training=training)
-        context = self.image_projection(ops.cast(features, words.dtype))
+        context = self.image_projection(ops.cast(self.standardize(features), words.dtype))
         injection = initial_state = None
         if self.inject == "first_step":
             injection = context
@@ -169,7 +212,7 @@ class CaptionDecoder(keras.layers.Layer):
         For ``pre_inject`` the states already include step -1 (the image); ``first_step`` hands ``context`` to
         the first `decode_step` as the injection.
         """
-        context = self.image_projection(ops.cast(features, "float32"))
+        context = self.image_projection(self.standardize(features))
         batch = ops.shape(context)[0]
         if self.inject == "init_state":
             return self._split_states(context), context

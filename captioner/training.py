@@ -36,6 +36,7 @@ from captioner.data.errors import CaptionDataError
 from captioner.data.pipeline import caption_batches
 from captioner.data.records import CaptionRecord
 from captioner.encoder import FeatureCacheError, ImageLoadError, encoder_config, read_features
+from captioner.encoder.images import load_images
 from captioner.model import CaptionModel, fit_caption_vocabulary
 from textmodels.errors import (
     DROPOUT_RATE,
@@ -165,10 +166,34 @@ def training_inputs(records: Sequence[CaptionRecord], model: CaptionModel, featu
     return kept, array, None
 
 
-def _batches(records, model, features, batch_size, *, shuffle, seed, unreadable):
-    kept, inputs, image_size = training_inputs(records, model, features)
+def _batches(inputs, model, batch_size, *, shuffle, seed, unreadable):
+    kept, inputs, image_size = inputs
     return caption_batches(inputs, caption_examples(kept, model), batch_size, shuffle=shuffle, seed=seed,
                            image_size=image_size, unreadable=unreadable)
+
+
+# Photos whose features give a frozen encoder's statistics when training end to end (cached features use all).
+STATISTICS_PHOTOS = 256
+
+
+def adapt_feature_statistics(model: CaptionModel, inputs, image_size) -> None:
+    """Stores the training photos' feature mean and spread in the decoder (see `CaptionDecoder.adapt_features`).
+
+    ``inputs`` and ``image_size`` are those of `training_inputs`: cached features are used whole; from pixels, a
+    frozen encoder's features of the first `STATISTICS_PHOTOS` readable photos. An encoder that is trained with
+    the decoder changes its features as it learns, so there the decoder keeps the identity.
+    """
+    if model.image_blind:
+        return
+    if image_size is None:
+        model.decoder.adapt_features(inputs)
+        return
+    if model.train_encoder:
+        return
+    images, errors = load_images(list(dict.fromkeys(inputs))[:STATISTICS_PHOTOS], size=image_size)
+    readable = [index for index in range(len(images)) if index not in errors]
+    if readable:
+        model.decoder.adapt_features(model.encode_images(images[readable]))
 
 
 class EpochScalars(keras.callbacks.Callback):
@@ -311,7 +336,8 @@ def train_captioner(
     elif config.patience is not None:
         callbacks.append(keras.callbacks.EarlyStopping(monitor=monitor, patience=config.patience,
                                                        restore_best_weights=True))
-    if model is None:
+    restored = model is not None
+    if not restored:
         # Cached features bypass the encoder: freezing it spares the optimizer state of weights that get no
         # gradient (for VGG16, twice its 134M parameters).
         with distribution.scope():
@@ -319,11 +345,15 @@ def train_captioner(
             compile_captioner(model, config)
 
     unreadable: dict[str, str] = {}
-    train_data = _batches(train, model, features, config.batch_size, shuffle=True, seed=config.seed,
+    train_inputs = training_inputs(train, model, features)
+    if not restored and config.standardize_features:
+        adapt_feature_statistics(model, *train_inputs[1:])
+    train_data = _batches(train_inputs, model, config.batch_size, shuffle=True, seed=config.seed,
                           unreadable=unreadable)
     val_data = None
     if val:
-        val_data = _batches(val, model, features, config.batch_size, shuffle=False, seed=0, unreadable=unreadable)
+        val_data = _batches(training_inputs(val, model, features), model, config.batch_size, shuffle=False, seed=0,
+                            unreadable=unreadable)
     if config.lr_reduce_factor is not None:
         callbacks.append(keras.callbacks.ReduceLROnPlateau(monitor=monitor, factor=config.lr_reduce_factor,
                                                            patience=config.lr_reduce_patience, verbose=0))

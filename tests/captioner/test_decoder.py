@@ -17,8 +17,11 @@ def _features(rows=3, dim=6, seed=0):
 
 def test_first_step_is_exactly_the_formula_and_later_steps_are_plain():
     decoder = CaptionDecoder(12, feature_dim=6, embedding_dim=4, units=5, cell="simple", inject="first_step")
+    training_features = 2.0 + 3.0 * _features(rows=50, seed=1)
+    decoder.adapt_features(training_features)
     features = _features()
     logits = ops.convert_to_numpy(decoder(features, TOKENS))
+    img = (features - training_features.mean(0)) / training_features.std(0)  # standardised with training stats
 
     cell = decoder.rnn.recurrent_layers[0].cell
     kernel = ops.convert_to_numpy(cell.kernel)
@@ -32,7 +35,7 @@ def test_first_step_is_exactly_the_formula_and_later_steps_are_plain():
     for t in range(TOKENS.shape[1]):
         pre_activation = E[TOKENS[:, t]] @ U + state @ W + b
         if t == 0:
-            pre_activation = pre_activation + features @ V
+            pre_activation = pre_activation + img @ V
         state = np.tanh(pre_activation)
         valid = TOKENS[:, t] != 0
         np.testing.assert_allclose(logits[valid, t], (state @ Wo + bo)[valid], rtol=1e-4, atol=1e-5)
@@ -50,6 +53,26 @@ def test_first_step_image_changes_only_what_flows_from_step_zero():
     first_a, _ = decoder.decode_step(np.array([2, 2, 2]), zero_states, context, first=True)
     first_b, _ = decoder.decode_step(np.array([2, 2, 2]), zero_states, np.zeros_like(context), first=True)
     assert not np.allclose(ops.convert_to_numpy(first_a), ops.convert_to_numpy(first_b))
+
+
+def test_feature_statistics_centre_and_scale_and_refuse_bad_arrays():
+    decoder = CaptionDecoder(12, feature_dim=3, embedding_dim=4, units=5)
+    identity = ops.convert_to_numpy(decoder.standardize(_features(dim=3)))
+    np.testing.assert_array_equal(identity, _features(dim=3))  # before adapt_features: unchanged
+    training = np.column_stack([10 + 2 * _features(200, 1, seed=1)[:, 0], _features(200, 1, seed=2)[:, 0],
+                                np.full(200, 0.5)])
+    decoder.adapt_features(training)
+    standardised = ops.convert_to_numpy(decoder.standardize(training))
+    np.testing.assert_allclose(standardised[:, :2].mean(0), 0, atol=1e-4)
+    np.testing.assert_allclose(standardised[:, :2].std(0), 1, atol=1e-4)
+    # A dimension constant in training is centred, and a new value there is not blown up by a zero spread.
+    assert np.abs(standardised[:, 2]).max() < 1e-6
+    far = ops.convert_to_numpy(decoder.standardize(np.array([[10.0, 0.0, 0.6]])))[0, 2]
+    assert 0 < far <= 0.1 / (CaptionDecoder.MIN_RELATIVE_STD * np.median(training.std(0))) + 1e-3
+    for bad, message in ((np.ones((4, 2)), r"\(N, 3\)"), (np.ones((0, 3)), "N >= 1"),
+                         (np.array([[1.0, np.nan, 0.0]]), "NaN")):
+        with pytest.raises(ValueError, match=message):
+            decoder.adapt_features(bad)
 
 
 @pytest.mark.parametrize("inject", INJECT_MODES)

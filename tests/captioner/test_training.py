@@ -7,9 +7,11 @@ import json
 import keras
 import numpy as np
 import pytest
+from keras import ops
 
 from captioner.config import CaptionerConfig
 from captioner.data import make_synthetic, read_coco
+from captioner.encoder.images import load_images
 from captioner.evaluation import evaluate_captioner
 from captioner.model import CaptionModel
 from captioner.training import build_captioner, caption_examples, compile_captioner, train_captioner
@@ -104,6 +106,27 @@ def test_frozen_encoder_stays_fixed(synthetic):
     assert all(np.array_equal(a, b) for a, b in zip(before, trained.encoder.get_weights()))
     decoder_before = build_captioner(subset, config).decoder.get_weights()[0]
     assert decoder_before.shape == trained.decoder.get_weights()[0].shape
+    # The frozen encoder's features of the training photos set the decoder's standardisation.
+    images, errors = load_images([r.image_path for r in subset], size=trained.image_size)
+    assert not errors
+    np.testing.assert_allclose(ops.convert_to_numpy(trained.decoder.feature_mean),
+                               trained.encode_images(images).mean(0), rtol=1e-4, atol=1e-5)
+
+
+def test_cached_features_set_the_standardisation_and_a_blind_model_keeps_the_identity(synthetic):
+    records, folder = synthetic
+    subset = [r for r in records if r.split == "train"][:40]
+    features = {r.image_id: 5.0 + 2.0 * vector for r, vector in zip(subset, _scene_features(folder).values())}
+    stacked = np.stack([features[r.image_id] for r in subset])
+    config = CaptionerConfig(**{**TINY, "feature_dim": 22}, epochs=1, batch_size=8)
+    decoder = train_captioner(subset, config, features=features, verbose=0).model.decoder
+    np.testing.assert_allclose(ops.convert_to_numpy(decoder.feature_mean), stacked.mean(0), rtol=1e-5)
+    standardised = ops.convert_to_numpy(decoder.standardize(stacked))
+    varying = stacked.std(0) > 0
+    np.testing.assert_allclose(standardised[:, varying].std(0), 1, atol=1e-4)
+    blind = train_captioner(subset, CaptionerConfig(**{**config.__dict__, "image_blind": True}), features=features,
+                            verbose=0).model.decoder
+    np.testing.assert_array_equal(ops.convert_to_numpy(blind.feature_scale), np.ones(22, np.float32))
 
 
 def test_bad_training_inputs_raise_clear_errors(synthetic, tmp_path):
