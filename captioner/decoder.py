@@ -168,6 +168,13 @@ class CaptionDecoder(keras.layers.Layer):
         # With no spread at all (one photo, or all alike) the scale stays 1: centring only.
         self.feature_scale.assign((1.0 / np.maximum(std, floor) if floor > 0 else np.ones_like(std)).astype("float32"))
 
+    def load_own_variables(self, store):
+        # A file written before the feature statistics existed holds none of the decoder's own variables; its
+        # model saw raw features, which the identity statistics (the initial values) reproduce exactly.
+        if len(store.keys()) == 0:
+            return
+        super().load_own_variables(store)
+
     def standardize(self, features):
         """``img``: the features centred and scaled with the statistics of `adapt_features`."""
         return (ops.cast(features, "float32") - self.feature_mean) * self.feature_scale

@@ -183,17 +183,14 @@ def adapt_feature_statistics(model: CaptionModel, inputs, image_size) -> None:
     frozen encoder's features of the first `STATISTICS_PHOTOS` readable photos. An encoder that is trained with
     the decoder changes its features as it learns, so there the decoder keeps the identity.
     """
-    if model.image_blind:
+    if model.image_blind or (image_size is not None and model.train_encoder):
         return
-    if image_size is None:
-        model.decoder.adapt_features(inputs)
-        return
-    if model.train_encoder:
-        return
-    images, errors = load_images(list(dict.fromkeys(inputs))[:STATISTICS_PHOTOS], size=image_size)
-    readable = [index for index in range(len(images)) if index not in errors]
-    if readable:
-        model.decoder.adapt_features(model.encode_images(images[readable]))
+    if image_size is not None:
+        images, errors = load_images(list(dict.fromkeys(inputs))[:STATISTICS_PHOTOS], size=image_size)
+        inputs = model.encode_images(np.delete(images, list(errors), axis=0))
+        if not len(inputs):
+            return
+    model.decoder.adapt_features(inputs)
 
 
 class EpochScalars(keras.callbacks.Callback):

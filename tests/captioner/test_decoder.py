@@ -75,6 +75,14 @@ def test_feature_statistics_centre_and_scale_and_refuse_bad_arrays():
             decoder.adapt_features(bad)
 
 
+def test_a_file_without_feature_statistics_loads_with_the_identity():
+    decoder = CaptionDecoder(12, feature_dim=3, embedding_dim=4, units=5)
+    decoder.load_own_variables({})  # what a .keras file written before the statistics existed holds
+    np.testing.assert_array_equal(ops.convert_to_numpy(decoder.feature_scale), np.ones(3, np.float32))
+    decoder.load_own_variables({"0": np.full(3, 2.0), "1": np.full(3, 0.5)})
+    np.testing.assert_array_equal(ops.convert_to_numpy(decoder.standardize(np.full((1, 3), 4.0))), [[1.0] * 3])
+
+
 @pytest.mark.parametrize("inject", INJECT_MODES)
 @pytest.mark.parametrize("cell, layers", [("lstm", 2), ("gru", 1)])
 def test_stepwise_decoding_equals_full_sequence(inject, cell, layers):
