@@ -225,7 +225,7 @@ class CaptionDecoder(keras.layers.Layer):
             return self._split_states(context), context
         states = [ops.zeros((batch, self.units)) for _ in range(self.layers * self.rnn.states_per_layer)]
         if self.inject == "pre_inject":
-            _, states = self.rnn(ops.expand_dims(context, 1), initial_state=states, return_state=True)
+            _, states = self.rnn.step(context, states)
         return list(states), context
 
     def decode_step(self, tokens, states, context, first: bool = False):
@@ -233,16 +233,11 @@ class CaptionDecoder(keras.layers.Layer):
 
         ``first=True`` marks the ``<bos>`` step; only then does ``first_step`` pass the image injection.
         """
-        words = self.embedding(ops.expand_dims(ops.cast(tokens, "int32"), 1))
+        words = self.embedding(ops.cast(tokens, "int32"))
         if self.inject == "par_inject":
-            words = ops.concatenate([words, ops.expand_dims(context, 1)], axis=-1)
+            words = ops.concatenate([words, context], axis=-1)
         injection = context if (self.inject == "first_step" and first) else None
-        # An explicit all-True mask: decoding never feeds padding, and it keeps the one-step call identical
-        # to the masked full-sequence call.
-        mask = ops.ones_like(ops.cast(ops.expand_dims(tokens, 1), "bool"))
-        outputs, states = self.rnn(words, mask=mask, injection=injection, initial_state=list(states),
-                                   return_state=True)
-        outputs = outputs[:, 0]
+        outputs, states = self.rnn.step(words, list(states), injection=injection)
         if self.inject == "merge":
             outputs = ops.concatenate([outputs, context], axis=-1)
         return self.output_layer(outputs), list(states)

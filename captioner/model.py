@@ -352,7 +352,7 @@ def _compile_decoding(decoder: CaptionDecoder):
     def step_fn(tokens, state):
         function = first_graph if "inject_next" in state else next_graph
         log_probs, states = function(np.asarray(tokens, np.int32), state["rnn"], state["context"])
-        return ops.convert_to_numpy(log_probs), {"rnn": [ops.convert_to_numpy(s) for s in states],
-                                                 "context": state["context"]}
+        # The states stay as the compiled step returns them, for the next step to take back unconverted.
+        return ops.convert_to_numpy(log_probs), {"rnn": list(states), "context": state["context"]}
 
     return initial_state_fn, step_fn

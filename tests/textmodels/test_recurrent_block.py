@@ -21,6 +21,33 @@ def test_stepping_with_carried_state_equals_the_full_run():
     assert len(states) == 4  # (h, c) for each of two layers
 
 
+@pytest.mark.parametrize("cell", ["simple", "gru", "lstm", "peephole_lstm", "coupled_lstm"])
+def test_one_step_without_the_time_loop_equals_the_full_run(cell):
+    # step() calls the cells directly (decoding's fast path); it must follow the sequence path exactly,
+    # injection at step 0 included, with carried states.
+    rng = np.random.default_rng(2)
+    x, image = rng.normal(size=(3, 4, 5)).astype("float32"), rng.normal(size=(3, 2)).astype("float32")
+    block = RecurrentBlock(6, cell=cell, layers=2, injection_dim=2)
+    full, full_states = block(x, injection=image, initial_state=block.get_initial_state(3), return_state=True)
+    states, steps = block.get_initial_state(3), []
+    for t in range(4):
+        output, states = block.step(x[:, t], states, injection=image if t == 0 else None)
+        steps.append(ops.convert_to_numpy(output))
+    np.testing.assert_allclose(np.stack(steps, 1), ops.convert_to_numpy(full), atol=1e-5)
+    for stepped, whole in zip(states, full_states, strict=True):
+        np.testing.assert_allclose(ops.convert_to_numpy(stepped), ops.convert_to_numpy(whole), atol=1e-5)
+
+
+def test_one_step_is_for_unidirectional_blocks_with_matching_states():
+    x = np.zeros((1, 3), "float32")
+    with pytest.raises(ValueError, match="unidirectional"):
+        RecurrentBlock(4, bidirectional=True).step(x, [])
+    with pytest.raises(ValueError, match="needs 4 tensors"):
+        RecurrentBlock(4, cell="lstm", layers=2).step(x, [np.zeros((1, 4), "float32")])
+    with pytest.raises(ValueError, match="no injection"):
+        RecurrentBlock(4, cell="gru").step(x, [np.zeros((1, 4), "float32")], injection=np.zeros((1, 2)))
+
+
 def test_bidirectional_final_output_reads_each_direction_where_it_ends():
     x = np.random.default_rng(1).normal(size=(2, 5, 3)).astype("float32")
     mask = np.array([[1, 1, 1, 0, 0], [1, 1, 1, 1, 1]], bool)

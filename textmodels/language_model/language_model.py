@@ -137,6 +137,29 @@ class LanguageModel(keras.Model):
         logits = self._logits(self.output_dropout(hidden, training=training))
         return (logits, states) if return_state else logits
 
+    def step(self, token_ids, states):
+        """One inference step for (N,) ``token_ids``: ``(logits (N, V), new states)``, equal to `call` on a
+        one-token sequence with ``initial_state=states`` but without the time loop (`RecurrentBlock.step`).
+
+        Example:
+            >>> import numpy as np
+            >>> from textmodels.language_model.encoding import fit_lm_encoder
+            >>> model = LanguageModel(fit_lm_encoder("a b\\n"), 4, 4, layers=2)
+            >>> states = model.initial_state(2)
+            >>> whole = ops.convert_to_numpy(model(np.array([[4], [5]]), initial_state=states))
+            >>> logits = ops.convert_to_numpy(model.step(np.array([4, 5]), states)[0])
+            >>> bool(np.allclose(whole[:, 0], logits, atol=1e-6))
+            True
+        """
+        if not self.built:
+            self.build((None, None))
+        # The layers' own call(), as in RecurrentBlock.step: generation runs this once per token, and on
+        # PyTorch Layer.__call__'s bookkeeping (masks, autocasting, scopes) costs more than the arithmetic.
+        hidden, new_states = self.block.step(self.embedding.call(ops.cast(token_ids, "int32")), states)
+        if not self.tie_embeddings:
+            return self.output_layer.call(hidden), new_states
+        return self._logits(hidden), new_states
+
     def _logits(self, hidden):
         if not self.tie_embeddings:
             return self.output_layer(hidden)

@@ -82,6 +82,10 @@ class TextGenerator:
 
     def __init__(self, model: LanguageModel):
         self.model = model.stateless_copy() if model.stateful else model
+        if not self.model.built:
+            # Before the steps are compiled: a JAX step takes the model's variables as arguments, so every
+            # variable must exist (an unbuilt model would create its recurrent weights inside the trace).
+            self.model.build((None, None))
         vocabulary = self.model.encoder.vocabulary
         self.vocabulary = vocabulary
         self.banned_ids = [vocabulary[PAD], vocabulary[UNK], vocabulary[BOS]]
@@ -110,12 +114,13 @@ class TextGenerator:
         return new_states
 
     def _next_log_probs(self, tokens, states):
-        logits, new_states = self.model(tokens[:, None], initial_state=states, return_state=True, training=False)
-        return ops.log_softmax(logits[:, -1, :], axis=-1), new_states
+        logits, new_states = self.model.step(tokens, states)
+        return ops.log_softmax(logits, axis=-1), new_states
 
     def step(self, tokens: np.ndarray, states: list) -> tuple[np.ndarray, list]:
-        """One compiled step for (N,) ``tokens``: ``(log_probs (N, V), new states)``, as NumPy arrays (the step
-        function of `textmodels.sampling`'s searches).
+        """One compiled step for (N,) ``tokens``: ``(log_probs (N, V) as a NumPy array, new states)`` (the step
+        function of `textmodels.sampling`'s searches). The states stay as the compiled step returns them
+        (see `textmodels.sampling.compile_step`), for the next step to take back without a conversion.
 
         Example:
             >>> from textmodels.language_model.encoding import fit_lm_encoder
@@ -125,7 +130,7 @@ class TextGenerator:
             ((2, 6), True)
         """
         log_probs, new_states = self._step(np.asarray(tokens, dtype="int32"), states)
-        return ops.convert_to_numpy(log_probs), [ops.convert_to_numpy(state) for state in new_states]
+        return ops.convert_to_numpy(log_probs), list(new_states)
 
     def prime_state(self, prime: str = "") -> tuple[int, list]:
         """``(first token, state)``: the last of `start_ids`, to feed at the first step, and the recurrent state

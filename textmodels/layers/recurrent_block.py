@@ -201,6 +201,51 @@ class RecurrentBlock(keras.layers.Layer):
         outputs = x if self.return_sequences else self._final_output(final_states)
         return (outputs, final_states) if return_state else outputs
 
+    def step(self, inputs, states, injection=None):
+        """One inference step of a unidirectional, non-pyramidal block, the cells called directly: the same
+        result as `call` on a one-step sequence (with ``return_state``), without the time loop around it, which
+        dominates the cost of decoding one token at a time.
+
+        Args:
+            inputs: (batch, features), this step's input.
+            states: the flat list of state tensors (see `call`).
+            injection: (batch, injection_dim), for a block with ``injection_dim``, when this is step 0 (zeros
+                when omitted: a later step).
+
+        Returns:
+            ``(outputs (batch, units), new flat states)``.
+
+        Example:
+            >>> import numpy as np
+            >>> block = RecurrentBlock(4, cell="lstm", layers=2)
+            >>> x, states = np.ones((3, 1, 2), "float32"), block.get_initial_state(3)
+            >>> whole, whole_states = block(x, initial_state=states, return_state=True)
+            >>> one, one_states = block.step(x[:, 0], states)
+            >>> whole, one = ops.convert_to_numpy(whole), ops.convert_to_numpy(one)
+            >>> bool(np.allclose(whole[:, 0], one, atol=1e-6)), len(one_states)
+            (True, 4)
+        """
+        if self.bidirectional or self.pyramidal:
+            raise ValueError("step() is for unidirectional, non-pyramidal blocks (a decoder's).")
+        if len(states) != self.layers * self.states_per_layer:
+            raise ValueError(f"states needs {self.layers * self.states_per_layer} tensors, got {len(states)}.")
+        if not self.built:  # the cells are called directly below, which does not build them
+            self.build((None, 1, inputs.shape[-1]))
+        x = inputs
+        if self.injection_dim:
+            if injection is None:
+                injection = ops.zeros((ops.shape(inputs)[0], self.injection_dim), dtype=inputs.dtype)
+            x = ops.concatenate([x, ops.cast(injection, x.dtype)], axis=-1)
+        elif injection is not None:
+            raise ValueError("This block was built with injection_dim=0; it takes no injection vector.")
+        new_states = []
+        per_layer = self.states_per_layer
+        for index, layer in enumerate(self.recurrent_layers):
+            x, layer_states = layer.cell.call(x, list(states[index * per_layer : (index + 1) * per_layer]),
+                                         training=False)
+            new_states.extend(layer_states if isinstance(layer_states, (list, tuple)) else [layer_states])
+        return x, new_states
+
     def _final_output(self, final_states):
         per_direction = self.states_per_layer
         last_layer_states = final_states[-per_direction * (2 if self.bidirectional else 1):]

@@ -4,9 +4,14 @@
 - JAX: a ``jax.jit`` of a *stateless* step: the current values of ``weights``' variables are arguments of the
   compiled function (through `keras.StatelessScope`), so later training or loading is seen by the next call;
   a plain ``jit`` would freeze the weights into the compiled function as constants.
-- PyTorch: the eager step under ``torch.no_grad()``: no autograd graph is recorded (outputs convert to NumPy
-  directly). ``torch.compile`` did not pay here: it recompiles for every batch size a search uses, minutes
-  each, to bring a one-token LSTM step from 4.6 to 3.2 ms.
+- PyTorch: the eager step under ``torch.no_grad()``: no autograd graph is recorded. ``torch.compile`` did not
+  pay here: it recompiles for every batch size a search uses, minutes each, to bring a one-token LSTM step
+  from 4.6 to 3.2 ms.
+
+A step returns the backend's tensors: a decoding loop converts what it reads (the log-probabilities, with
+``keras.ops.convert_to_numpy``) and passes the recurrent states back in as they are (converting them to NumPy
+and back cost more than the step itself on TensorFlow); `textmodels.sampling.reorder_state` picks beam rows
+of such states on their device.
 
 Example:
     >>> import keras
@@ -64,8 +69,9 @@ def _tensorflow_step(function: Callable, input_signature: list | None) -> Callab
         # The steps have no Python control flow to convert; AutoGraph would only warn about the source.
         return tf.function(function, reduce_retracing=True, autograph=False)
     compiled = tf.function(function, input_signature=_tensor_specs(input_signature), autograph=False)
-    compiled.get_concrete_function()
-    return compiled
+    # The traced graph itself: calling it skips tf.function's argument matching, which costs more than a
+    # one-token step does.
+    return compiled.get_concrete_function()
 
 
 def _jax_step(function: Callable, variables: list) -> Callable:

@@ -59,6 +59,9 @@ class Hypothesis:
 def reorder_state(state: Any, indices: np.ndarray) -> Any:
     """Pick rows ``indices`` (axis 0) of every array in a nested list/tuple/dict ``state``; None stays None.
 
+    NumPy arrays stay NumPy; a backend tensor (a compiled step's state, see `compile_step`) is picked with
+    ``keras.ops.take``, on its own device.
+
     Example:
         >>> import numpy as np
         >>> hidden, cell = reorder_state((np.array([10, 20]), np.array([[1], [2]])), np.array([1, 1, 0]))
@@ -73,7 +76,11 @@ def reorder_state(state: Any, indices: np.ndarray) -> Any:
         return type(state)(*(reorder_state(value, indices) for value in state))
     if isinstance(state, (list, tuple)):
         return type(state)(reorder_state(value, indices) for value in state)
-    return np.take(np.asarray(state), indices, axis=0)
+    if isinstance(state, np.ndarray):
+        return np.take(state, indices, axis=0)
+    from keras import ops  # only for backend tensors: searches over NumPy models never import Keras
+
+    return ops.take(state, ops.convert_to_tensor(indices, "int32"), axis=0)
 
 
 def greedy_search(step_fn: StepFn, initial_state: Any, batch_size: int, bos_id: int, eos_id: int | None,
