@@ -46,6 +46,22 @@ def test_stepwise_log_probs_equal_a_full_pass_over_the_prefix():
         token = next_token
 
 
+def test_a_generator_from_an_unbuilt_model_reads_the_weights_as_they_are_now():
+    # The generator builds the model before compiling its step: on JAX the step takes every variable as an
+    # argument, and one created inside the trace would be frozen into it (and ran 50x slower).
+    model = LanguageModel(fit_lm_encoder(TEXT), 6, 6, layers=2, cell="lstm")
+    generator = TextGenerator(model)
+    assert model.built and len(model.trainable_weights) == 9  # embedding, 2 x (kernel, recurrent, bias), dense
+    tokens, states = np.array([4, 5], "int32"), model.initial_state(2)
+    before, _ = generator.step(tokens, states)
+    for variable in model.block.trainable_weights:
+        variable.assign(np.random.default_rng(2).normal(0, 1.0, tuple(variable.shape)).astype("float32"))
+    after, _ = generator.step(tokens, states)
+    expected = keras.ops.convert_to_numpy(keras.ops.log_softmax(model(tokens[:, None], initial_state=states)))
+    assert not np.allclose(before, after, atol=1e-3)
+    np.testing.assert_allclose(after, expected[:, 0], atol=1e-5)
+
+
 def test_greedy_is_deterministic_and_seeds_reproduce():
     generator = TextGenerator(_model(level="char"))
     greedy = generator.generate(prime="th", max_tokens=12, temperature=0.0)
