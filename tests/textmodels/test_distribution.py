@@ -1,7 +1,8 @@
 """--distribute for real on one machine: two TensorFlow workers on 127.0.0.1 (TF_CONFIG), MirroredStrategy over
 two logical CPU devices, JAX DataParallel over two host devices; each trains the tiny classifier and captioner of
-`distributed_jobs` for two epochs, and the losses match a single process on the same global batches. And the
-bad input: unsupported strategies, faulty TF_CONFIG, the stream-regime language model.
+`distributed_jobs` for two epochs, and the losses match a single process on the same global batches. A worker
+killed mid-training stops the chief with the remedy, and a restart resumes. And the bad input: unsupported
+strategies, faulty TF_CONFIG, the stream-regime language model.
 
 Tolerances: the classifier (a TextCNN, no dropout, unmasked loss) matches to float rounding (1e-5). The
 captioner's loss is a mean over real tokens computed per replica and then averaged over the replicas, so a
@@ -137,6 +138,53 @@ def test_jax_data_parallel_over_two_host_devices_trains_like_one_device(trained)
     assert_same_losses(distributed_jobs.trained_losses(trained / "data-parallel"),
                        distributed_jobs.trained_losses(trained / "none"), exact)
     assert keras.saving.load_model(trained / "data-parallel" / "classifier.keras", safe_mode=True).built
+
+
+def test_a_worker_that_dies_stops_the_chief_with_the_remedy_and_a_restart_resumes_exactly(trained, tmp_path):
+    """Worker 1 is killed (SIGKILL, `textmodels.fault_points`) once it has checkpointed epoch 1: the chief stops
+    with one line naming the lost task and the remedy instead of waiting forever; every worker restarted with
+    ``--resume`` then trains epoch 2 only, and the losses are those of one uninterrupted process."""
+    from textmodels.fault_points import KILL_VARIABLE
+
+    data = trained.parent / "data"
+    cluster = {"worker": [f"127.0.0.1:{port}" for port in free_ports(2)]}
+    arguments = distributed_jobs.classifier_arguments(data, tmp_path, "multi-worker")
+
+    def start(index: int, *extra: str, **environment) -> subprocess.Popen:
+        env = {**os.environ, "PYTHONPATH": str(REPOSITORY), "TF_CPP_MIN_LOG_LEVEL": "3", **environment,
+               "TF_CONFIG": json.dumps({"cluster": cluster, "task": {"type": "worker", "index": index}})}
+        log = tmp_path / f"worker{index}{'-resumed' if extra else ''}.log"
+        with log.open("w") as output:
+            job = subprocess.Popen([sys.executable, "-m", "textmodels.cli", *arguments, *extra], env=env,
+                                   stdout=subprocess.DEVNULL, stderr=output, cwd=REPOSITORY)
+        job.log = log
+        return job
+
+    # Epoch 1's checkpoint is save points 1-15 (last.keras, best.keras, state.json): killed after the last.
+    chief, doomed = start(0), start(1, **{KILL_VARIABLE: "15"})
+    for job in (chief, doomed):
+        try:
+            job.wait(timeout=LIMIT)
+        finally:
+            job.kill()
+    chief_err = chief.log.read_text()
+    assert doomed.returncode == -9, doomed.log.read_text()[-3000:]
+    last_line = chief_err.strip().splitlines()[-1]
+    assert chief.returncode == 2 and "Traceback" not in chief_err, chief_err[-3000:]
+    assert last_line.startswith("error: Training stopped: another worker stopped answering"), last_line
+    assert "task:1" in last_line and last_line.endswith("Restart every worker with --resume to continue from the "
+                                                        "chief's last checkpoint.")
+    assert not (tmp_path / "classifier.keras").exists()
+
+    restarted = [start(index, "--resume") for index in range(2)]
+    finish(restarted)
+    run, single_run = tmp_path / "classifier.run", trained / "single" / "classifier.run"
+    losses = [json.loads((folder / "state.json").read_text())["history"]["loss"] for folder in (run, single_run)]
+    np.testing.assert_allclose(*losses, rtol=TOLERANCE["classifier"])
+    resumed = keras.saving.load_model(run / "last.keras", safe_mode=True)
+    single = keras.saving.load_model(single_run / "last.keras", safe_mode=True)
+    assert int(resumed.optimizer.iterations) == int(single.optimizer.iterations)  # no epoch trained twice
+    assert (tmp_path / "classifier.keras").is_file()
 
 
 @pytest.mark.parametrize("name, backend, supported", [

@@ -33,6 +33,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import re
 import shutil
 import tempfile
 import threading
@@ -184,7 +185,7 @@ class Distribution:
                 return model.fit(*args, callbacks=[watchdog, *callbacks], **kwargs)
         except Exception as error:
             if watchdog.fired or type(error).__name__ in _COLLECTIVE_FAILURES:
-                raise WorkerLost(_lost_message(self.timeout, error)) from None
+                raise WorkerLost(_lost_message(self.timeout, error, watchdog.fired)) from None
             raise
         finally:
             watchdog.stop()
@@ -392,9 +393,30 @@ def _by_epoch(args: tuple, kwargs: dict) -> tuple[tuple, dict]:
 _COLLECTIVE_FAILURES = {"UnavailableError", "DeadlineExceededError", "CancelledError", "AbortedError"}
 
 
-def _lost_message(timeout: float, error: Exception) -> str:
-    reason = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
-    return (f"Training stopped: another worker stopped answering (no progress for up to {timeout:.0f} s; {reason}). "
+def _lost_message(timeout: float, error: Exception, watchdog_fired: bool) -> str:
+    """One line: why training stopped (the watchdog's timeout, or TensorFlow's own report, which names the lost
+    task) and the remedy.
+
+    Example:
+        >>> error = RuntimeError("{{function_node __wrapped__CollectiveReduceV2}} Collective ops is aborted by: "
+        ...                      "The following tasks are unhealthy (stopped sending heartbeats):\\n"
+        ...                      "/job:worker/task:1\\nThe tasks have crashed.")
+        >>> print(_lost_message(300, error, watchdog_fired=False))  # doctest: +NORMALIZE_WHITESPACE
+        Training stopped: another worker stopped answering (Collective ops is aborted by: The following tasks are
+        unhealthy (stopped sending heartbeats): /job:worker/task:1). Restart every worker with --resume to continue
+        from the chief's last checkpoint.
+    """
+    if watchdog_fired:
+        reason = f"no batch finished for {timeout:.0f} s"
+    else:
+        # TensorFlow's report: a "{{function_node ...}}" prefix, then the cause; when the cause ends with a
+        # colon, its next line is what it announces (the unhealthy task).
+        report = re.sub(r"^\{\{function_node [^}]*\}\}\s*", "", str(error).strip())
+        lines = report.splitlines() or [type(error).__name__]
+        reason = lines[0].strip()
+        if reason.endswith(":") and len(lines) > 1:
+            reason = f"{reason} {lines[1].strip()}"
+    return (f"Training stopped: another worker stopped answering ({reason}). "
             "Restart every worker with --resume to continue from the chief's last checkpoint.")
 
 
