@@ -68,10 +68,19 @@ def _tensorflow_step(function: Callable, input_signature: list | None) -> Callab
     if input_signature is None:
         # The steps have no Python control flow to convert; AutoGraph would only warn about the source.
         return tf.function(function, reduce_retracing=True, autograph=False)
-    compiled = tf.function(function, input_signature=_tensor_specs(input_signature), autograph=False)
-    # The traced graph itself: calling it skips tf.function's argument matching, which costs more than a
-    # one-token step does.
-    return compiled.get_concrete_function()
+    specs = _tensor_specs(input_signature)
+    traced = tf.function(function, input_signature=specs, autograph=False).get_concrete_function()
+    flat_specs = tf.nest.flatten(specs)
+
+    def step(*args):
+        # The traced graph called with its flat inputs, as `ConcreteFunction.__call__` does once it has bound
+        # and checked the arguments: that binding costs a quarter of a one-token step, and the signature fixed
+        # at tracing already guarantees what it checks.
+        inputs = [tf.convert_to_tensor(value, spec.dtype) for value, spec in zip(tf.nest.flatten(args), flat_specs,
+                                                                                  strict=True)]
+        return traced._call_flat(inputs, traced.captured_inputs)
+
+    return step
 
 
 def _jax_step(function: Callable, variables: list) -> Callable:
