@@ -44,14 +44,19 @@ def free_ports(count: int) -> list[int]:
     return ports
 
 
-def start_job(data: Path, out: Path, names: list[str], **environment) -> subprocess.Popen:
+def start_process(arguments: list[str], log: Path, **environment) -> subprocess.Popen:
+    """``python ARGUMENTS`` in the repository, its output in ``log`` (kept as ``job.log``)."""
     env = {**os.environ, "PYTHONPATH": str(REPOSITORY), "TF_CPP_MIN_LOG_LEVEL": "3", **environment}
-    log = out / f"{names[-1]}-{environment.get('TASK', 'job')}.log"
     with log.open("w") as output:
-        job = subprocess.Popen([sys.executable, str(JOB), str(data), str(out), *names], env=env, stdout=output,
-                               stderr=subprocess.STDOUT, cwd=REPOSITORY)
+        job = subprocess.Popen([sys.executable, *arguments], env=env, stdout=output, stderr=subprocess.STDOUT,
+                               cwd=REPOSITORY)
     job.log = log
     return job
+
+
+def start_job(data: Path, out: Path, names: list[str], **environment) -> subprocess.Popen:
+    log = out / f"{names[-1]}-{environment.get('TASK', 'job')}.log"
+    return start_process([str(JOB), str(data), str(out), *names], log, **environment)
 
 
 def finish(jobs: list[subprocess.Popen]) -> None:
@@ -151,14 +156,9 @@ def test_a_worker_that_dies_stops_the_chief_with_the_remedy_and_a_restart_resume
     arguments = distributed_jobs.classifier_arguments(data, tmp_path, "multi-worker")
 
     def start(index: int, *extra: str, **environment) -> subprocess.Popen:
-        env = {**os.environ, "PYTHONPATH": str(REPOSITORY), "TF_CPP_MIN_LOG_LEVEL": "3", **environment,
-               "TF_CONFIG": json.dumps({"cluster": cluster, "task": {"type": "worker", "index": index}})}
-        log = tmp_path / f"worker{index}{'-resumed' if extra else ''}.log"
-        with log.open("w") as output:
-            job = subprocess.Popen([sys.executable, "-m", "textmodels.cli", *arguments, *extra], env=env,
-                                   stdout=subprocess.DEVNULL, stderr=output, cwd=REPOSITORY)
-        job.log = log
-        return job
+        return start_process(["-m", "textmodels.cli", *arguments, *extra],
+                             tmp_path / f"worker{index}{'-resumed' if extra else ''}.log", **environment,
+                             TF_CONFIG=json.dumps({"cluster": cluster, "task": {"type": "worker", "index": index}}))
 
     # Epoch 1's checkpoint is save points 1-15 (last.keras, best.keras, state.json): killed after the last.
     chief, doomed = start(0), start(1, **{KILL_VARIABLE: "15"})
@@ -167,13 +167,13 @@ def test_a_worker_that_dies_stops_the_chief_with_the_remedy_and_a_restart_resume
             job.wait(timeout=LIMIT)
         finally:
             job.kill()
-    chief_err = chief.log.read_text()
+    output = chief.log.read_text()
     assert doomed.returncode == -9, doomed.log.read_text()[-3000:]
-    last_line = chief_err.strip().splitlines()[-1]
-    assert chief.returncode == 2 and "Traceback" not in chief_err, chief_err[-3000:]
-    assert last_line.startswith("error: Training stopped: another worker stopped answering"), last_line
-    assert "task:1" in last_line and last_line.endswith("Restart every worker with --resume to continue from the "
-                                                        "chief's last checkpoint.")
+    assert chief.returncode == 2 and "Traceback" not in output, output[-3000:]
+    [error] = [line for line in output.splitlines() if line.startswith("error:")]
+    assert error.startswith("error: Training stopped: another worker stopped answering"), error
+    assert "task:1" in error and error.endswith("Restart every worker with --resume to continue from the chief's "
+                                                "last checkpoint.")
     assert not (tmp_path / "classifier.keras").exists()
 
     restarted = [start(index, "--resume") for index in range(2)]

@@ -75,7 +75,8 @@ def _tensorflow_step(function: Callable, input_signature: list | None) -> Callab
     def step(*args):
         # The traced graph called with its flat inputs, as `ConcreteFunction.__call__` does once it has bound
         # and checked the arguments: that binding costs a quarter of a one-token step, and the signature fixed
-        # at tracing already guarantees what it checks.
+        # at tracing already guarantees what it checks. (`_call_flat` is private: tensorflow is pinned in
+        # pyproject.toml, and the one-step tests would fail on a release without it.)
         inputs = [tf.convert_to_tensor(value, spec.dtype) for value, spec in zip(tf.nest.flatten(args), flat_specs,
                                                                                   strict=True)]
         return traced._call_flat(inputs, traced.captured_inputs)
