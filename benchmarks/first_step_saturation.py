@@ -58,10 +58,11 @@ def main() -> None:
     report = {"train_photos": len(train_ids), "val_photos": len(val_ids), "epochs": args.epochs, "variants": {}}
     for variant in ("raw", "standardised"):
         started = time.perf_counter()
-        result = train_captioner(subset, replace(config, standardize_features=variant == "standardised"),
+        normalization = "standardize" if variant == "standardised" else "none"
+        result = train_captioner(subset, replace(config, feature_normalization=normalization),
                                  features=cache, verbose=0)
         decoder = result.model.decoder
-        context = keras.ops.convert_to_numpy(decoder.image_projection(decoder.standardize(val_features)))
+        context = keras.ops.convert_to_numpy(decoder.image_projection(decoder.normalize(val_features)))
         injection_kernel = keras.ops.convert_to_numpy(decoder.rnn.weights[0])[decoder.embedding_dim :]
         z = context @ injection_kernel
         val = evaluate_captioner(result.model, subset, split="val", features=cache, beam_size=1, use_java=False)

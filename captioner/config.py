@@ -61,10 +61,12 @@ class CaptionerConfig:
     dropout: float = 0.0
     # Train the decoder without the image (zeros instead of features): the image-blind baseline.
     image_blind: bool = False
-    # Centre and scale each feature dimension with the training photos' statistics, stored in the model
-    # (CaptionDecoder.adapt_features). Off, the raw features enter; an encoder trained with the decoder always
-    # gets the identity, since its features move as it learns.
-    standardize_features: bool = True
+    # How the image feature is prepared before its projection (captioner.decoder.FEATURE_NORMALIZATIONS):
+    # "standardize" centres and scales each dimension with the training photos' statistics, stored in the model
+    # (CaptionDecoder.adapt_features); "l2" divides the raw feature by its norm; "standardize_l2" does both;
+    # "none" passes the raw feature. An encoder trained with the decoder gets the identity statistics, since its
+    # features move as it learns.
+    feature_normalization: str = "standardize"
 
     # --- Vocabulary --------------------------------------------------------------------------------------
     # Words seen fewer times in the training captions become <unk>.

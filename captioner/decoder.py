@@ -14,8 +14,11 @@ Injection modes (Tanti et al. 2018 name the last four; the first is this project
 - ``merge``: the recurrent layers never see the image; their output is concatenated with the projected image
   before the softmax.
 
-In every mode ``img`` is the encoder's feature standardised per dimension, ``(feature - mean) / std``, with the
-training photos' statistics stored in the decoder (`CaptionDecoder.adapt_features`; the identity until then).
+In every mode ``img`` is the encoder's feature after the decoder's ``feature_normalization`` (`FEATURE_NORMALIZATIONS`):
+``standardize`` (the default) centres and scales each dimension, ``(feature - mean) / std``, with the training
+photos' statistics stored in the decoder (`CaptionDecoder.adapt_features`; the identity until then); ``l2`` divides
+the raw feature by its Euclidean norm (Tanti et al.'s recipe); ``standardize_l2`` standardises, then divides by the
+norm, so the image vector has the scale of a word embedding; ``none`` passes the raw feature.
 Pretrained features are far from centred (MobileNetV2's pooled ReLU6 outputs are all positive, mean 0.47), so
 the raw ``V·img`` is a large shared offset: at step 0 of ``first_step`` it drove the LSTM gates' pre-activations
 to a mean |z| of about 60, where the gates saturate and no gradient reaches ``V`` (benchmarks/
@@ -41,6 +44,8 @@ from keras import ops
 from textmodels.layers import RecurrentBlock, TextEmbedding
 
 INJECT_MODES = ("first_step", "init_state", "pre_inject", "par_inject", "merge")
+# How the image feature is normalised before its projection (see the module docstring).
+FEATURE_NORMALIZATIONS = ("standardize", "l2", "standardize_l2", "none")
 
 
 @keras.saving.register_keras_serializable(package="captioner")
@@ -59,6 +64,8 @@ class CaptionDecoder(keras.layers.Layer):
         image_projection_dim: width of the projected image for ``first_step``, ``pre_inject`` and
             ``par_inject`` (default: ``embedding_dim``); ``merge`` projects to ``units`` and ``init_state`` to the
             total state size.
+        feature_normalization: one of `FEATURE_NORMALIZATIONS`; files saved before the setting existed load as
+            ``standardize`` (their statistics, or the identity, are in the file).
 
     Example:
         >>> import numpy as np
@@ -84,11 +91,15 @@ class CaptionDecoder(keras.layers.Layer):
         inject: str = "first_step",
         dropout: float = 0.0,
         image_projection_dim: int | None = None,
+        feature_normalization: str = "standardize",
         **kwargs,
     ):
         super().__init__(**kwargs)
         if inject not in INJECT_MODES:
             raise ValueError(f"Unknown inject mode {inject!r}; valid modes: {', '.join(INJECT_MODES)}.")
+        if feature_normalization not in FEATURE_NORMALIZATIONS:
+            raise ValueError(f"Unknown feature_normalization {feature_normalization!r}; valid: "
+                             f"{', '.join(FEATURE_NORMALIZATIONS)}.")
         for name, value in (("vocabulary_size", vocabulary_size), ("feature_dim", feature_dim),
                             ("embedding_dim", embedding_dim), ("units", units)):
             if not isinstance(value, int) or value < 1:
@@ -102,6 +113,7 @@ class CaptionDecoder(keras.layers.Layer):
         self.inject = inject
         self.dropout = dropout
         self.image_projection_dim = image_projection_dim or embedding_dim
+        self.feature_normalization = feature_normalization
 
         self.embedding = TextEmbedding(vocabulary_size, embedding_dim, name="embedding")
         self.rnn = RecurrentBlock(
@@ -175,9 +187,29 @@ class CaptionDecoder(keras.layers.Layer):
             return
         super().load_own_variables(store)
 
+    @property
+    def uses_statistics(self) -> bool:
+        """Whether `adapt_features` statistics enter ``img`` (they are stored either way)."""
+        return self.feature_normalization in ("standardize", "standardize_l2")
+
     def standardize(self, features):
-        """``img``: the features centred and scaled with the statistics of `adapt_features`."""
+        """The features centred and scaled with the statistics of `adapt_features`."""
         return (ops.cast(features, "float32") - self.feature_mean) * self.feature_scale
+
+    def normalize(self, features):
+        """``img``: the features as the decoder's ``feature_normalization`` prepares them for the projection.
+
+        Example:
+            >>> import numpy as np
+            >>> decoder = CaptionDecoder(10, feature_dim=2, embedding_dim=4, units=6, feature_normalization="l2")
+            >>> ops.convert_to_numpy(decoder.normalize(np.array([[3.0, 4.0]]))).round(3).tolist()
+            [[0.6, 0.8]]
+        """
+        features = self.standardize(features) if self.uses_statistics else ops.cast(features, "float32")
+        if self.feature_normalization in ("l2", "standardize_l2"):
+            norm = ops.sqrt(ops.sum(ops.square(features), axis=-1, keepdims=True))
+            features = features / ops.maximum(norm, 1e-6)
+        return features
 
     def _split_states(self, flat):
         return [flat[:, index * self.units : (index + 1) * self.units]
@@ -191,7 +223,7 @@ class CaptionDecoder(keras.layers.Layer):
         tokens = ops.cast(tokens, "int32")
         mask = ops.not_equal(tokens, 0)
         words = self.embedding_dropout(self.embedding(tokens), training=training)
-        context = self.image_projection(ops.cast(self.standardize(features), words.dtype))
+        context = self.image_projection(ops.cast(self.normalize(features), words.dtype))
         injection = initial_state = None
         if self.inject == "first_step":
             injection = context
@@ -219,7 +251,7 @@ class CaptionDecoder(keras.layers.Layer):
         For ``pre_inject`` the states already include step -1 (the image); ``first_step`` hands ``context`` to
         the first `decode_step` as the injection.
         """
-        context = self.image_projection(self.standardize(features))
+        context = self.image_projection(self.normalize(features))
         batch = ops.shape(context)[0]
         if self.inject == "init_state":
             return self._split_states(context), context
@@ -257,4 +289,5 @@ class CaptionDecoder(keras.layers.Layer):
             "inject": self.inject,
             "dropout": self.dropout,
             "image_projection_dim": self.image_projection_dim,
+            "feature_normalization": self.feature_normalization,
         }

@@ -127,6 +127,7 @@ class CaptionModel(keras.Model):
         dropout: float = 0.0,
         image_blind: bool = False,
         train_encoder: bool = True,
+        feature_normalization: str = "standardize",
         name: str = "captioner",
     ) -> CaptionModel:
         """A new captioner; the encoder gets the weights its config names (e.g. VGG16 ``imagenet``).
@@ -140,7 +141,8 @@ class CaptionModel(keras.Model):
         """
         decoder = CaptionDecoder(
             len(text_encoder.vocabulary), int(encoder_config["feature_dim"]), embedding_dim=embedding_dim,
-            units=units, cell=cell, layers=layers, inject=inject, dropout=dropout, name="decoder",
+            units=units, cell=cell, layers=layers, inject=inject, dropout=dropout,
+            feature_normalization=feature_normalization, name="decoder",
         )
         encoder = None if image_blind else build_encoder(encoder_config)
         return cls(text_encoder, encoder_config, decoder, image_blind=image_blind, train_encoder=train_encoder,

@@ -35,6 +35,7 @@ from captioner.config import CaptionerConfig
 from captioner.data.errors import CaptionDataError
 from captioner.data.pipeline import caption_batches
 from captioner.data.records import CaptionRecord
+from captioner.decoder import FEATURE_NORMALIZATIONS
 from captioner.encoder import FeatureCacheError, ImageLoadError, encoder_config, read_features
 from captioner.encoder.images import load_images
 from captioner.model import CaptionModel, fit_caption_vocabulary
@@ -47,6 +48,7 @@ from textmodels.errors import (
     POSITIVE_NUMBER,
     check,
     check_all,
+    check_choice,
 )
 
 
@@ -95,6 +97,7 @@ def build_captioner(train_records: Sequence[CaptionRecord], config: CaptionerCon
         text_encoder, config_encoder(config), embedding_dim=config.embedding_dim, units=config.units,
         cell=config.cell, layers=config.layers, inject=config.inject, dropout=config.dropout,
         image_blind=config.image_blind, train_encoder=config.train_encoder,
+        feature_normalization=config.feature_normalization,
     )
 
 
@@ -279,6 +282,7 @@ def check_config(config: CaptionerConfig) -> None:
     check("lr_reduce_factor", config.lr_reduce_factor, OPEN_FRACTION, optional=True)
     check("patience", config.patience, NON_NEGATIVE_INT, optional=True)
     check("dropout", config.dropout, DROPOUT_RATE)
+    check_choice("feature_normalization", config.feature_normalization, FEATURE_NORMALIZATIONS)
     check("seed", config.seed, INTEGER)
 
 
@@ -343,7 +347,7 @@ def train_captioner(
 
     unreadable: dict[str, str] = {}
     train_inputs = training_inputs(train, model, features)
-    if not restored and config.standardize_features:
+    if not restored and model.decoder.uses_statistics:
         adapt_feature_statistics(model, *train_inputs[1:])
     train_data = _batches(train_inputs, model, config.batch_size, shuffle=True, seed=config.seed,
                           unreadable=unreadable)
