@@ -1,6 +1,6 @@
 """Caption decoding speed: batched beam search with one compiled step (state carried) against a loop that calls
 ``model.predict`` on the whole prefix for every token, one image at a time. Both run the same beam search
-(width 3, `textmodels.sampling.beam_search`), so they must produce the same captions; the script checks that.
+(width 3, `textmodels.decoding.beam_search`), so they must produce the same captions; the script checks that.
 
 The model is a captioner with a Flickr8k-sized decoder (LSTM 256, embedding 128, first-step injection) whose
 vocabulary comes from the Flickr8k captions when the shared data is present (else a synthetic one). Its
@@ -27,7 +27,7 @@ import numpy as np  # noqa: E402
 
 from captioner.model import CaptionModel, fit_caption_vocabulary  # noqa: E402
 from textmodels.data.paths import shared_data_dir  # noqa: E402
-from textmodels.sampling import beam_search  # noqa: E402
+from textmodels.decoding import beam_search  # noqa: E402
 from textmodels.text import Vocabulary  # noqa: E402
 
 RESULTS = Path(__file__).resolve().parent / "results"

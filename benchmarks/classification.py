@@ -112,7 +112,7 @@ def run_neural(model: str, dataset: str, train, test, seed: int, args) -> dict:
         "train_time_s": train_time,
         "epochs": len(history.history["loss"]),
         "best_val_accuracy": max(history.history["val_accuracy"]),
-        "vocabulary": len(classifier.encoder.vocabulary),
+        "vocabulary": len(classifier.text_encoder.vocabulary),
     }
 
 

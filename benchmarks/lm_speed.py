@@ -32,14 +32,14 @@ from lm_reporting import machine_description, write_report  # noqa: E402
 from textmodels.data.lm_batches import stream_windows  # noqa: E402
 from textmodels.data.paths import shared_data_dir  # noqa: E402
 from textmodels.data.text_files import read_corpus_text  # noqa: E402
+from textmodels.decoding import (
+    compile_step,  # noqa: E402
+    sample_next,  # noqa: E402
+)
 from textmodels.language_model.encoding import encode_stream, fit_lm_encoder  # noqa: E402
 from textmodels.language_model.language_model import LanguageModel  # noqa: E402
 from textmodels.language_model.text_generator import TextGenerator  # noqa: E402
 from textmodels.language_model.training import compile_lm  # noqa: E402
-from textmodels.sampling import (
-    compile_step,  # noqa: E402
-    sample_next,  # noqa: E402
-)
 
 RESULTS = Path(__file__).resolve().parent / "results"
 BATCH, STEPS, UNITS, LAYERS = 20, 20, 200, 2

@@ -27,7 +27,7 @@ from typing import Any
 
 import numpy as np
 
-from captioner.encoder.images import ImageLoadError, load_images
+from captioner.data.images import ImageLoadError, load_images
 from captioner.errors import CaptionerError
 from textmodels.errors import INTEGER, NON_NEGATIVE_NUMBER, POSITIVE_INT, check
 from textmodels.saving import ModelFileError, load_model, save_model

@@ -202,8 +202,8 @@ class CaptionDecoder(keras.layers.Layer):
         Example:
             >>> import numpy as np
             >>> decoder = CaptionDecoder(10, feature_dim=2, embedding_dim=4, units=6, feature_normalization="l2")
-            >>> ops.convert_to_numpy(decoder.normalize(np.array([[3.0, 4.0]]))).round(3).tolist()
-            [[0.6, 0.8]]
+            >>> [round(float(value), 3) for value in ops.convert_to_numpy(decoder.normalize(np.array([[3.0, 4.0]])))[0]]
+            [0.6, 0.8]
         """
         features = self.standardize(features) if self.uses_statistics else ops.cast(features, "float32")
         if self.feature_normalization in ("l2", "standardize_l2"):

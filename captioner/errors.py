@@ -2,7 +2,7 @@
 from `textmodels.errors.TextmodelsError` (the rules they share are described there).
 
 Example:
-    >>> from captioner.data.errors import CaptionDataError
+    >>> from captioner.errors import CaptionDataError
     >>> issubclass(CaptionDataError, CaptionerError) and issubclass(CaptionDataError, ValueError)
     True
 """
@@ -12,3 +12,8 @@ from __future__ import annotations
 
 class CaptionerError(Exception):
     """Bad input to captioner: a caption file, a photo, a feature cache, encoder weights, a saved model."""
+
+
+class CaptionDataError(CaptionerError, ValueError):
+    """A caption file or image folder is malformed; the message names the file, key, image id or annotation id."""
+

@@ -21,9 +21,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from captioner.data.errors import CaptionDataError
 from captioner.data.records import CaptionRecord
 from captioner.encoder import read_features
+from captioner.errors import CaptionDataError
 from captioner.metrics import caption_metrics
 from captioner.model import CaptionModel
 

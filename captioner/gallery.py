@@ -27,9 +27,9 @@ from pathlib import Path
 import numpy as np
 from PIL import Image, ImageDraw, ImageFont
 
-from captioner.data.errors import CaptionDataError
+from captioner.data.images import load_image
 from captioner.data.records import CaptionRecord
-from captioner.encoder.images import load_image
+from captioner.errors import CaptionDataError
 from textmodels.atomic_files import replace_atomically
 from textmodels.errors import ConfigurationError
 

@@ -7,7 +7,7 @@ of both networks travel in the same file, so ``keras.saving.load_model(path, saf
 model that captions raw images with nothing else at hand.
 
 Decoding (`CaptionModel.generate`) runs one compiled decoder step at a time with the recurrent state carried
-between tokens, batched over images and beams (`textmodels.sampling`).
+between tokens, batched over images and beams (`textmodels.decoding`).
 
 Example:
     >>> import numpy as np
@@ -30,8 +30,8 @@ from keras import ops
 
 from captioner.decoder import CaptionDecoder
 from captioner.encoder import build_encoder
+from textmodels.decoding import Hypothesis, beam_search, compile_step, sample_search
 from textmodels.errors import ConfigurationError
-from textmodels.sampling import Hypothesis, beam_search, compile_step, sample_search
 from textmodels.text import TextEncoder, Vocabulary, pack_ids
 
 # Tokens never worth emitting inside a caption.
@@ -211,14 +211,14 @@ class CaptionModel(keras.Model):
         return np.concatenate(chunks) if chunks else np.zeros((0, self.feature_dim), np.float32)
 
     def decoding_functions(self):
-        """``(initial_state_fn, step_fn)`` for `textmodels.sampling`'s searches, built (and compiled) once per model.
+        """``(initial_state_fn, step_fn)`` for `textmodels.decoding`'s searches, built (and compiled) once per model.
 
         ``initial_state_fn(features)`` returns the search state of ``N`` images; ``step_fn(tokens, state)``
         returns ``(log_probs (N, V), new_state)`` and runs a single decoder step.
 
         Example:
             >>> import numpy as np
-            >>> from textmodels.sampling import greedy_search
+            >>> from textmodels.decoding import greedy_search
             >>> from captioner.model import CaptionModel, fit_caption_vocabulary
             >>> model = CaptionModel.create(fit_caption_vocabulary(["a cat"], min_count=1),
             ...     {"kind": "small", "image_size": 16, "conv_filters": [4], "feature_dim": 8})

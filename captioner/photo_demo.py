@@ -97,7 +97,7 @@ def train_photo_captioner(
         'train_photo_captioner'
     """
     from captioner.api import Captioner
-    from captioner.commands.common import read_caption_data
+    from captioner.data.caption_files import read_caption_data
     from captioner.evaluation import evaluate_captioner
     from captioner.training import train_captioner
     from captioner.tuning import tune_decoding

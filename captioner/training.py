@@ -32,12 +32,12 @@ import numpy as np
 
 from captioner.api import Captioner
 from captioner.config import CaptionerConfig
-from captioner.data.errors import CaptionDataError
+from captioner.data.images import ImageLoadError, load_images
 from captioner.data.pipeline import caption_batches
 from captioner.data.records import CaptionRecord
 from captioner.decoder import FEATURE_NORMALIZATIONS
-from captioner.encoder import FeatureCacheError, ImageLoadError, encoder_config, read_features
-from captioner.encoder.images import load_images
+from captioner.encoder import FeatureCacheError, encoder_config, read_features
+from captioner.errors import CaptionDataError
 from captioner.model import CaptionModel, fit_caption_vocabulary
 from textmodels.errors import (
     DROPOUT_RATE,

@@ -25,8 +25,8 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
-from captioner.data.errors import CaptionDataError
 from captioner.data.records import CaptionRecord
+from captioner.errors import CaptionDataError
 from captioner.evaluation import generate_captions
 from captioner.metrics import caption_metrics
 from captioner.model import CaptionModel

@@ -22,7 +22,7 @@ import pytest
 from PIL import Image
 
 from captioner.api import Captioner, CaptionerLoadError
-from captioner.encoder.images import ImageLoadError
+from captioner.data.images import ImageLoadError
 from textmodels.classification import TextClassifier
 from textmodels.errors import ConfigurationError
 from textmodels.saving import ModelFileError, save_model

@@ -8,7 +8,7 @@ Every subclass also derives from the built-in exception it refines (most from `V
 ``except ValueError`` code keeps working.
 
 Example:
-    >>> from textmodels.data.errors import DataError
+    >>> from textmodels.errors import DataError
     >>> issubclass(DataError, TextmodelsError), issubclass(DataError, ValueError)
     (True, True)
 """
@@ -123,3 +123,22 @@ def check_positive_int(name: str, value) -> None:
         units must be a positive integer, got 0.
     """
     check(name, value, POSITIVE_INT)
+
+
+class DataError(TextmodelsError, ValueError):
+    """A dataset file is missing, empty or malformed; the message names the file and, where known, the line.
+
+    Example:
+        >>> from textmodels.errors import DataError
+        >>> str(DataError("train.tsv, line 7: empty label"))
+        'train.tsv, line 7: empty label'
+    """
+
+
+class CorpusError(DataError):
+    """A corpus that cannot train or evaluate a language model (empty, too short for one window, no tokens).
+
+    Example:
+        >>> isinstance(CorpusError("corpus.txt: the corpus is empty"), ValueError)
+        True
+    """

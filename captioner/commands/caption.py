@@ -16,7 +16,7 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from captioner.data.errors import CaptionDataError
+from captioner.errors import CaptionDataError
 from textmodels.commands.options import add_decoding_options
 
 IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".bmp", ".gif", ".webp", ".tif", ".tiff", ".ppm")

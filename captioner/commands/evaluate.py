@@ -34,7 +34,8 @@ def register(subparsers) -> None:
 def run(args) -> int:
     """Prints one ``metric value`` line per metric, or a JSON object with --json."""
     from captioner.api import Captioner
-    from captioner.commands.common import print_json, read_caption_data
+    from captioner.commands.common import print_json
+    from captioner.data.caption_files import read_caption_data
     from captioner.evaluation import evaluate_captioner
 
     model = Captioner.load(args.model).model

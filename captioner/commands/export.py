@@ -33,7 +33,7 @@ def register(subparsers) -> None:
 
 def run(args) -> int:
     """Exports and prints where the SavedModel went and how to call it."""
-    from captioner.serving.export import SIGNATURE_NAME, export_saved_model
+    from captioner.export.saved_model import SIGNATURE_NAME, export_saved_model
 
     if args.beam_size < 1:
         raise ConfigurationError(f"--beam-size must be at least 1, got {args.beam_size}.")

@@ -46,7 +46,7 @@ def run(args) -> int:
 
     import keras
 
-    from captioner.commands.common import read_caption_data
+    from captioner.data.caption_files import read_caption_data
     from captioner.encoder import build_encoder, encoder_config
     from captioner.encoder.sharded_extraction import extract_shards, open_shared_cache
     from textmodels.training.distribution import select_distribution

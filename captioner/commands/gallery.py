@@ -12,7 +12,7 @@ Example:
 from __future__ import annotations
 
 from captioner.commands.common import add_data_arguments
-from captioner.data.errors import CaptionDataError
+from captioner.errors import CaptionDataError
 from textmodels.commands import options
 
 
@@ -37,7 +37,7 @@ def run(args) -> int:
     from pathlib import Path
 
     from captioner.api import Captioner
-    from captioner.commands.common import read_caption_data
+    from captioner.data.caption_files import read_caption_data
     from captioner.gallery import gallery_items, write_gallery
 
     model = Captioner.load(args.model).model

@@ -93,7 +93,7 @@ def config_from_args(args):
 def run(args) -> int:
     """Trains, saves the best epoch to ``--out`` and prints the final losses."""
     from captioner.api import Captioner
-    from captioner.commands.common import read_caption_data
+    from captioner.data.caption_files import read_caption_data
     from captioner.training import config_encoder, train_captioner
     from textmodels.commands.runs import finish_run, worker_is_chief
     from textmodels.training.distribution import select_distribution

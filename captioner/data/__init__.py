@@ -8,12 +8,12 @@ Example:
 """
 
 from captioner.data.coco import read_coco
-from captioner.data.errors import CaptionDataError
 from captioner.data.flickr8k import flickr8k_split_files, read_flickr8k_csv, read_flickr8k_token_file
 from captioner.data.karpathy import read_karpathy
 from captioner.data.records import KNOWN_SPLITS, CaptionRecord
 from captioner.data.synthetic import make_synthetic
 from captioner.data.tfds_coco import load_tfds_coco_captions
+from captioner.errors import CaptionDataError
 
 __all__ = [
     "KNOWN_SPLITS",

@@ -16,8 +16,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from captioner.data.errors import CaptionDataError
 from captioner.data.records import CaptionRecord, ImageEntry, build_records, clean_caption, normalize_split
+from captioner.errors import CaptionDataError
 
 
 def load_json(json_path: str | Path) -> object:

@@ -22,8 +22,8 @@ import csv
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 
-from captioner.data.errors import CaptionDataError
 from captioner.data.records import CaptionRecord, ImageEntry, build_records, clean_caption, normalize_split
+from captioner.errors import CaptionDataError
 
 _OFFICIAL_LISTS = {
     "train": "Flickr_8k.trainImages.txt",

@@ -20,8 +20,8 @@ from __future__ import annotations
 from pathlib import Path, PurePosixPath
 
 from captioner.data.coco import load_json, require_key
-from captioner.data.errors import CaptionDataError
 from captioner.data.records import CaptionRecord, ImageEntry, build_records, clean_caption, normalize_split
+from captioner.errors import CaptionDataError
 
 
 def _sentence_text(sentence: object, *, where: str) -> object:

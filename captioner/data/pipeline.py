@@ -29,7 +29,7 @@ from pathlib import Path
 
 import numpy as np
 
-from captioner.encoder.images import ImageLoadError, load_image
+from captioner.data.images import ImageLoadError, load_image
 
 
 def _decoder(image_size: tuple[int, int], unreadable: MutableMapping[str, str] | None):

@@ -14,7 +14,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath, PureWindowsPath
 
-from captioner.data.errors import CaptionDataError
+from captioner.errors import CaptionDataError
 
 KNOWN_SPLITS = ("train", "val", "test", "restval", "none")
 # Other names the public datasets use for the validation split.

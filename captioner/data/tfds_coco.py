@@ -19,8 +19,8 @@ import numpy as np
 from PIL import Image
 from tqdm import tqdm
 
-from captioner.data.errors import CaptionDataError
 from captioner.data.records import CaptionRecord, ImageEntry, build_records, clean_caption, normalize_split
+from captioner.errors import CaptionDataError
 from textmodels.data.network import require_network
 
 DATASET_NAME = "coco_captions"

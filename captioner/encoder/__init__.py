@@ -1,4 +1,4 @@
-"""Image encoders (ImageNet backbones by name, a small VGG-style network), image loading and the feature cache.
+"""Image encoders (ImageNet backbones by name, a small VGG-style network) and the feature cache.
 
 Example:
     >>> from captioner.encoder import build_encoder
@@ -21,8 +21,7 @@ from captioner.encoder.cache import (
     extract_features,
     read_features,
 )
-from captioner.encoder.images import ImageLoadError, load_image, load_images, vgg_preprocess
-from captioner.encoder.preprocessing import ImageNetPreprocessing
+from captioner.encoder.preprocessing import ImageNetPreprocessing, vgg_preprocess
 from captioner.encoder.pretrained import (
     BACKBONES,
     PRETRAINED_IMAGE_SIZE,
@@ -84,7 +83,7 @@ def build_encoder(config: Mapping, weights: str | None = "config") -> keras.Mode
 
 __all__ = [
     "BACKBONES", "ENCODERS", "PRETRAINED_IMAGE_SIZE", "CacheMismatchError", "EncoderWeightsError", "FeatureCache",
-    "FeatureCacheError", "ImageLoadError", "ImageNetPreprocessing", "backbone", "build_encoder",
-    "build_pretrained_encoder", "build_small_vgg_encoder", "encoder_config", "extract_features", "load_image",
-    "load_images", "read_features", "resolve_weights", "vgg_preprocess",
+    "FeatureCacheError", "ImageNetPreprocessing", "backbone", "build_encoder",
+    "build_pretrained_encoder", "build_small_vgg_encoder", "encoder_config", "extract_features",
+    "read_features", "resolve_weights", "vgg_preprocess",
 ]

@@ -15,7 +15,24 @@ from __future__ import annotations
 
 import keras
 
-from captioner.encoder.images import vgg_preprocess
+# ImageNet channel means in BGR order, as used by keras.applications.vgg16.preprocess_input ("caffe" mode).
+VGG_MEAN_BGR = (103.939, 116.779, 123.68)
+
+
+def vgg_preprocess(batch):
+    """What ``keras.applications.vgg16.preprocess_input`` does: RGB to BGR, then subtract the ImageNet means.
+
+    Works on NumPy arrays and backend tensors alike (written with ``keras.ops``).
+
+    Example:
+        >>> import numpy as np
+        >>> out = keras.ops.convert_to_numpy(vgg_preprocess(np.full((1, 1, 1, 3), 128.0, np.float32)))
+        >>> [round(float(value), 3) for value in out[0, 0, 0]]
+        [24.061, 11.221, 4.32]
+    """
+    bgr = keras.ops.flip(keras.ops.cast(batch, "float32"), axis=-1)
+    return bgr - keras.ops.convert_to_tensor(VGG_MEAN_BGR, dtype="float32")
+
 
 PREPROCESSING_MODES = ("caffe", "tf")
 

@@ -7,7 +7,7 @@
      "beam_size": 3, "image": {"filename": "dog.jpg", "width": 500, "height": 375, "format": "JPEG"},
      "elapsed_ms": 41.5}
 
-Every refusal is ``{"error": "...", "code": "..."}`` (see `captioner.serving.errors`) with status 400 (not an
+Every refusal is ``{"error": "...", "code": "..."}`` (see `captioner.serving.http_errors`) with status 400 (not an
 image, empty, corrupt), 413 (body or pixel count over the limit), 415 (not multipart, or a non-image type),
 422 (bad options, no ``image`` field) or 503 with ``Retry-After`` (queue full). The page (``GET /``) posts to
 the same endpoint and shows the same messages.
@@ -46,7 +46,7 @@ from starlette.exceptions import HTTPException
 
 from captioner.serving.batcher import CaptionBatcher, QueueFullError
 from captioner.serving.body_limit import BodySizeLimit
-from captioner.serving.errors import ServingError, error_json
+from captioner.serving.http_errors import ServingError, error_json
 from captioner.serving.settings import ServingSettings
 from captioner.serving.uploads import read_upload
 

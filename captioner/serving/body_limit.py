@@ -30,7 +30,7 @@ from __future__ import annotations
 
 import json
 
-from captioner.serving.errors import ServingError, error_json
+from captioner.serving.http_errors import ServingError, error_json
 
 # Beyond this much more, an oversized body is not read to its end: the connection is closed instead.
 DRAIN_BYTES = 64 * 2**20

@@ -1,6 +1,6 @@
 """An uploaded file to the captioner's input pixels, with a clear `ServingError` for every kind of bad upload.
 
-The bytes are opened with Pillow and then go through `captioner.encoder.images.load_image`, exactly as
+The bytes are opened with Pillow and then go through `captioner.data.images.load_image`, exactly as
 ``Captioner.caption("photo.jpg")`` reads a file (EXIF orientation, grayscale, palette and transparent images,
 the same resize), so the server's captions equal the Python API's for the same file.
 
@@ -28,8 +28,8 @@ from dataclasses import dataclass
 import numpy as np
 from PIL import Image, UnidentifiedImageError
 
-from captioner.encoder.images import ImageLoadError, load_image
-from captioner.serving.errors import ServingError
+from captioner.data.images import ImageLoadError, load_image
+from captioner.serving.http_errors import ServingError
 
 # Declared types a browser or client may send for an image file (octet-stream: a client that does not know).
 _ACCEPTED_TYPES = ("image/", "application/octet-stream")

@@ -8,7 +8,7 @@ import pytest
 from PIL import Image
 
 from captioner.api import Captioner, CaptionerLoadError, CaptionFailure
-from captioner.encoder import ImageLoadError
+from captioner.data.images import ImageLoadError
 from captioner.model import CaptionModel, fit_caption_vocabulary
 
 ENCODER = {"kind": "small", "image_size": 16, "conv_filters": [4], "feature_dim": 8}

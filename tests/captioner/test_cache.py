@@ -18,7 +18,7 @@ from captioner.encoder.cache import (
     config_hash,
     extract_features,
 )
-from captioner.encoder.images import vgg_preprocess
+from captioner.encoder.preprocessing import vgg_preprocess
 
 CONFIG = {"encoder": "tiny", "image_size": [8, 8], "layers": 2}
 IDS = ["img1", "img2", "img3"]

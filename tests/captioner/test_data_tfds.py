@@ -8,7 +8,7 @@ import pytest
 tfds = pytest.importorskip("tensorflow_datasets")
 
 from captioner.data import tfds_coco  # noqa: E402
-from captioner.encoder.images import load_image  # noqa: E402
+from captioner.data.images import load_image  # noqa: E402
 from textmodels.data import network  # noqa: E402
 
 

@@ -18,12 +18,12 @@ from PIL import Image
 
 from captioner.api import Captioner
 from captioner.cli import main
-from captioner.encoder.images import load_image
+from captioner.data.images import load_image
+from captioner.export.graph_beam_search import graph_beam_search
+from captioner.export.graph_images import decode_and_resize
+from captioner.export.graph_text import treebank_detokenize
+from captioner.export.saved_model import SIGNATURE_NAME, export_saved_model, serving_function
 from captioner.model import CaptionModel, fit_caption_vocabulary
-from captioner.serving.export import SIGNATURE_NAME, export_saved_model, serving_function
-from captioner.serving.graph_beam_search import graph_beam_search
-from captioner.serving.graph_images import decode_and_resize
-from captioner.serving.graph_text import treebank_detokenize
 
 ENCODER = {"kind": "small", "image_size": 16, "conv_filters": [4], "feature_dim": 12}
 CAPTIONS = ["a red circle above a blue square", "a green triangle left of a red square", "there is a blue circle"]

@@ -9,7 +9,8 @@ import numpy as np
 import pytest
 from PIL import Image, ImageFile
 
-from captioner.encoder.images import ImageLoadError, load_image, load_images, vgg_preprocess
+from captioner.data.images import ImageLoadError, load_image, load_images
+from captioner.encoder.preprocessing import vgg_preprocess
 
 RED, BLUE = (255, 0, 0), (0, 0, 255)
 

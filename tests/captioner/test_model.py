@@ -10,7 +10,7 @@ from keras import ops
 from captioner.api import Captioner
 from captioner.decoder import INJECT_MODES
 from captioner.model import CaptionModel, fit_caption_vocabulary
-from textmodels.sampling import greedy_search
+from textmodels.decoding import greedy_search
 from textmodels.text import Vocabulary
 
 CAPTIONS = ["a red circle above a blue square", "a blue square below a red circle", "a green triangle"]

@@ -94,7 +94,7 @@ def test_official_token_file_with_its_missing_photo_is_used_with_a_count_unless_
     kept = [line for line in lines if line.split("#")[0] in names or ".jpg.1#" in line]
     token_file = tmp_path / "Flickr8k.token.txt"
     token_file.write_text("\n".join(kept) + "\n")
-    from captioner.commands.common import read_caption_data
+    from captioner.data.caption_files import read_caption_data
 
     with pytest.warns(MissingPhotosWarning, match=r"1 image\(s\) with 5 caption\(s\) have no photo.*jpg\.1"):
         records = read_caption_data(token_file, photos)

@@ -10,9 +10,9 @@ import pytest
 from PIL import Image
 
 from captioner.config import CaptionerConfig
+from captioner.data.images import load_image
 from captioner.data.pipeline import caption_batches, image_batches
 from captioner.data.records import CaptionRecord
-from captioner.encoder import load_image
 from captioner.training import build_captioner, caption_examples, train_captioner, training_inputs
 
 

@@ -6,7 +6,7 @@ import time
 
 import pytest
 
-from captioner.encoder import load_image
+from captioner.data.images import load_image
 from captioner.serving.batcher import CaptionBatcher, QueueFullError
 
 

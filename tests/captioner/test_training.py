@@ -11,7 +11,7 @@ from keras import ops
 
 from captioner.config import CaptionerConfig
 from captioner.data import make_synthetic, read_coco
-from captioner.encoder.images import load_images
+from captioner.data.images import load_images
 from captioner.evaluation import evaluate_captioner
 from captioner.model import CaptionModel
 from captioner.training import build_captioner, caption_examples, compile_captioner, train_captioner

@@ -43,8 +43,8 @@ def test_saved_file_reloads_with_identical_probabilities(attention_classifier, t
     np.testing.assert_array_equal(loaded.predict_proba(texts), expected)
     plain = keras.saving.load_model(path, safe_mode=True)
     assert plain.label_names == ("neg", "pos") and plain.problem == "binary"
-    assert plain.text_encoder.vocabulary == attention_classifier.encoder.vocabulary
-    ids = attention_classifier.encoder.encode(texts)
+    assert plain.text_encoder.vocabulary == attention_classifier.text_encoder.vocabulary
+    ids = attention_classifier.text_encoder.encode(texts)
     np.testing.assert_array_equal(plain.predict(ids, verbose=0)[:, 0], expected[:, 1])
 
 
@@ -67,7 +67,7 @@ def test_empty_text_gets_no_label_and_an_error_while_others_are_answered(attenti
 
 
 def test_explain_gives_every_token_the_model_saw_a_weight_summing_to_one(attention_classifier):
-    assert attention_classifier.encoder.max_length == 3  # the longest training text
+    assert attention_classifier.text_encoder.max_length == 3  # the longest training text
     explanation = attention_classifier.explain("Good, unseenword film")
     assert [token for token, _ in explanation] == ["good", ",", "unseenword"]
     assert sum(weight for _, weight in explanation) == pytest.approx(1.0, abs=1e-5)

@@ -46,7 +46,7 @@ def test_reloaded_real_model_gives_identical_probabilities(trained, mr_split, tm
 
 def test_padding_to_a_longer_length_never_changes_the_probability(trained):
     classifier, _ = trained
-    ids = classifier.encoder.encode(["a gorgeous , witty film", "dull"])
+    ids = classifier.text_encoder.encode(["a gorgeous , witty film", "dull"])
     padded = np.pad(ids, ((0, 0), (0, 25)))
     np.testing.assert_allclose(ops.convert_to_numpy(classifier.network(ids)),
                                ops.convert_to_numpy(classifier.network(padded)), atol=1e-6)

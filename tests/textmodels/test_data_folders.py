@@ -4,8 +4,8 @@ import zipfile
 
 import pytest
 
-from textmodels.data.errors import DataError
 from textmodels.data.folders import read_class_folders
+from textmodels.errors import DataError
 
 
 def make_zip(path, members):

@@ -4,8 +4,8 @@ import zipfile
 
 import pytest
 
-from textmodels.data.errors import DataError
 from textmodels.data.polarity import read_sentence_polarity
+from textmodels.errors import DataError
 
 
 def write_pair(folder, pos=b"a gem\n\ncaf\xe9 society\n", neg=b"a mess\n"):

@@ -2,8 +2,8 @@
 
 import pytest
 
-from textmodels.data.errors import DataError
 from textmodels.data.tables import read_sst2, read_table
+from textmodels.errors import DataError
 
 
 def write(tmp_path, name, content):

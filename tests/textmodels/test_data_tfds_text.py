@@ -8,8 +8,8 @@ import tensorflow as tf
 import tensorflow_datasets as tfds
 
 from textmodels.data import network, tfds_text
-from textmodels.data.errors import DataError
 from textmodels.data.tfds_text import load_tfds_text
+from textmodels.errors import DataError
 
 
 @pytest.fixture

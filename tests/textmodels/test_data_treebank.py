@@ -8,8 +8,8 @@ import nltk
 import pytest
 
 from textmodels.data import network
-from textmodels.data.errors import DataError
 from textmodels.data.treebank import read_treebank_pos, treebank_fileids
+from textmodels.errors import DataError
 
 PARSES = {
     "wsj_0001.mrg": "( (S (NP-SBJ (NNP Pierre) (NNP Vinken)) (VP (VBD joined) (NP (-NONE- *T*-1))) (. .)) )\n"

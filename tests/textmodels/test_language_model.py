@@ -35,7 +35,7 @@ def _model(level="word", regime="stream", **options):
 @pytest.mark.parametrize("level", ["word", "char"])
 def test_stream_perplexity_equals_brute_force_total_nll(level):
     model = _model(level=level, cell="lstm")
-    ids = encode_stream(TEXT, model.encoder)
+    ids = encode_stream(TEXT, model.text_encoder)
     # Brute force: one pass over the whole text from a zero state, every token after the first predicted.
     log_probs = _log_softmax(keras.ops.convert_to_numpy(model(ids[None, :-1])).astype("float64"))[0]
     total = -log_probs[np.arange(len(ids) - 1), ids[1:]].sum()
@@ -53,7 +53,7 @@ def test_stream_perplexity_equals_brute_force_total_nll(level):
 
 def test_sentence_perplexity_counts_eos_not_bos_and_ignores_padding():
     model = _model(regime="sentences")
-    sentences = encode_sentences(TEXT, model.encoder)
+    sentences = encode_sentences(TEXT, model.text_encoder)
     total, tokens = 0.0, 0
     for row in sentences:
         ids = row[row > 0]
@@ -105,8 +105,8 @@ def test_keras_round_trip_keeps_vocabulary_and_exact_perplexity(tmp_path, option
     path = tmp_path / "lm.keras"
     model.save(path)
     loaded = LanguageModel.load(path)
-    assert loaded.encoder.vocabulary == model.encoder.vocabulary
-    assert type(loaded.encoder.tokenizer) is type(model.encoder.tokenizer)
+    assert loaded.text_encoder.vocabulary == model.text_encoder.vocabulary
+    assert type(loaded.text_encoder.tokenizer) is type(model.text_encoder.tokenizer)
     assert (loaded.regime, loaded.level, loaded.cell) == (model.regime, model.level, model.cell)
     assert evaluate_language_model(loaded, TEXT).total_nll == evaluate_language_model(model, TEXT).total_nll
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from textmodels.data.errors import CorpusError, DataError
 from textmodels.data.lm_batches import sentence_pairs, stream_windows
 from textmodels.data.text_files import read_corpus_text
+from textmodels.errors import CorpusError, DataError
 from textmodels.language_model.encoding import encode_sentences, encode_stream, fit_lm_encoder, text_tokens
 
 

@@ -7,11 +7,11 @@ import numpy as np
 import pytest
 
 from textmodels.data.lm_batches import sentence_pairs
+from textmodels.decoding import SamplingError
 from textmodels.language_model.encoding import encode_sentences, fit_lm_encoder
 from textmodels.language_model.language_model import LanguageModel
 from textmodels.language_model.text_generator import TextGenerator, UnknownPrimeError
 from textmodels.language_model.training import compile_lm
-from textmodels.sampling import SamplingError
 from textmodels.text import EOS, UNK
 
 TEXT = "the cat sat on the mat\nthe dog ate the bone\n"
@@ -25,7 +25,7 @@ def _model(level="word", regime="stream", favour=None):
         variable.assign(np.random.default_rng(1).normal(0, 0.5, tuple(variable.shape)).astype("float32"))
     if favour is not None:
         bias = np.zeros(model.vocabulary_size, "float32")
-        bias[model.encoder.vocabulary[favour]] = 50.0
+        bias[model.text_encoder.vocabulary[favour]] = 50.0
         model.output_layer.bias.assign(bias)
     return model
 

@@ -10,7 +10,7 @@ import keras
 import numpy as np
 import pytest
 
-from textmodels.data.errors import CorpusError
+from textmodels.errors import CorpusError
 from textmodels.language_model.language_model import LanguageModel
 from textmodels.language_model.text_generator import TextGenerator
 from textmodels.language_model.training import StepDecay, evaluate_language_model, train_language_model

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from textmodels.sampling import SamplingError, log_softmax, sample_next, validate_sampling_args
+from textmodels.decoding import SamplingError, log_softmax, sample_next, validate_sampling_args
 
 
 def _random_logits(batch: int = 8, vocab: int = 20, seed: int = 0) -> np.ndarray:

@@ -7,7 +7,7 @@ from collections import namedtuple
 import numpy as np
 import pytest
 
-from textmodels.sampling import Hypothesis, SearchError, beam_search, greedy_search, reorder_state, sample_search
+from textmodels.decoding import Hypothesis, SearchError, beam_search, greedy_search, reorder_state, sample_search
 
 EOS, BOS = 0, 4
 VOCAB = 7

@@ -49,7 +49,7 @@ def test_multichannel_trains_one_channel_and_freezes_the_other(vectors_file, tmp
     classifier = TextClassifier("textcnn", vectors=vectors_file, embedding="multichannel", filters=4)
     classifier.fit(texts, labels, epochs=0, verbose=0)  # builds the network and loads the vectors, no steps
     network = classifier.network
-    vocabulary = classifier.encoder.vocabulary
+    vocabulary = classifier.text_encoder.vocabulary
     initial = ops.convert_to_numpy(network.static_embedding.embeddings).copy()
     np.testing.assert_allclose(ops.convert_to_numpy(network.embedding.embeddings), initial)
     assert classifier.vectors_report.found == 7 and network.embedding_dim == 5

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from textmodels.cli import make_main
-from textmodels.data.errors import DataError
+from textmodels.errors import DataError
 from textmodels.training import TrainingDiverged, TrainingRun, make_optimizer
 
 

@@ -12,8 +12,7 @@ from collections.abc import Sequence
 
 import keras
 
-from textmodels.data.errors import DataError
-from textmodels.errors import ConfigurationError
+from textmodels.errors import ConfigurationError, DataError
 
 PROBLEMS = ("binary", "multiclass", "multilabel", "tagging")
 _ACTIVATIONS = {"binary": "sigmoid", "multiclass": "softmax", "multilabel": "sigmoid", "tagging": "softmax"}

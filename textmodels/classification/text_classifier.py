@@ -26,9 +26,8 @@ import numpy as np
 from textmodels.classification.labeled_text_estimator import LabeledTextEstimator, check_settings
 from textmodels.classification.prediction import Prediction
 from textmodels.data.bucketed_batches import BucketedBatches
-from textmodels.data.errors import DataError
 from textmodels.data.labeled_texts import LabeledTexts
-from textmodels.errors import OPEN_FRACTION, POSITIVE_INT, ConfigurationError, check, check_all
+from textmodels.errors import OPEN_FRACTION, POSITIVE_INT, ConfigurationError, DataError, check, check_all
 from textmodels.metrics import classification_report, multilabel_report
 
 MODELS = ("textrnn", "textcnn")
@@ -163,7 +162,7 @@ class TextClassifier(LabeledTextEstimator):
         return self._require_network().problem
 
     @property
-    def encoder(self):
+    def text_encoder(self):
         return self._require_network().text_encoder
 
     # --- training ----------------------------------------------------------------------------------------------
@@ -248,7 +247,7 @@ class TextClassifier(LabeledTextEstimator):
         return network
 
     def _arrays(self, texts: list[str], labels: list, role: str) -> tuple[np.ndarray, np.ndarray]:
-        ids = self.encoder.encode(texts)
+        ids = self.text_encoder.encode(texts)
         keep = ids.any(axis=1)
         if not keep.all():
             warnings.warn(f"Skipping {int((~keep).sum())} {role} text(s) with no tokens.", stacklevel=3)
@@ -289,7 +288,7 @@ class TextClassifier(LabeledTextEstimator):
         if isinstance(texts, str):
             raise TypeError("predict_proba() takes a list of texts; wrap a single text in a list.")
         network = self._require_network()
-        ids = self.encoder.encode(list(texts)) if len(texts) else np.zeros((0, 1), "int32")
+        ids = self.text_encoder.encode(list(texts)) if len(texts) else np.zeros((0, 1), "int32")
         valid = ids.any(axis=1)
         out = np.full((len(texts), len(network.label_names)), np.nan, dtype="float32")
         if valid.any():
@@ -333,10 +332,10 @@ class TextClassifier(LabeledTextEstimator):
         network = self._require_network()
         if getattr(network, "pooling_mode", None) != "attention":
             raise ValueError("explain() needs a TextRNN trained with pooling='attention'.")
-        tokens = self.encoder.tokenizer.tokenize(text)[: self.encoder.max_length]
+        tokens = self.text_encoder.tokenizer.tokenize(text)[: self.text_encoder.max_length]
         if not tokens:
             raise DataError("Cannot explain an empty text: it has no tokens.")
-        weights = network.attention_weights(self.encoder.encode([text]))[0]
+        weights = network.attention_weights(self.text_encoder.encode([text]))[0]
         return [(token, float(weight)) for token, weight in zip(tokens, weights)]
 
     # --- evaluation --------------------------------------------------------------------------------------------

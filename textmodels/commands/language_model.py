@@ -129,7 +129,7 @@ def train_lm(args: argparse.Namespace) -> int:
 
 def generate_text(args: argparse.Namespace) -> int:
     """Handler of ``generate``: arguments are checked before the model is loaded."""
-    from textmodels.sampling import validate_sampling_args
+    from textmodels.decoding import validate_sampling_args
 
     validate_sampling_args(args.temperature, args.top_k, args.top_p)
     from textmodels.language_model.text_generator import TextGenerator

@@ -1,6 +1,5 @@
 """Dataset readers: every reader returns plain Python/NumPy data and raises `DataError` naming the culprit."""
 
-from textmodels.data.errors import CorpusError, DataError
 from textmodels.data.folders import read_class_folders
 from textmodels.data.labeled_sources import read_labeled_source
 from textmodels.data.labeled_texts import LabeledTexts
@@ -10,6 +9,7 @@ from textmodels.data.tables import read_sst2, read_table
 from textmodels.data.text_files import read_corpus_text
 from textmodels.data.tfds_text import load_tfds_text
 from textmodels.data.treebank import read_treebank_pos, treebank_fileids
+from textmodels.errors import CorpusError, DataError
 
 __all__ = [
     "CorpusError",

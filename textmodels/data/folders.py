@@ -18,9 +18,9 @@ from __future__ import annotations
 import zipfile
 from pathlib import Path, PurePosixPath
 
-from textmodels.data.errors import DataError
 from textmodels.data.labeled_texts import LabeledTexts
 from textmodels.data.text_files import decode_text
+from textmodels.errors import DataError
 
 
 def read_class_folders(

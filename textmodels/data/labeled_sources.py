@@ -15,13 +15,13 @@ import zipfile
 from pathlib import Path
 from typing import Literal
 
-from textmodels.data.errors import DataError
 from textmodels.data.folders import read_class_folders
 from textmodels.data.labeled_texts import LabeledTexts
 from textmodels.data.polarity import read_sentence_polarity
 from textmodels.data.tables import read_table
 from textmodels.data.text_files import decode_text, read_bytes
 from textmodels.data.tfds_text import load_tfds_text
+from textmodels.errors import DataError
 
 TFDS_PREFIX = "tfds:"
 # Header names tried, in order, when no text column is given.

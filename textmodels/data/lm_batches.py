@@ -13,8 +13,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from textmodels.data.errors import CorpusError
-from textmodels.errors import ConfigurationError
+from textmodels.errors import ConfigurationError, CorpusError
 
 
 def stream_windows(ids: np.ndarray, batch_size: int, num_steps: int) -> tuple[np.ndarray, np.ndarray]:

@@ -15,8 +15,8 @@ from __future__ import annotations
 import zipfile
 from pathlib import Path, PurePosixPath
 
-from textmodels.data.errors import DataError
 from textmodels.data.labeled_texts import LabeledTexts
+from textmodels.errors import DataError
 
 LABELS = ("pos", "neg")
 # The files were published in latin-1; every byte decodes, so there is no decoding error to report.

@@ -16,10 +16,9 @@ import io
 from pathlib import Path
 from typing import Literal
 
-from textmodels.data.errors import DataError
 from textmodels.data.labeled_texts import LabeledTexts
 from textmodels.data.text_files import decode_text, read_bytes
-from textmodels.errors import ConfigurationError
+from textmodels.errors import ConfigurationError, DataError
 
 Column = str | int
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from textmodels.data.errors import CorpusError, DataError
+from textmodels.errors import CorpusError, DataError
 
 
 def read_bytes(path: str | Path) -> bytes:

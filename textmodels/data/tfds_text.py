@@ -11,9 +11,9 @@ Example:
 
 from __future__ import annotations
 
-from textmodels.data.errors import DataError
 from textmodels.data.labeled_texts import LabeledTexts
 from textmodels.data.network import require_network
+from textmodels.errors import DataError
 
 # Which feature holds the text in each supported dataset; both keep the class in "label".
 SUPPORTED_DATASETS = {"imdb_reviews": "text", "glue/sst2": "sentence"}

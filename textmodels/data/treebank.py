@@ -22,8 +22,8 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path, PurePosixPath
 
-from textmodels.data.errors import DataError
 from textmodels.data.network import require_network
+from textmodels.errors import DataError
 
 TRACE_TAG = "-NONE-"
 _FILE_PATTERN = r"wsj_.*\.mrg"

@@ -17,8 +17,7 @@ from collections import Counter
 
 import numpy as np
 
-from textmodels.data.errors import CorpusError
-from textmodels.errors import check_choice
+from textmodels.errors import CorpusError, check_choice
 from textmodels.text import EOS, CharTokenizer, TextEncoder, Vocabulary, WordTokenizer, pack_ids
 
 LEVELS = ("word", "char")

@@ -64,7 +64,7 @@ class LanguageModel(keras.Model):
 
     def __init__(
         self,
-        encoder: TextEncoder,
+        text_encoder: TextEncoder,
         embedding_dim: int = 200,
         units: int = 200,
         cell: str = "lstm",
@@ -76,12 +76,12 @@ class LanguageModel(keras.Model):
         **kwargs,
     ):
         super().__init__(**kwargs)
-        if not isinstance(encoder, TextEncoder):
-            raise TypeError(f"encoder must be a TextEncoder, got {type(encoder).__name__}")
+        if not isinstance(text_encoder, TextEncoder):
+            raise TypeError(f"text_encoder must be a TextEncoder, got {type(text_encoder).__name__}")
         check_choice("regime", regime, REGIMES)
         check_choice("cell", cell, CELLS)
         check_positive_int("embedding_dim", embedding_dim)
-        self.encoder = encoder
+        self.text_encoder = text_encoder
         self.embedding_dim = embedding_dim
         self.units = units
         self.cell = cell
@@ -90,7 +90,7 @@ class LanguageModel(keras.Model):
         self.tie_embeddings = tie_embeddings
         self.regime = regime
         self.stateful = stateful
-        self.vocabulary_size = len(encoder.vocabulary)
+        self.vocabulary_size = len(text_encoder.vocabulary)
         self.embedding = TextEmbedding(self.vocabulary_size, embedding_dim, mask_zero=False, name="embedding")
         self.block = RecurrentBlock(
             units, cell=cell, layers=layers, dropout=dropout, stateful=stateful, name="recurrent"
@@ -107,8 +107,8 @@ class LanguageModel(keras.Model):
 
     @property
     def level(self) -> str:
-        """``"char"`` or ``"word"``, from the encoder's tokenizer."""
-        return "char" if is_char_level(self.encoder) else "word"
+        """``"char"`` or ``"word"``, from the text encoder's tokenizer."""
+        return "char" if is_char_level(self.text_encoder) else "word"
 
     def build(self, input_shape):
         batch, steps = input_shape[0], input_shape[1]
@@ -245,7 +245,7 @@ class LanguageModel(keras.Model):
         return {
             "name": self.name,
             "trainable": self.trainable,
-            "encoder": keras.saving.serialize_keras_object(self.encoder),
+            "text_encoder": keras.saving.serialize_keras_object(self.text_encoder),
             "embedding_dim": self.embedding_dim,
             "units": self.units,
             "cell": self.cell,
@@ -259,7 +259,9 @@ class LanguageModel(keras.Model):
     @classmethod
     def from_config(cls, config):
         config = dict(config)
-        config["encoder"] = keras.saving.deserialize_keras_object(config["encoder"])
+        # Files written before the text encoder had its present name store it as "encoder".
+        serialized = config.pop("text_encoder") if "text_encoder" in config else config.pop("encoder")
+        config["text_encoder"] = keras.saving.deserialize_keras_object(serialized)
         return cls(**config)
 
 

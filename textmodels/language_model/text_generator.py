@@ -1,7 +1,7 @@
 """Generating text from a `LanguageModel`, one compiled step at a time with the recurrent state carried.
 
 The prime is read once; every new token then costs one step of the network (never a re-run of the prefix).
-Tokens are chosen by the searches of `textmodels.sampling`, the same ones the captioner decodes with: sampling
+Tokens are chosen by the searches of `textmodels.decoding`, the same ones the captioner decodes with: sampling
 (temperature 0 = greedy, top-k, top-p) or beam search (``beam_size``). ``<pad>``, ``<unk>`` and ``<bos>`` are
 banned, so they are never emitted (and ``<eos>`` for character stream models, whose training text has none:
 they stop at ``max_tokens``).
@@ -31,9 +31,9 @@ import keras
 import numpy as np
 from keras import ops
 
+from textmodels.decoding import beam_search, compile_step, sample_search, validate_sampling_args
 from textmodels.errors import ConfigurationError, TextmodelsError
 from textmodels.language_model.language_model import LanguageModel
-from textmodels.sampling import beam_search, compile_step, sample_search, validate_sampling_args
 from textmodels.text import BOS, EOS, PAD, RESERVED, UNK
 
 
@@ -86,7 +86,7 @@ class TextGenerator:
             # Before the steps are compiled: a JAX step takes the model's variables as arguments, so every
             # variable must exist (an unbuilt model would create its recurrent weights inside the trace).
             self.model.build((None, None))
-        vocabulary = self.model.encoder.vocabulary
+        vocabulary = self.model.text_encoder.vocabulary
         self.vocabulary = vocabulary
         self.banned_ids = [vocabulary[PAD], vocabulary[UNK], vocabulary[BOS]]
         if self.model.regime == "stream" and self.model.level == "char":
@@ -119,8 +119,8 @@ class TextGenerator:
 
     def step(self, tokens: np.ndarray, states: list) -> tuple[np.ndarray, list]:
         """One compiled step for (N,) ``tokens``: ``(log_probs (N, V) as a NumPy array, new states)`` (the step
-        function of `textmodels.sampling`'s searches). The states stay as the compiled step returns them
-        (see `textmodels.sampling.compile_step`), for the next step to take back without a conversion.
+        function of `textmodels.decoding`'s searches). The states stay as the compiled step returns them
+        (see `textmodels.decoding.compile_step`), for the next step to take back without a conversion.
 
         Example:
             >>> from textmodels.language_model.encoding import fit_lm_encoder
@@ -164,7 +164,7 @@ class TextGenerator:
             start = [vocabulary[EOS]]
         else:
             start = [vocabulary["\n"]] if "\n" in vocabulary else []
-        tokens = model.encoder.tokenizer.tokenize(prime)
+        tokens = model.text_encoder.tokenizer.tokenize(prime)
         if not tokens:
             # Nothing to read but the start token; a character vocabulary without newlines starts from its
             # most frequent token (id 4, the first after the reserved ids).
@@ -193,7 +193,7 @@ class TextGenerator:
 
         Samples (``temperature``, ``top_k``, ``top_p``; the same ``seed`` gives the same text), or, with
         ``beam_size``, searches for the likeliest continuation with a beam that wide (scored as
-        `textmodels.sampling.beam_search` does, with ``length_penalty``; the sampling arguments then do not
+        `textmodels.decoding.beam_search` does, with ``length_penalty``; the sampling arguments then do not
         apply). Invalid arguments raise `SamplingError` / `SearchError` before any work.
 
         Example:
@@ -236,5 +236,5 @@ class TextGenerator:
             else:
                 current.append(self.vocabulary.token(token))
         lines.append(current)
-        detokenize = self.model.encoder.tokenizer.detokenize
+        detokenize = self.model.text_encoder.tokenizer.detokenize
         return "\n".join(detokenize(tokens) for tokens in lines)

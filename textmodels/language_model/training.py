@@ -28,8 +28,8 @@ import keras
 import numpy as np
 from keras import ops
 
-from textmodels.data.errors import CorpusError
 from textmodels.data.lm_batches import sentence_pairs, stream_windows
+from textmodels.decoding import compile_step
 from textmodels.errors import (
     DROPOUT_RATE,
     INTEGER,
@@ -37,12 +37,12 @@ from textmodels.errors import (
     POSITIVE_INT,
     POSITIVE_NUMBER,
     ConfigurationError,
+    CorpusError,
     check,
     check_all,
 )
 from textmodels.language_model.encoding import encode_sentences, encode_stream, fit_lm_encoder
 from textmodels.language_model.language_model import LanguageModel, initialize_uniform
-from textmodels.sampling import compile_step
 from textmodels.training import TrainingRun, make_optimizer
 from textmodels.training.optimizers import DEFAULT_LEARNING_RATES
 
@@ -250,7 +250,7 @@ def evaluate_language_model(model: LanguageModel, text: str, window: int = 200) 
     char_level = model.level == "char"
     total, count = 0.0, 0
     if model.regime == "stream":
-        ids = encode_stream(text, model.encoder)
+        ids = encode_stream(text, model.text_encoder)
         if len(ids) < 2:
             raise CorpusError("The text has a single token: there is nothing to predict.")
         states = model.initial_state(1)
@@ -260,7 +260,7 @@ def evaluate_language_model(model: LanguageModel, text: str, window: int = 200) 
             total += float(ops.convert_to_numpy(nll).sum(dtype=np.float64))
             count += len(chunk) - 1
     else:
-        inputs, targets = sentence_pairs(encode_sentences(text, model.encoder))
+        inputs, targets = sentence_pairs(encode_sentences(text, model.text_encoder))
         batch = 64
         for start in range(0, len(inputs), batch):
             x, y = inputs[start : start + batch], targets[start : start + batch]
@@ -371,7 +371,7 @@ def train_language_model(
     run = TrainingRun(run_directory, resume=resume)
     with distribution.scope():
         model = run.restore([LanguageModel], "a language model")
-    encoder = model.encoder if model is not None else fit_lm_encoder(
+    encoder = model.text_encoder if model is not None else fit_lm_encoder(
         train_text, level, regime, word_tokenizer, lowercase, min_count, max_vocabulary
     )
     regime = model.regime if model is not None else regime

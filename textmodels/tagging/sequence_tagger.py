@@ -18,7 +18,7 @@ import numpy as np
 
 from textmodels.classification.labeled_text_estimator import LabeledTextEstimator, check_settings
 from textmodels.data.bucketed_batches import BucketedBatches
-from textmodels.data.errors import DataError
+from textmodels.errors import DataError
 from textmodels.metrics import classification_report
 
 TaggedSentence = Sequence[tuple[str, str]]

@@ -18,8 +18,7 @@ from collections.abc import Iterable, Sequence
 import keras
 import numpy as np
 
-from textmodels.data.errors import DataError
-from textmodels.errors import check_positive_int
+from textmodels.errors import DataError, check_positive_int
 from textmodels.text.tokenizers import WordTokenizer
 from textmodels.text.vocabulary import Vocabulary
 

@@ -19,8 +19,7 @@ from collections.abc import Iterable, Sequence
 import keras
 import numpy as np
 
-from textmodels.data.errors import DataError
-from textmodels.errors import ConfigurationError
+from textmodels.errors import ConfigurationError, DataError
 from textmodels.text.packing import pack_ids
 from textmodels.text.tokenizers import CharTokenizer, WordTokenizer, get_tokenizer
 from textmodels.text.vocabulary import Vocabulary

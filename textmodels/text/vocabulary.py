@@ -17,8 +17,7 @@ from pathlib import Path
 
 import keras
 
-from textmodels.data.errors import DataError
-from textmodels.errors import ConfigurationError
+from textmodels.errors import ConfigurationError, DataError
 
 PAD, UNK, BOS, EOS = "<pad>", "<unk>", "<bos>", "<eos>"
 RESERVED = (PAD, UNK, BOS, EOS)

@@ -32,8 +32,8 @@ from typing import Any
 
 import numpy as np
 
+from textmodels.decoding.samplers import sample_next, validate_sampling_args
 from textmodels.errors import TextmodelsError
-from textmodels.sampling.samplers import sample_next, validate_sampling_args
 
 StepFn = Callable[[np.ndarray, Any], tuple[np.ndarray, Any]]
 
@@ -101,7 +101,7 @@ def greedy_search(step_fn: StepFn, initial_state: Any, batch_size: int, bos_id: 
 def sample_search(step_fn: StepFn, initial_state: Any, batch_size: int, bos_id: int, eos_id: int | None,
                   max_length: int, *, temperature: float = 1.0, top_k: int | None = None, top_p: float | None = None,
                   banned_ids: Iterable[int] = (), rng: np.random.Generator | None = None) -> list[list[int]]:
-    """Draw each next token with `textmodels.sampling.sample_next` (temperature 0 is greedy).
+    """Draw each next token with `textmodels.decoding.sample_next` (temperature 0 is greedy).
 
     Example:
         >>> import numpy as np

@@ -7,7 +7,7 @@
 
 Example:
     >>> import numpy as np
-    >>> from textmodels.sampling import greedy_search, sample_next, validate_sampling_args
+    >>> from textmodels.decoding import greedy_search, sample_next, validate_sampling_args
     >>> validate_sampling_args(temperature=0.0)
     >>> sample_next(np.array([[0.0, 1.0]]), temperature=0.0).tolist()
     [1]
@@ -18,15 +18,15 @@ Example:
 
 from __future__ import annotations
 
-from textmodels.sampling.compiled_step import compile_step
-from textmodels.sampling.samplers import (
+from textmodels.decoding.compiled_step import compile_step
+from textmodels.decoding.samplers import (
     SamplingError,
     ban_tokens,
     log_softmax,
     sample_next,
     validate_sampling_args,
 )
-from textmodels.sampling.search import (
+from textmodels.decoding.search import (
     Hypothesis,
     SearchError,
     beam_search,

@@ -18,15 +18,12 @@ import warnings
 from collections.abc import Sequence
 from pathlib import Path
 
-import keras
 import numpy as np
 from PIL import Image, ImageOps
 
 from captioner.errors import CaptionerError
 
 DEFAULT_MAX_PIXELS = 64_000_000
-# ImageNet channel means in BGR order, as used by keras.applications.vgg16.preprocess_input ("caffe" mode).
-VGG_MEAN_BGR = (103.939, 116.779, 123.68)
 _SIXTEEN_BIT_MODES = ("I;16", "I;16L", "I;16B", "I;16N")
 _TRANSPARENT_MODES = ("RGBA", "LA", "PA", "RGBa", "La")
 
@@ -212,18 +209,3 @@ def load_images(
         except ImageLoadError as error:
             errors[index] = str(error)
     return batch, errors
-
-
-def vgg_preprocess(batch):
-    """What ``keras.applications.vgg16.preprocess_input`` does: RGB to BGR, then subtract the ImageNet means.
-
-    Works on NumPy arrays and backend tensors alike (written with ``keras.ops``).
-
-    Example:
-        >>> import numpy as np
-        >>> out = keras.ops.convert_to_numpy(vgg_preprocess(np.full((1, 1, 1, 3), 128.0, np.float32)))
-        >>> [round(float(value), 3) for value in out[0, 0, 0]]
-        [24.061, 11.221, 4.32]
-    """
-    bgr = keras.ops.flip(keras.ops.cast(batch, "float32"), axis=-1)
-    return bgr - keras.ops.convert_to_tensor(VGG_MEAN_BGR, dtype="float32")

@@ -2,9 +2,9 @@
 
 The ``serve`` signature takes a batch of encoded images (JPEG or PNG bytes; GIF and BMP work too) and returns,
 per image, the ``num_captions`` best beam-search captions with their scores. Everything runs in the graph:
-decoding and resizing (`captioner.serving.graph_images`), the image encoder, beam search in a
-``tf.while_loop`` (`captioner.serving.graph_beam_search`, the same search as ``Captioner.caption``) and the
-id-to-word lookup with the Treebank detokenizer (`captioner.serving.graph_text`). Loading needs neither this
+decoding and resizing (`captioner.export.graph_images`), the image encoder, beam search in a
+``tf.while_loop`` (`captioner.export.graph_beam_search`, the same search as ``Captioner.caption``) and the
+id-to-word lookup with the Treebank detokenizer (`captioner.export.graph_text`). Loading needs neither this
 package nor Keras::
 
     serving = tf.saved_model.load("captioner_savedmodel").signatures["serve"]
@@ -40,11 +40,12 @@ def serving_function(model, beam_size: int = 3, num_captions: int = 3, max_pixel
     best first) that runs ``model`` (a `captioner.model.CaptionModel`) entirely in TensorFlow operations."""
     import tensorflow as tf
 
+    from captioner.export.graph_beam_search import graph_beam_search
+    from captioner.export.graph_images import decode_and_resize
+    from captioner.export.graph_text import detokenizer, ids_to_text
+
     # The tokens CaptionModel.generate never emits: the same list, so both searches ban the same ones.
     from captioner.model import _NEVER_EMITTED as NEVER_EMITTED
-    from captioner.serving.graph_beam_search import graph_beam_search
-    from captioner.serving.graph_images import decode_and_resize
-    from captioner.serving.graph_text import detokenizer, ids_to_text
 
     if not 1 <= num_captions <= beam_size:
         raise ConfigurationError(

@@ -4,7 +4,7 @@ NumPy only, so the language model and the captioner share one implementation and
 
 Example:
     >>> import numpy as np
-    >>> from textmodels.sampling import sample_next
+    >>> from textmodels.decoding import sample_next
     >>> logits = np.array([[0.0, 3.0, 1.0], [2.0, 0.0, 0.0]])
     >>> sample_next(logits, temperature=0.0).tolist()
     [1, 0]

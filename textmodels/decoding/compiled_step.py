@@ -10,7 +10,7 @@
 
 A step returns the backend's tensors: a decoding loop converts what it reads (the log-probabilities, with
 ``keras.ops.convert_to_numpy``) and passes the recurrent states back in as they are (converting them to NumPy
-and back cost more than the step itself on TensorFlow); `textmodels.sampling.reorder_state` picks beam rows
+and back cost more than the step itself on TensorFlow); `textmodels.decoding.reorder_state` picks beam rows
 of such states on their device.
 
 Example:
@@ -50,7 +50,7 @@ def compile_step(function: Callable, input_signature: list | None = None, weight
         >>> keras.ops.convert_to_numpy(project(np.ones((1, 2), "float32"))).tolist()
         [[4.0]]
     """
-    import keras  # here, not at the top: the rest of textmodels.sampling is NumPy only and imports fast
+    import keras  # here, not at the top: the rest of textmodels.decoding is NumPy only and imports fast
 
     backend = keras.backend.backend()
     if backend == "tensorflow":

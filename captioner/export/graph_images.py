@@ -1,6 +1,6 @@
 """Encoded image bytes to the captioner's input, as TensorFlow operations (for the exported SavedModel).
 
-Matches `captioner.encoder.images.load_image` on ordinary photos: JPEGs decode with the accurate integer DCT,
+Matches `captioner.data.images.load_image` on ordinary photos: JPEGs decode with the accurate integer DCT,
 which is what Pillow uses (the pixels come out identical), transparent PNGs are composited on white, and the
 resize is bicubic with antialiasing like Pillow's (within 0.003 of a grey level on Flickr8k photos). Two
 differences: EXIF orientation is not applied (the image is read as stored), and 16-bit PNGs are reduced to 8
