@@ -1,4 +1,4 @@
-"""The trainings of the distribution tests (tests/textmodels/test_distribution.py), as one process runs them.
+"""The trainings of the distribution tests (tests/textmodels/training/test_distribution.py), as one process runs them.
 
 ``python tests/distributed_jobs.py DATA OUT NAME...`` trains the tiny classifier and the tiny captioner of
 `write_data` once for every ``--distribute`` NAME, through the commands, into ``OUT/NAME/``, extracts the

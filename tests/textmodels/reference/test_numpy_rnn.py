@@ -27,7 +27,7 @@ from textmodels.reference import (
 )
 from textmodels.reference import __main__ as command
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
+REPO_ROOT = Path(__file__).resolve().parents[3]
 
 
 def _tiny_problem(seed: int = 3):

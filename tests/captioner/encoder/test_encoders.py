@@ -11,6 +11,7 @@ import numpy as np
 import pytest
 
 from captioner.config import ENCODERS
+from captioner.data.images import load_image
 from captioner.encoder import (
     BACKBONES,
     EncoderWeightsError,
@@ -18,7 +19,6 @@ from captioner.encoder import (
     build_pretrained_encoder,
     build_small_vgg_encoder,
     encoder_config,
-    load_image,
     resolve_weights,
 )
 from captioner.encoder import pretrained as pretrained_module

@@ -28,7 +28,7 @@ from textmodels.cli import main
 from textmodels.errors import ConfigurationError
 from textmodels.training.distribution import read_tf_config, select_distribution
 
-REPOSITORY = Path(__file__).resolve().parents[2]
+REPOSITORY = Path(__file__).resolve().parents[3]
 JOB = REPOSITORY / "tests" / "distributed_jobs.py"
 LIMIT = 400  # seconds; a test fails, not hangs, when a worker waits for a peer that never comes
 TOLERANCE = {"classifier": 1e-5, "captioner": 1e-3}
