@@ -4,8 +4,9 @@ the validation split (the test split stays untouched until the recipe is chosen)
 Every variant trains the same decoder on the cached MobileNetV2 features (see benchmarks/flickr8k_captioning.py)
 with `captioner.config.PHOTO_DECODER` plus its own overrides, without an epoch cap that binds: training ends when
 the validation loss has not improved for ``patience`` epochs. Each is scored on the 1,000 validation photos with
-greedy decoding and with beam 3 (BLEU-4, METEOR, CIDEr-D). Results are written after every variant, so an
-interrupted run keeps what it finished; variants already in the file are skipped unless --rerun.
+greedy decoding and with beam 3 (BLEU-4, METEOR, CIDEr-D); the trained model is kept in the work folder. Results
+are written after every variant, so an interrupted run keeps what it finished; variants already in the file are
+skipped unless --rerun.
 
 Example:
     .venv/bin/python benchmarks/flickr8k_recipe_ablation.py --variants base,l2,dropout_0.5
@@ -23,6 +24,7 @@ from pathlib import Path
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
+from captioner.api import Captioner  # noqa: E402
 from captioner.config import PHOTO_DECODER  # noqa: E402
 from captioner.data import read_coco  # noqa: E402
 from captioner.evaluation import evaluate_captioner  # noqa: E402
@@ -85,6 +87,7 @@ def main() -> None:
         started = time.perf_counter()
         result = train_captioner(records, config, features=cache, verbose=2)
         trained = time.perf_counter() - started
+        Captioner(result.model).save(work / f"ablation_{name}_{args.seed}.keras")
         row = {"overrides": {k: v for k, v in overrides.items() if k not in BASE or BASE[k] != v},
                "epochs_run": len(result.history["loss"]),
                "best_val_loss": round(min(result.history["val_loss"]), 4), "train_seconds": round(trained, 1)}
