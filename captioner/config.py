@@ -42,6 +42,9 @@ class CaptionerConfig:
     conv_filters: tuple[int, ...] = (16, 32, 64)
     # Size of the small encoder's feature vector (the pretrained ones have their own; 4096 = VGG16's fc2).
     feature_dim: int = 4096
+    # What follows the small encoder's final batch normalisation: "relu" or "linear" (centred features; see
+    # captioner.encoder.small_vgg.FEATURE_ACTIVATIONS).
+    feature_activation: str = "relu"
     # Whether the encoder's weights are updated in end-to-end training (fine-tuning); False freezes them.
     train_encoder: bool = True
 

@@ -73,7 +73,8 @@ def config_encoder(config: CaptionerConfig) -> dict:
         1280
     """
     return encoder_config(config.encoder, image_size=config.image_size, conv_filters=config.conv_filters,
-                          feature_dim=config.feature_dim, weights=config.weights)
+                          feature_dim=config.feature_dim, weights=config.weights,
+                          feature_activation=config.feature_activation)
 
 
 def build_captioner(train_records: Sequence[CaptionRecord], config: CaptionerConfig) -> CaptionModel:

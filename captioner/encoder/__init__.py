@@ -39,11 +39,12 @@ def encoder_config(
     conv_filters=(16, 32, 64),
     feature_dim: int = 4096,
     weights: str | None = None,
+    feature_activation: str = "relu",
 ) -> dict:
     """The JSON-able description of an encoder that `build_encoder` and the feature cache key on.
 
     The pretrained backbones always read 224 x 224 images and yield their own feature size, whatever
-    ``image_size``/``feature_dim`` say; ``conv_filters`` is for the small encoder only.
+    ``image_size``/``feature_dim`` say; ``conv_filters`` and ``feature_activation`` are for the small encoder only.
 
     Example:
         >>> encoder_config("mobilenet_v2", weights="imagenet")["feature_dim"]
@@ -59,8 +60,13 @@ def encoder_config(
             weights = str(Path(weights).resolve())
         return {"kind": kind, "image_size": PRETRAINED_IMAGE_SIZE, "feature_dim": BACKBONES[kind].feature_dim,
                 "weights": weights}
-    return {"kind": "small", "image_size": int(image_size), "conv_filters": [int(f) for f in conv_filters],
-            "feature_dim": int(feature_dim)}
+    config = {"kind": "small", "image_size": int(image_size), "conv_filters": [int(f) for f in conv_filters],
+              "feature_dim": int(feature_dim)}
+    if feature_activation != "relu":
+        # Written only when it differs from the ReLU that every earlier small encoder had, so their configs (and
+        # the feature caches keyed on them) stay valid.
+        config["feature_activation"] = feature_activation
+    return config
 
 
 def build_encoder(config: Mapping, weights: str | None = "config") -> keras.Model:
@@ -77,7 +83,9 @@ def build_encoder(config: Mapping, weights: str | None = "config") -> keras.Mode
     if kind in BACKBONES:
         return build_pretrained_encoder(kind, config.get("weights") if weights == "config" else weights)
     if kind == "small":
-        return build_small_vgg_encoder(config["image_size"], config["conv_filters"], config["feature_dim"])
+        # Configs written before the setting existed had the ReLU.
+        return build_small_vgg_encoder(config["image_size"], config["conv_filters"], config["feature_dim"],
+                                       config.get("feature_activation", "relu"))
     raise ValueError(f"Unknown encoder kind {kind!r} in encoder config {dict(config)!r}; valid: {ENCODERS}.")
 
 

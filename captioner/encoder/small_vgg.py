@@ -24,12 +24,16 @@ from textmodels.errors import ConfigurationError
 # Keras' default (0.99) averages over ~100 steps; trained from scratch, the weights move faster than that and the
 # inference-time statistics would lag behind them (unstable validation loss). 0.9 tracks ~10 steps.
 BN_MOMENTUM = 0.9
+# What follows the final batch normalisation. "relu" leaves all-positive features with a large shared offset,
+# the pattern that saturated first_step's step-0 gates on raw MobileNetV2 features; "linear" keeps them centred.
+FEATURE_ACTIVATIONS = ("relu", "linear")
 
 
 def build_small_vgg_encoder(
     image_size: int = 64,
     conv_filters: Sequence[int] = (16, 32, 64),
     feature_dim: int = 4096,
+    feature_activation: str = "relu",
     name: str = "small_vgg",
 ) -> keras.Model:
     """(batch, image_size, image_size, 3) RGB in 0..255 -> (batch, feature_dim) ReLU features.
@@ -38,6 +42,9 @@ def build_small_vgg_encoder(
         image_size: side of the square input; must be divisible by ``2 ** len(conv_filters)``.
         conv_filters: filters of each block of two 3x3 convolutions; each block halves the resolution.
         feature_dim: size of the final dense layer (the image feature).
+        feature_activation: ``"relu"`` or ``"linear"``: what follows the final batch normalisation. Linear
+            features stay centred (zero mean, unit spread per dimension over a batch), as the first-step decoder
+            needs (see `FEATURE_ACTIVATIONS`).
 
     Example:
         >>> build_small_vgg_encoder(image_size=16, conv_filters=(4,), feature_dim=8).count_params() > 0
@@ -53,6 +60,10 @@ def build_small_vgg_encoder(
         )
     if feature_dim < 1:
         raise ConfigurationError(f"feature_dim must be positive, got {feature_dim}.")
+    if feature_activation not in FEATURE_ACTIVATIONS:
+        raise ConfigurationError(
+            f"feature_activation must be one of {FEATURE_ACTIVATIONS}, got {feature_activation!r}."
+        )
     images = keras.Input((image_size, image_size, 3), name="images")
     # The VGG mean subtraction leaves values of about +-128; dividing keeps the first activations near unit scale.
     centred = ImageNetPreprocessing("caffe", name="vgg_preprocessing")(images)
@@ -68,5 +79,5 @@ def build_small_vgg_encoder(
     # them across the batch makes the differences (the content) what the decoder sees from the first step.
     x = keras.layers.Dense(feature_dim, use_bias=False, name="fc")(x)
     x = keras.layers.BatchNormalization(momentum=BN_MOMENTUM, name="fc_bn")(x)
-    features = keras.layers.ReLU(name="fc_relu")(x)
+    features = keras.layers.ReLU(name="fc_relu")(x) if feature_activation == "relu" else x
     return keras.Model(images, features, name=name)
