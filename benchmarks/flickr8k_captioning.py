@@ -134,9 +134,13 @@ def main() -> None:
                                length_penalties=(0.0, 0.5, 1.0))
         test = evaluate_captioner(model, records, split="test", features=features, **choice.best)
         test_records = [r for r in records if r.split == "test"]
+        captions = list(test.captions.values())
         report["runs"][key] = {
             **{metric: None if test.metrics.get(metric) is None else round(test.metrics[metric], 4)
                for metric in METRICS},
+            # A collapse onto a few safe sentences shows here before it shows in the n-gram metrics.
+            "distinct_captions": len(set(captions)),
+            "mean_length": round(sum(len(caption.split()) for caption in captions) / len(captions), 2),
             "decoding": choice.best,
             "val_grid": [{k: round(v, 4) if isinstance(v, float) else v for k, v in row.items()}
                          for row in choice.table],
