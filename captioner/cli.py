@@ -14,11 +14,12 @@ Example:
 
 from __future__ import annotations
 
+import argparse
 import sys
 
 from captioner import __version__
 from captioner.errors import CaptionerError
-from textmodels.cli import USER_ERRORS, make_main
+from textmodels.cli import USER_ERRORS, make_main, make_parser
 
 COMMAND_MODULES = (
     "captioner.commands.demo",
@@ -32,13 +33,21 @@ COMMAND_MODULES = (
     "captioner.commands.export",
 )
 
-main = make_main(
-    "captioner",
-    __version__,
-    "Caption images with a recurrent decoder that receives the image at its first step.",
-    COMMAND_MODULES,
-    user_errors=(CaptionerError, *USER_ERRORS),
-)
+DESCRIPTION = "Caption images with a recurrent decoder that receives the image at its first step."
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The ``captioner`` command's parser, every subcommand registered.
+
+    Example:
+        >>> args = build_parser().parse_args(["caption", "m.keras", "photo.jpg", "--beam-size", "5"])
+        >>> args.inputs, args.beam_size
+        (['photo.jpg'], 5)
+    """
+    return make_parser("captioner", DESCRIPTION, COMMAND_MODULES)
+
+
+main = make_main("captioner", __version__, DESCRIPTION, COMMAND_MODULES, user_errors=(CaptionerError, *USER_ERRORS))
 
 if __name__ == "__main__":
     sys.exit(main())

@@ -13,9 +13,9 @@ kernel's CPU time (user + system, all threads), not the wall time: on two cores 
 in at most its CPU time, while on a machine shared with other jobs the wall time says more about the other jobs
 than about the notebook. The wall clock only guards against a hung kernel.
 
-The one code cell of each notebook tagged ``readme_picture`` supplies its picture in the README's notebook table:
-its plot is written to ``docs/notebook_<name>.png`` whenever the notebook is executed, so the README never shows
-a plot the notebook no longer makes. Prints, for each notebook, its CPU and wall time, its stored size and its
+The one code cell of each notebook tagged ``readme_picture`` supplies its picture in the table of docs/notebooks.md:
+its plot is written to ``docs/notebook_<name>.png`` whenever the notebook is executed, so the docs never show a
+plot the notebook no longer makes. Prints, for each notebook, its CPU and wall time, its stored size and its
 largest picture.
 """
 

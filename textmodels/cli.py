@@ -57,26 +57,40 @@ class IntermixedArgumentParser(argparse.ArgumentParser):
             self._intermixing = False
 
 
+def make_parser(prog: str, description: str, command_modules: Sequence[str]) -> argparse.ArgumentParser:
+    """The argument parser of a command whose subcommands live in ``command_modules`` (each module's
+    ``register(subparsers)`` adds its own), every subcommand given ``--verbose``; `make_main` parses with it and
+    ``tools/cli_reference.py`` writes ``docs/cli.md`` from it.
+
+    Example:
+        >>> parser = make_parser("textmodels", "Text models.", COMMAND_MODULES)
+        >>> parser.parse_args(["classify", "m.keras", "a film", "--json"]).json
+        True
+    """
+    parser = argparse.ArgumentParser(prog=prog, description=description)
+    parser.add_argument("--version", action="store_true", help="print the version and exit")
+    subparsers = parser.add_subparsers(title="commands", metavar="COMMAND", parser_class=IntermixedArgumentParser)
+    for name in command_modules:
+        try:
+            module = importlib.import_module(name)
+        except ModuleNotFoundError as error:
+            if error.name != name:
+                raise
+            continue  # a command module not written yet: its subcommands are simply absent
+        module.register(subparsers)
+    for command in subparsers.choices.values():
+        if "--verbose" not in command._option_string_actions:  # serve has its own, which shows them too
+            command.add_argument("--verbose", action="store_true", help="show TensorFlow's own log lines")
+    return parser
+
+
 def make_main(prog: str, version: str, description: str, command_modules: Sequence[str],
               user_errors: tuple[type[Exception], ...] = USER_ERRORS) -> Callable:
     """Builds a ``main(argv=None) -> int`` for a command whose subcommands live in ``command_modules``; the
     exceptions in ``user_errors`` are reported as one line (exit code 2), any other keeps its traceback."""
 
     def main(argv: Sequence[str] | None = None) -> int:
-        parser = argparse.ArgumentParser(prog=prog, description=description)
-        parser.add_argument("--version", action="store_true", help="print the version and exit")
-        subparsers = parser.add_subparsers(title="commands", metavar="COMMAND", parser_class=IntermixedArgumentParser)
-        for name in command_modules:
-            try:
-                module = importlib.import_module(name)
-            except ModuleNotFoundError as error:
-                if error.name != name:
-                    raise
-                continue  # a command module not written yet: its subcommands are simply absent
-            module.register(subparsers)
-        for command in subparsers.choices.values():
-            if "--verbose" not in command._option_string_actions:  # serve has its own, which shows them too
-                command.add_argument("--verbose", action="store_true", help="show TensorFlow's own log lines")
+        parser = make_parser(prog, description, command_modules)
         try:
             args = parser.parse_args(argv)
         except SystemExit as exit:  # --help, --version-like exits and usage errors (argparse prints them)
@@ -103,12 +117,21 @@ def make_main(prog: str, version: str, description: str, command_modules: Sequen
     return main
 
 
-main = make_main(
-    "textmodels",
-    __version__,
-    "Train and run recurrent text classifiers, taggers and language models.",
-    COMMAND_MODULES,
-)
+DESCRIPTION = "Train and run recurrent text classifiers, taggers and language models."
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The ``textmodels`` command's parser, every subcommand registered.
+
+    Example:
+        >>> args = build_parser().parse_args(["tag", "pos.keras", "The dog barks ."])
+        >>> args.model, args.texts
+        ('pos.keras', ['The dog barks .'])
+    """
+    return make_parser("textmodels", DESCRIPTION, COMMAND_MODULES)
+
+
+main = make_main("textmodels", __version__, DESCRIPTION, COMMAND_MODULES)
 
 if __name__ == "__main__":
     sys.exit(main())
