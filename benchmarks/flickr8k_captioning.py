@@ -39,7 +39,10 @@ from textmodels.data.paths import shared_data_dir  # noqa: E402
 RESULTS = Path(__file__).resolve().parent / "results"
 METRICS = ("bleu1", "bleu2", "bleu3", "bleu4", "meteor", "rouge_l", "cider")
 ALL_RUNS = ("first_step:0,first_step:1,first_step:2,image_blind:0,image_blind:1,image_blind:2,"
-            "init_state:0,pre_inject:0,par_inject:0,merge:0,small_cnn:0")
+            "init_state:0,pre_inject:0,par_inject:0,merge:0,small_cnn:0,first_step+scst:0,init_state+scst:0")
+# A run named "MODE+scst" fine-tunes the cross-entropy model of run "MODE" (same seed, its .keras file in the work
+# folder) with self-critical training on CIDEr-D (captioner.self_critical, its default settings).
+SELF_CRITICAL_SUFFIX = "+scst"
 WEIGHTS_FILE = "mobilenet_v2_1.00_224_imagenet_from_tflite_no_top.weights.h5"
 # Published Flickr8k test figures (VGG16 fc7 ImageNet features, LSTM, mean of 3 runs): Tanti, Gatt & Camilleri
 # 2018, from the authors' results file.
@@ -61,9 +64,12 @@ def run_config(name: str, base: CaptionerConfig) -> tuple[CaptionerConfig, bool]
     if name == "image_blind":
         return replace(base, image_blind=True), True
     if name == "small_cnn":
-        # End to end from pixels, streamed per batch; 64 px keeps an epoch of 6,000 photos within minutes.
+        # End to end from pixels, streamed per batch; 64 px keeps an epoch of 6,000 photos within minutes. Linear
+        # features, L2-normalised before the projection: the final ReLU's all-positive features saturated step 0's
+        # gates and the model collapsed to the image-blind sentence (benchmarks/small_cnn_collapse.py).
         return replace(base, encoder="small", weights=None, image_size=64, conv_filters=(16, 32, 64, 128),
-                       feature_dim=4096, train_encoder=True), False
+                       feature_dim=4096, train_encoder=True, feature_activation="linear",
+                       feature_normalization="l2"), False
     return replace(base, inject=name), True
 
 
@@ -119,12 +125,26 @@ def main() -> None:
         if key in report["runs"] and not args.rerun:
             print(f"{key}: already in {output}, skipped (--rerun trains it again)")
             continue
-        config, uses_features = run_config(name, decoder_config(weights, epochs, int(seed or 0)))
+        config, uses_features = run_config(name.removesuffix(SELF_CRITICAL_SUFFIX),
+                                           decoder_config(weights, epochs, int(seed or 0)))
         started = time.perf_counter()
         model_path = work / f"{name}_{int(seed or 0)}.keras"
+        scst_history = None
         if args.from_saved and model_path.is_file():
             # Trained earlier (the file is written before decoding is tuned): only choose the decoding and score.
             model, history, trained = Captioner.load(model_path).model, {}, None
+        elif name.endswith(SELF_CRITICAL_SUFFIX):
+            from captioner.self_critical import finetune_self_critical
+
+            start_from = work / f"{name.removesuffix(SELF_CRITICAL_SUFFIX)}_{int(seed or 0)}.keras"
+            if not start_from.is_file():
+                sys.exit(f"{key}: needs the cross-entropy model {start_from} (run {name.removesuffix('+scst')} first)")
+            result = finetune_self_critical(Captioner.load(start_from).model, records, features=cache,
+                                            checkpoint_dir=work / f"{name}_{int(seed or 0)}.run")
+            model, trained = result.model, round(time.perf_counter() - started, 1)
+            history = {}
+            scst_history = {key: [round(float(v), 4) for v in values] for key, values in result.history.items()}
+            Captioner(model).save(model_path)
         else:
             result = train_captioner(records, config, features=cache if uses_features else None, verbose=2)
             model, history, trained = result.model, result.history, round(time.perf_counter() - started, 1)
@@ -149,6 +169,7 @@ def main() -> None:
             "train_seconds": trained,
             "total_seconds": round(time.perf_counter() - started, 1),
             "vocabulary": len(model.text_encoder.vocabulary),
+            **({"self_critical_history": scst_history} if scst_history else {}),
             "model_file": str(model_path),
             "examples": {r.image_path.name: test.captions[r.image_id] for r in test_records[:5]},
         }

@@ -1,9 +1,9 @@
 """Why the small VGG-style CNN trained end to end collapsed to the image-blind baseline's one sentence on Flickr8k,
 measured on a subset (a probe, not the benchmark).
 
-Trains `first_step` end to end from pixels (64 px) on the first N train photos for a few epochs, once with the
-encoder's final ReLU (every earlier small encoder) and once with linear, batch-normalised features, plus the
-image-blind baseline on the same photos. For each it reports the features' statistics on 300 val photos (share of
+Trains `first_step` end to end from pixels (64 px) on the first N train photos for a few epochs, with the
+encoder's final ReLU (every earlier small encoder) or linear, batch-normalised features, each with the raw feature
+or its L2-normalised form entering the projection, plus the image-blind baseline on the same photos. For each it reports the features' statistics on 300 val photos (share of
 zeros, mean, spread across photos), the image's contribution ``V'·P·img`` to the step-0 gate pre-activations (mean
 |z| and its spread across photos: a large shared |z| with little spread saturates the gates, so the step-0 state
 barely depends on the photo), the validation loss, the greedy BLEU-4 / CIDEr-D and the number of distinct captions.
@@ -36,6 +36,8 @@ from textmodels.data.paths import shared_data_dir  # noqa: E402
 
 RESULTS = Path(__file__).resolve().parent / "results" / "small_cnn_collapse.json"
 VARIANTS = {"relu": {"feature_activation": "relu"}, "linear": {"feature_activation": "linear"},
+            "linear_l2": {"feature_activation": "linear", "feature_normalization": "l2"},
+            "relu_l2": {"feature_activation": "relu", "feature_normalization": "l2"},
             "image_blind": {"image_blind": True}}
 
 
