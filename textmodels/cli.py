@@ -6,7 +6,8 @@ fast. Bad input (a `textmodels.errors.TextmodelsError`, or an `OSError` for file
 line, ``error: ...``, with exit code 2: users see what is wrong, not a traceback. Any other exception is a bug
 and keeps its traceback. The options shared between commands live in `textmodels.commands.options`. Options
 may come anywhere among a subcommand's arguments (intermixed parsing), and every subcommand is quiet about
-TensorFlow's own log lines unless given ``--verbose`` (`textmodels.commands.quiet_logs`).
+TensorFlow's own log lines unless given ``--verbose`` (`textmodels.commands.quiet_logs`); the commands that
+show progress also take ``--quiet``.
 
 Example:
     >>> main(["--version"]) == 0
@@ -17,12 +18,14 @@ Example:
 from __future__ import annotations
 
 import argparse
+import functools
 import importlib
 import sys
 import warnings
 from collections.abc import Callable, Sequence
 
 from textmodels import __version__
+from textmodels.commands.options import add_verbose_option
 from textmodels.commands.quiet_logs import quiet_tensorflow
 from textmodels.errors import TextmodelsError
 from textmodels.keras_backend import check_keras_backend
@@ -57,26 +60,40 @@ class IntermixedArgumentParser(argparse.ArgumentParser):
             self._intermixing = False
 
 
+def build_parser(prog: str, description: str, command_modules: Sequence[str]) -> argparse.ArgumentParser:
+    """The argparse parser of a command whose subcommands live in ``command_modules`` (each module's
+    ``register(subparsers)`` adds its own); every subcommand gets ``--verbose``.
+
+    Example:
+        >>> parser = build_parser("textmodels", "Text models.", COMMAND_MODULES)
+        >>> parser.parse_args(["perplexity", "lm.keras", "text.txt", "--verbose"]).verbose
+        True
+    """
+    parser = argparse.ArgumentParser(prog=prog, description=description)
+    parser.add_argument("--version", action="store_true", help="print the version and exit")
+    subparsers = parser.add_subparsers(title="commands", metavar="COMMAND", parser_class=IntermixedArgumentParser)
+    for name in command_modules:
+        try:
+            module = importlib.import_module(name)
+        except ModuleNotFoundError as error:
+            if error.name != name:
+                raise
+            continue  # a command module not written yet: its subcommands are simply absent
+        module.register(subparsers)
+    for command in subparsers.choices.values():
+        if "--verbose" not in command._option_string_actions:  # serve has its own, which shows them too
+            add_verbose_option(command)
+    return parser
+
+
 def make_main(prog: str, version: str, description: str, command_modules: Sequence[str],
               user_errors: tuple[type[Exception], ...] = USER_ERRORS) -> Callable:
     """Builds a ``main(argv=None) -> int`` for a command whose subcommands live in ``command_modules``; the
-    exceptions in ``user_errors`` are reported as one line (exit code 2), any other keeps its traceback."""
+    exceptions in ``user_errors`` are reported as one line (exit code 2), any other keeps its traceback.
+    ``main.parser()`` builds its argparse parser (for documentation and tests)."""
 
     def main(argv: Sequence[str] | None = None) -> int:
-        parser = argparse.ArgumentParser(prog=prog, description=description)
-        parser.add_argument("--version", action="store_true", help="print the version and exit")
-        subparsers = parser.add_subparsers(title="commands", metavar="COMMAND", parser_class=IntermixedArgumentParser)
-        for name in command_modules:
-            try:
-                module = importlib.import_module(name)
-            except ModuleNotFoundError as error:
-                if error.name != name:
-                    raise
-                continue  # a command module not written yet: its subcommands are simply absent
-            module.register(subparsers)
-        for command in subparsers.choices.values():
-            if "--verbose" not in command._option_string_actions:  # serve has its own, which shows them too
-                command.add_argument("--verbose", action="store_true", help="show TensorFlow's own log lines")
+        parser = build_parser(prog, description, command_modules)
         try:
             args = parser.parse_args(argv)
         except SystemExit as exit:  # --help, --version-like exits and usage errors (argparse prints them)
@@ -100,6 +117,7 @@ def make_main(prog: str, version: str, description: str, command_modules: Sequen
             print(f"error: {error}", file=sys.stderr)
             return 2
 
+    main.parser = functools.partial(build_parser, prog, description, command_modules)
     return main
 
 
