@@ -1,12 +1,13 @@
 """Why the small VGG-style CNN trained end to end collapsed to the image-blind baseline's one sentence on Flickr8k,
 measured on a subset (a probe, not the benchmark).
 
-Trains `first_step` end to end from pixels (64 px) on the first N train photos for a few epochs, with the
-encoder's final ReLU (every earlier small encoder) or linear, batch-normalised features, each with the raw feature
-or its L2-normalised form entering the projection, plus the image-blind baseline on the same photos. For each it reports the features' statistics on 300 val photos (share of
-zeros, mean, spread across photos), the image's contribution ``V'·P·img`` to the step-0 gate pre-activations (mean
-|z| and its spread across photos: a large shared |z| with little spread saturates the gates, so the step-0 state
-barely depends on the photo), the validation loss, the greedy BLEU-4 / CIDEr-D and the number of distinct captions.
+Trains `first_step` end to end from pixels (64 px) on the first N train photos for a few epochs, with the encoder's
+final ReLU (every earlier small encoder) or linear, batch-normalised features, each with the raw feature or its
+L2-normalised form entering the projection, plus the image-blind baseline on the same photos. For each it reports
+the features' statistics on 300 val photos (share of zeros, mean, spread across photos), the image's contribution
+``V'·P·img`` to the step-0 gate pre-activations (mean |z| and its spread across photos: a large shared |z| with
+little spread saturates the gates, so the step-0 state barely depends on the photo), the validation loss, the greedy
+BLEU-4 / CIDEr-D and the number of distinct captions.
 
 Example:
     .venv/bin/python benchmarks/small_cnn_collapse.py --train-photos 1500 --epochs 4

@@ -10,16 +10,18 @@ Example:
     >>> main(["--version"]) == 0
     captioner 0.1.0
     True
+    >>> args = main.parser().parse_args(["caption", "m.keras", "photo.jpg", "--beam-size", "5"])
+    >>> args.inputs, args.beam_size
+    (['photo.jpg'], 5)
 """
 
 from __future__ import annotations
 
-import argparse
 import sys
 
 from captioner import __version__
 from captioner.errors import CaptionerError
-from textmodels.cli import USER_ERRORS, make_main, make_parser
+from textmodels.cli import USER_ERRORS, make_main
 
 COMMAND_MODULES = (
     "captioner.commands.demo",
@@ -34,17 +36,6 @@ COMMAND_MODULES = (
 )
 
 DESCRIPTION = "Caption images with a recurrent decoder that receives the image at its first step."
-
-
-def build_parser() -> argparse.ArgumentParser:
-    """The ``captioner`` command's parser, every subcommand registered.
-
-    Example:
-        >>> args = build_parser().parse_args(["caption", "m.keras", "photo.jpg", "--beam-size", "5"])
-        >>> args.inputs, args.beam_size
-        (['photo.jpg'], 5)
-    """
-    return make_parser("captioner", DESCRIPTION, COMMAND_MODULES)
 
 
 main = make_main("captioner", __version__, DESCRIPTION, COMMAND_MODULES, user_errors=(CaptionerError, *USER_ERRORS))

@@ -63,7 +63,7 @@ def captioner_arguments(data, out, distribute: str) -> list[str]:
 
 def extraction_arguments(data, out, distribute: str) -> list[str]:
     """``captioner extract-features`` of every photo in ``data`` into ``out/cache`` (the small encoder)."""
-    return ["extract-features", f"{data}/captions.json", "--images", str(data), "--cache", f"{out}/cache",
+    return ["extract-features", f"{data}/captions.json", "--images", str(data), "--features", f"{out}/cache",
             "--encoder", "small", "--weights", "none", "--image-size", "16", "--conv-filters", "4",
             "--feature-dim", "8", "--batch-size", "4", "--quiet", "--distribute", distribute]
 

@@ -6,7 +6,8 @@ fast. Bad input (a `textmodels.errors.TextmodelsError`, or an `OSError` for file
 line, ``error: ...``, with exit code 2: users see what is wrong, not a traceback. Any other exception is a bug
 and keeps its traceback. The options shared between commands live in `textmodels.commands.options`. Options
 may come anywhere among a subcommand's arguments (intermixed parsing), and every subcommand is quiet about
-TensorFlow's own log lines unless given ``--verbose`` (`textmodels.commands.quiet_logs`).
+TensorFlow's own log lines unless given ``--verbose`` (`textmodels.commands.quiet_logs`); the commands that
+show progress also take ``--quiet``.
 
 Example:
     >>> main(["--version"]) == 0
@@ -17,12 +18,14 @@ Example:
 from __future__ import annotations
 
 import argparse
+import functools
 import importlib
 import sys
 import warnings
 from collections.abc import Callable, Sequence
 
 from textmodels import __version__
+from textmodels.commands.options import add_verbose_option
 from textmodels.commands.quiet_logs import quiet_tensorflow
 from textmodels.errors import TextmodelsError
 from textmodels.keras_backend import check_keras_backend
@@ -57,14 +60,13 @@ class IntermixedArgumentParser(argparse.ArgumentParser):
             self._intermixing = False
 
 
-def make_parser(prog: str, description: str, command_modules: Sequence[str]) -> argparse.ArgumentParser:
-    """The argument parser of a command whose subcommands live in ``command_modules`` (each module's
-    ``register(subparsers)`` adds its own), every subcommand given ``--verbose``; `make_main` parses with it and
-    ``tools/cli_reference.py`` writes ``docs/cli.md`` from it.
+def build_parser(prog: str, description: str, command_modules: Sequence[str]) -> argparse.ArgumentParser:
+    """The argparse parser of a command whose subcommands live in ``command_modules`` (each module's
+    ``register(subparsers)`` adds its own); every subcommand gets ``--verbose``.
 
     Example:
-        >>> parser = make_parser("textmodels", "Text models.", COMMAND_MODULES)
-        >>> parser.parse_args(["classify", "m.keras", "a film", "--json"]).json
+        >>> parser = build_parser("textmodels", "Text models.", COMMAND_MODULES)
+        >>> parser.parse_args(["perplexity", "lm.keras", "text.txt", "--verbose"]).verbose
         True
     """
     parser = argparse.ArgumentParser(prog=prog, description=description)
@@ -80,17 +82,18 @@ def make_parser(prog: str, description: str, command_modules: Sequence[str]) -> 
         module.register(subparsers)
     for command in subparsers.choices.values():
         if "--verbose" not in command._option_string_actions:  # serve has its own, which shows them too
-            command.add_argument("--verbose", action="store_true", help="show TensorFlow's own log lines")
+            add_verbose_option(command)
     return parser
 
 
 def make_main(prog: str, version: str, description: str, command_modules: Sequence[str],
               user_errors: tuple[type[Exception], ...] = USER_ERRORS) -> Callable:
     """Builds a ``main(argv=None) -> int`` for a command whose subcommands live in ``command_modules``; the
-    exceptions in ``user_errors`` are reported as one line (exit code 2), any other keeps its traceback."""
+    exceptions in ``user_errors`` are reported as one line (exit code 2), any other keeps its traceback.
+    ``main.parser()`` builds its argparse parser (for documentation and tests)."""
 
     def main(argv: Sequence[str] | None = None) -> int:
-        parser = make_parser(prog, description, command_modules)
+        parser = build_parser(prog, description, command_modules)
         try:
             args = parser.parse_args(argv)
         except SystemExit as exit:  # --help, --version-like exits and usage errors (argparse prints them)
@@ -114,24 +117,16 @@ def make_main(prog: str, version: str, description: str, command_modules: Sequen
             print(f"error: {error}", file=sys.stderr)
             return 2
 
+    main.parser = functools.partial(build_parser, prog, description, command_modules)
     return main
 
 
-DESCRIPTION = "Train and run recurrent text classifiers, taggers and language models."
-
-
-def build_parser() -> argparse.ArgumentParser:
-    """The ``textmodels`` command's parser, every subcommand registered.
-
-    Example:
-        >>> args = build_parser().parse_args(["tag", "pos.keras", "The dog barks ."])
-        >>> args.model, args.texts
-        ('pos.keras', ['The dog barks .'])
-    """
-    return make_parser("textmodels", DESCRIPTION, COMMAND_MODULES)
-
-
-main = make_main("textmodels", __version__, DESCRIPTION, COMMAND_MODULES)
+main = make_main(
+    "textmodels",
+    __version__,
+    "Train and run recurrent text classifiers, taggers and language models.",
+    COMMAND_MODULES,
+)
 
 if __name__ == "__main__":
     sys.exit(main())

@@ -27,10 +27,10 @@ NO_HELP = "*(no help text)*"
 
 def command_parsers() -> dict[str, argparse.ArgumentParser]:
     """The top-level parser of each command line, by program name."""
-    from captioner.cli import build_parser as captioner_parser
-    from textmodels.cli import build_parser as textmodels_parser
+    from captioner.cli import main as captioner_main
+    from textmodels.cli import main as textmodels_main
 
-    return {"textmodels": textmodels_parser(), "captioner": captioner_parser()}
+    return {"textmodels": textmodels_main.parser(), "captioner": captioner_main.parser()}
 
 
 def subcommands(parser: argparse.ArgumentParser) -> dict[str, argparse.ArgumentParser]:

@@ -25,8 +25,9 @@ IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".bmp", ".gif", ".webp", ".tif", ".ti
 def register(subparsers) -> None:
     """Adds ``caption``."""
     parser = subparsers.add_parser("caption", help="caption image files or folders of images")
-    parser.add_argument("model", metavar="MODEL.keras")
-    parser.add_argument("inputs", nargs="+", metavar="IMAGE_OR_FOLDER")
+    parser.add_argument("model", metavar="MODEL.keras", help="the captioner")
+    parser.add_argument("inputs", nargs="+", metavar="IMAGE_OR_FOLDER",
+                        help="image files, and folders whose image files are all captioned")
     add_decoding_options(parser, beam_size=3, filters=False)  # --temperature samples instead of the beam search
     parser.add_argument("--json", action="store_true", help="print a JSON list of {file, caption | error}")
     parser.set_defaults(handler=run)

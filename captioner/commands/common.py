@@ -1,4 +1,4 @@
-"""Argument helpers shared by the captioner subcommands.
+"""Argument helpers shared by the captioner subcommands: the caption data and the feature cache.
 
 Example:
     >>> import argparse
@@ -28,6 +28,24 @@ def add_data_arguments(parser) -> None:
     parser.add_argument("--splits", metavar="DIR", help="Flickr8k text folder with the official split lists")
     parser.add_argument("--strict", action="store_true",
                         help="refuse caption data that names missing photos (default: leave them out, with a count)")
+
+
+def add_features_option(parser, help: str, old_spelling: bool = False) -> None:
+    """``--features DIR``: the feature cache that ``extract-features`` fills and ``train`` reads; with
+    ``old_spelling``, ``--cache`` (``extract-features``' earlier name) is its deprecated alias.
+
+    Example:
+        >>> import argparse
+        >>> parser = argparse.ArgumentParser()
+        >>> add_features_option(parser, "the cache")
+        >>> parser.parse_args(["--features", "cache/"]).features
+        'cache/'
+    """
+    from textmodels.commands.options import add_deprecated_alias
+
+    parser.add_argument("--features", metavar="DIR", help=help)
+    if old_spelling:
+        add_deprecated_alias(parser, "--cache", "--features", "features")
 
 
 def print_json(value) -> None:

@@ -12,7 +12,10 @@ Example:
 from __future__ import annotations
 
 from captioner.commands.common import add_data_arguments
+from captioner.config import CaptionerConfig
 from textmodels.commands import options
+
+DEFAULTS = CaptionerConfig()
 
 METRIC_ORDER = ("bleu1", "bleu2", "bleu3", "bleu4", "meteor", "rouge_l", "cider")
 
@@ -20,10 +23,11 @@ METRIC_ORDER = ("bleu1", "bleu2", "bleu3", "bleu4", "meteor", "rouge_l", "cider"
 def register(subparsers) -> None:
     """Adds ``evaluate``."""
     parser = subparsers.add_parser("evaluate", help="caption a split and score it with the COCO metrics")
-    parser.add_argument("model", metavar="MODEL.keras")
+    parser.add_argument("model", metavar="MODEL.keras", help="the captioner to score")
     add_data_arguments(parser)
-    parser.add_argument("--split", default="test")
-    parser.add_argument("--beam-size", type=int, default=3)
+    parser.add_argument("--split", default="test", help="which photos are captioned and scored (default test)")
+    parser.add_argument("--beam-size", type=options.positive_int, default=DEFAULTS.beam_size,
+                        help=f"beam search of this width (1 = greedy; default {DEFAULTS.beam_size})")
     parser.add_argument("--length-penalty", type=options.non_negative_float, default=0.7,
                         help="beam score = log p / length ** PENALTY (0: raw log-probability)")
     parser.add_argument("--no-java", action="store_true", help="skip METEOR and the Java PTB tokenizer")

@@ -1,37 +1,47 @@
-"""``captioner extract-features DATA --images DIR --cache DIR``: encode every image once into a resumable cache.
+"""``captioner extract-features DATA --images DIR --features DIR``: encode every image once into a resumable
+feature cache, which ``captioner train --features DIR`` reads.
 
 Example:
     >>> import argparse
     >>> parser = argparse.ArgumentParser()
     >>> register(parser.add_subparsers())
-    >>> parser.parse_args(["extract-features", "c.json", "--images", "i", "--cache", "f"]).encoder
-    'vgg16'
+    >>> args = parser.parse_args(["extract-features", "c.json", "--images", "i", "--features", "f"])
+    >>> args.features, args.encoder, args.batch_size
+    ('f', 'vgg16', 32)
 """
 
 from __future__ import annotations
 
-from captioner.commands.common import add_data_arguments
-from captioner.config import ENCODERS
-from textmodels.commands.options import add_distribute_option, positive_int_list
+from captioner.commands.common import add_data_arguments, add_features_option
+from captioner.config import ENCODERS, CaptionerConfig
+from textmodels.commands import options
+
+DEFAULTS = CaptionerConfig()
 
 
 def register(subparsers) -> None:
     """Adds ``extract-features``."""
     parser = subparsers.add_parser("extract-features", help="encode images into an on-disk feature cache")
     add_data_arguments(parser)
-    parser.add_argument("--cache", required=True, metavar="DIR", help="cache folder (resumed when present)")
+    add_features_option(parser, "the feature cache folder to fill (resumed when present; required)",
+                        old_spelling=True)
+    # Not the configuration's "small": features of an encoder that has not learnt yet are worth no caching.
     parser.add_argument("--encoder", choices=ENCODERS, default="vgg16",
                         help="image encoder (default vgg16: fc2, 4096-d)")
     parser.add_argument("--weights", default="imagenet", metavar="imagenet|FILE|none",
                         help="pretrained encoder weights: imagenet (the download; default), a local file, or none")
-    parser.add_argument("--image-size", type=int, default=64, help="small encoder input side")
-    parser.add_argument("--conv-filters", type=positive_int_list, default=(16, 32, 64), metavar="N,N,...",
-                        help="small encoder blocks")
-    parser.add_argument("--feature-dim", type=int, default=4096)
-    parser.add_argument("--batch-size", type=int, default=32)
+    parser.add_argument("--image-size", type=options.positive_int, default=DEFAULTS.image_size,
+                        help=f"small encoder input side (default {DEFAULTS.image_size})")
+    parser.add_argument("--conv-filters", type=options.positive_int_list, default=DEFAULTS.conv_filters,
+                        metavar="N,N,...", help="small encoder: filters of each conv block (default "
+                        f"{','.join(str(filters) for filters in DEFAULTS.conv_filters)})")
+    parser.add_argument("--feature-dim", type=options.positive_int, default=DEFAULTS.feature_dim,
+                        help=f"small encoder: length of the feature vector (default {DEFAULTS.feature_dim})")
+    parser.add_argument("--batch-size", type=options.positive_int, default=DEFAULTS.batch_size,
+                        help=f"images encoded together (default {DEFAULTS.batch_size})")
     parser.add_argument("--rebuild", action="store_true", help="discard a cache made with other settings")
-    add_distribute_option(parser)
-    parser.add_argument("--quiet", action="store_true")
+    options.add_distribute_option(parser)
+    options.add_quiet_option(parser)
     parser.set_defaults(handler=run)
 
 
@@ -51,6 +61,7 @@ def run(args) -> int:
     from captioner.encoder.sharded_extraction import extract_shards, open_shared_cache
     from textmodels.training.distribution import select_distribution
 
+    features = options.required(args, "features", "--features DIR")
     # First: a multi-worker strategy must exist before any other TensorFlow work.
     distribution = select_distribution(args.distribute)
     weights = None if args.weights in ("none", "None") else args.weights
@@ -58,7 +69,7 @@ def run(args) -> int:
                             feature_dim=args.feature_dim, weights=weights)
     records = read_caption_data(args.data, args.images, args.splits, strict=args.strict)
     ids = list(dict.fromkeys(record.image_id for record in records))
-    cache = open_shared_cache(distribution, args.cache, ids, config["feature_dim"], config,
+    cache = open_shared_cache(distribution, features, ids, config["feature_dim"], config,
                               on_mismatch="rebuild" if args.rebuild else "raise")
     pending = len(cache.missing_ids())
     spread = distribution.num_workers == 1 and distribution.num_replicas > 1
@@ -80,9 +91,9 @@ def run(args) -> int:
         print(f"{image_id}\terror: {message}", file=sys.stderr)
     if not distribution.is_chief:
         print(f"Worker {distribution.worker_index} of {distribution.num_workers} done ({len(errors)} unreadable); "
-              f"the chief merged its features into {args.cache}.")
+              f"the chief merged its features into {features}.")
         return 1 if errors else 0
     unreadable = len(cache.missing_ids())
     print(f"{pending - unreadable} image(s) encoded, {len(ids) - pending} already cached, "
-          f"{unreadable} unreadable -> {args.cache}")
+          f"{unreadable} unreadable -> {features}")
     return 1 if unreadable else 0

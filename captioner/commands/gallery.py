@@ -1,19 +1,23 @@
-"""``captioner gallery MODEL DATA --images DIR --out DIR``: photos with their captions, as HTML and a PNG sheet.
+"""``captioner gallery MODEL DATA --images DIR --out-dir DIR``: photos with their captions, as HTML and a PNG
+sheet.
 
 Example:
     >>> import argparse
     >>> parser = argparse.ArgumentParser()
     >>> register(parser.add_subparsers())
-    >>> args = parser.parse_args(["gallery", "m.keras", "c.json", "--images", "i", "--out", "g"])
-    >>> args.split, args.count, args.blind
-    ('test', 12, None)
+    >>> args = parser.parse_args(["gallery", "m.keras", "c.json", "--images", "i", "--out-dir", "g"])
+    >>> args.out_dir, args.split, args.count, args.blind
+    ('g', 'test', 12, None)
 """
 
 from __future__ import annotations
 
 from captioner.commands.common import add_data_arguments
+from captioner.config import CaptionerConfig
 from captioner.errors import CaptionDataError
 from textmodels.commands import options
+
+DEFAULTS = CaptionerConfig()
 
 
 def register(subparsers) -> None:
@@ -21,13 +25,16 @@ def register(subparsers) -> None:
     parser = subparsers.add_parser("gallery", help="render photos with their captions (HTML page + PNG sheet)")
     parser.add_argument("model", metavar="MODEL.keras", help="the captioner")
     add_data_arguments(parser)
-    parser.add_argument("--out", required=True, metavar="DIR", help="folder for index.html and contact_sheet.png")
+    options.add_out_dir_option(parser, "folder for index.html and contact_sheet.png (required)", old_option="--out")
     parser.add_argument("--split", default="test", help="which photos (default: test)")
-    parser.add_argument("--count", type=int, default=12, help="how many photos (default 12)")
+    parser.add_argument("--count", type=options.positive_int, default=12, help="how many photos (default 12)")
     parser.add_argument("--blind", metavar="BLIND.keras", help="an image-blind baseline to show beside")
-    parser.add_argument("--beam-size", type=int, default=3)
-    parser.add_argument("--length-penalty", type=options.non_negative_float, default=0.7)
-    parser.add_argument("--columns", type=int, default=4)
+    parser.add_argument("--beam-size", type=options.positive_int, default=DEFAULTS.beam_size,
+                        help=f"beam search of this width (1 = greedy; default {DEFAULTS.beam_size})")
+    parser.add_argument("--length-penalty", type=options.non_negative_float, default=0.7,
+                        help="beam score = log p / length ** PENALTY (0: raw log-probability; default 0.7)")
+    parser.add_argument("--columns", type=options.positive_int, default=4,
+                        help="photos per row of the contact sheet (default 4)")
     parser.add_argument("--title", default=None, help="page title (default: the model file name)")
     parser.set_defaults(handler=run)
 
@@ -40,6 +47,7 @@ def run(args) -> int:
     from captioner.data.caption_files import read_caption_data
     from captioner.gallery import gallery_items, write_gallery
 
+    out_dir = options.required(args, "out_dir", "--out-dir DIR")
     model = Captioner.load(args.model).model
     blind = Captioner.load(args.blind).model if args.blind else None
     records = [record for record in read_caption_data(args.data, args.images, args.splits, strict=args.strict)
@@ -48,6 +56,6 @@ def run(args) -> int:
         raise CaptionDataError(f"No photos in split {args.split!r} of {args.data}.")
     items = gallery_items(model, records, count=args.count, blind=blind, beam_size=args.beam_size,
                           length_penalty=args.length_penalty)
-    html, sheet = write_gallery(items, args.out, title=args.title or Path(args.model).name, columns=args.columns)
+    html, sheet = write_gallery(items, out_dir, title=args.title or Path(args.model).name, columns=args.columns)
     print(f"{len(items)} photos -> {html} and {sheet}")
     return 0

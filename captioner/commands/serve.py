@@ -20,7 +20,7 @@ _DEFAULTS = ServingSettings()
 def register(subparsers) -> None:
     """Adds ``serve``."""
     parser = subparsers.add_parser("serve", help="serve a web page and an HTTP API that caption uploaded photos")
-    parser.add_argument("model", metavar="MODEL.keras")
+    parser.add_argument("model", metavar="MODEL.keras", help="the captioner to serve")
     parser.add_argument("--host", default="127.0.0.1",
                         help="address to listen on (default 127.0.0.1: this machine only; 0.0.0.0 for every interface)")
     parser.add_argument("--port", type=options.non_negative_int, default=8000,
@@ -35,7 +35,7 @@ def register(subparsers) -> None:
                         help="most photos captioned together")
     parser.add_argument("--max-wait-ms", type=options.non_negative_float, default=_DEFAULTS.max_wait_ms,
                         help="how long a batch waits for more photos after its first, in ms")
-    parser.add_argument("--verbose", action="store_true", help="log every request")
+    options.add_verbose_option(parser, help="log every request, and TensorFlow's own log lines")
     parser.set_defaults(handler=run)
 
 

@@ -11,7 +11,7 @@ Example:
 
 from __future__ import annotations
 
-from captioner.commands.common import add_data_arguments
+from captioner.commands.common import add_data_arguments, add_features_option
 from captioner.config import ENCODERS, CaptionerConfig
 from textmodels.commands import options
 
@@ -32,19 +32,23 @@ def register(subparsers) -> None:
                         help="small (trained from scratch; default) or a pretrained keras.applications network")
     parser.add_argument("--weights", default=None, metavar="imagenet|FILE|none",
                         help="pretrained encoder weights: imagenet (the download; default), a local file, or none")
-    parser.add_argument("--features", metavar="CACHE_DIR",
-                        help="train the decoder on features from `captioner extract-features` (same encoder)")
+    add_features_option(parser, "train the decoder on the feature cache of `captioner extract-features` (same "
+                        "encoder settings)")
     parser.add_argument("--freeze-encoder", action="store_true", help="end to end, but keep the encoder fixed")
     parser.add_argument("--image-size", type=options.positive_int, default=DEFAULTS.image_size,
                         help=f"small encoder input side (default {DEFAULTS.image_size})")
     parser.add_argument("--conv-filters", type=options.positive_int_list, default=DEFAULTS.conv_filters,
                         metavar="N,N,...", help="small encoder: filters of each conv block (default "
                         f"{','.join(str(filters) for filters in DEFAULTS.conv_filters)})")
-    parser.add_argument("--feature-dim", type=options.positive_int, default=DEFAULTS.feature_dim)
+    parser.add_argument("--feature-dim", type=options.positive_int, default=DEFAULTS.feature_dim,
+                        help=f"small encoder: length of the feature vector (default {DEFAULTS.feature_dim})")
     options.add_network_options(parser, cell=DEFAULTS.cell, units=DEFAULTS.units, layers=DEFAULTS.layers,
                                 embedding_dim=DEFAULTS.embedding_dim, dropout=DEFAULTS.dropout,
                                 cells=("simple", "gru", "lstm"))
-    parser.add_argument("--inject", choices=INJECT_CHOICES, default=DEFAULTS.inject)
+    parser.add_argument("--inject", choices=INJECT_CHOICES, default=DEFAULTS.inject,
+                        help="how the image reaches the decoder: first_step (added to step 0's input), init_state "
+                        "(the initial state), pre_inject (a word before <bos>), par_inject (beside every word), "
+                        f"merge (beside the decoder's output); default {DEFAULTS.inject}")
     parser.add_argument("--image-blind", action="store_true", help="train the image-blind baseline")
     parser.add_argument("--min-count", type=options.positive_int, default=DEFAULTS.min_count,
                         help=f"rarer words become <unk> (default {DEFAULTS.min_count})")
@@ -62,7 +66,7 @@ def register(subparsers) -> None:
                         help=f"epochs without improvement before the rate is reduced (default "
                         f"{DEFAULTS.lr_reduce_patience})")
     options.add_distribute_option(parser)
-    parser.add_argument("--quiet", action="store_true")
+    options.add_quiet_option(parser)
     parser.set_defaults(handler=run)
 
 

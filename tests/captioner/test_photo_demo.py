@@ -67,7 +67,7 @@ def test_gallery_writes_html_and_a_contact_sheet(photo_demo, photo_folder, tmp_p
     out = tmp_path / "gallery"
     model = str(photo_demo / "captioner.keras")
     assert main(["gallery", model, str(photo_folder / "captions.json"), "--images", str(photo_folder),
-                 "--out", str(out), "--count", "2", "--blind", model, "--columns", "2"]) == 0
+                 "--out-dir", str(out), "--count", "2", "--blind", model, "--columns", "2"]) == 0
     page = (out / "index.html").read_text()
     assert page.count("<figure>") == 2 and "blind baseline:" in page and "human:" in page
     assert len(list((out / "photos").glob("*.jpg"))) == 2
@@ -78,7 +78,7 @@ def test_gallery_writes_html_and_a_contact_sheet(photo_demo, photo_folder, tmp_p
 
 def test_gallery_refuses_an_empty_split(photo_demo, photo_folder, tmp_path, capsys):
     assert main(["gallery", str(photo_demo / "captioner.keras"), str(photo_folder / "captions.json"), "--images",
-                 str(photo_folder), "--out", str(tmp_path / "g"), "--split", "restval"]) == 2
+                 str(photo_folder), "--out-dir", str(tmp_path / "g"), "--split", "restval"]) == 2
     assert "No photos in split 'restval'" in capsys.readouterr().err
 
 
@@ -100,11 +100,11 @@ def test_official_token_file_with_its_missing_photo_is_used_with_a_count_unless_
         records = read_caption_data(token_file, photos)
     assert len(records) == 5
     cache = tmp_path / "cache"
-    assert main(["extract-features", str(token_file), "--images", str(photos), "--cache", str(cache),
+    assert main(["extract-features", str(token_file), "--images", str(photos), "--features", str(cache),
                  "--encoder", "mobilenet_v2", "--weights", "none", "--quiet"]) == 0
     captured = capsys.readouterr()
     assert "warning:" in captured.err and "left out" in captured.err and "5 image(s) encoded" in captured.out
-    assert main(["extract-features", str(token_file), "--images", str(photos), "--cache", str(cache),
+    assert main(["extract-features", str(token_file), "--images", str(photos), "--features", str(cache),
                  "--encoder", "mobilenet_v2", "--weights", "none", "--strict"]) == 2
     error = capsys.readouterr().err
     assert "2258277193_586949ec62.jpg.1" in error and "does not exist" in error

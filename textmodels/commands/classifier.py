@@ -33,7 +33,8 @@ def register(subparsers) -> None:
     options.add_validation_option(train, help="validation data (same kinds as DATA); default: --val-fraction of DATA")
     train.add_argument("--val-fraction", type=options.probability, default=0.1,
                        help="share of DATA held out for validation when --val is absent (0 disables; default 0.1)")
-    train.add_argument("--model", choices=("textrnn", "textcnn"), default="textrnn")
+    train.add_argument("--model", choices=("textrnn", "textcnn"), default="textrnn",
+                       help="recurrent TextRNN (default) or convolutional TextCNN")
     options.add_network_options(train, units=64, embedding_dim=128, dropout=0.5)
     train.add_argument("--pooling", choices=POOLING, default="max", help="TextRNN pooling (default max)")
     train.add_argument("--unidirectional", action="store_true", help="a forward-only recurrent block")
@@ -43,13 +44,16 @@ def register(subparsers) -> None:
     train.add_argument("--filters", type=options.positive_int, default=100,
                        help="TextCNN feature maps per filter width")
     options.add_vocabulary_options(train)
-    train.add_argument("--level", choices=("word", "char"), default="word")
+    train.add_argument("--level", choices=("word", "char"), default="word",
+                       help="tokens are words or characters (default word)")
     train.add_argument("--problem", choices=("binary", "multiclass", "multilabel"),
                        help="default: inferred (multilabel when --label-separator is given)")
-    train.add_argument("--threshold", type=options.open_fraction, default=0.5)
+    train.add_argument("--threshold", type=options.open_fraction, default=0.5,
+                       help="decision threshold of binary and multi-label outputs (default 0.5)")
     options.add_run_options(train, epochs=10, batch_size=32, patience=3)
     options.add_optimizer_options(train)
     options.add_distribute_option(train)
+    options.add_quiet_option(train)
     add_table_options(train)
     train.set_defaults(handler=train_classifier)
 

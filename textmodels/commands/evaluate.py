@@ -21,7 +21,7 @@ def register(subparsers) -> None:
         help="evaluate a trained classifier (or tagger) on labelled data",
         description="Print accuracy, macro-F1, per-class precision/recall and the confusion matrix.",
     )
-    evaluate_parser.add_argument("model")
+    evaluate_parser.add_argument("model", help="a model written by train-classifier or train-tagger")
     evaluate_parser.add_argument("data", help="labelled data (for a tagger: a treebank zip or folder)")
     evaluate_parser.add_argument("--json", action="store_true", help="print one JSON object")
     evaluate_parser.add_argument("--fileids", help="tagger only: comma-separated treebank files (default: all)")

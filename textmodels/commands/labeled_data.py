@@ -11,8 +11,9 @@ def add_table_options(parser) -> None:
     group.add_argument("--text-column", help="header name or 0-based index (default: guessed from the header)")
     group.add_argument("--label-column", help="header name or 0-based index")
     group.add_argument("--delimiter", help="default: tab for .tsv, comma for .csv")
-    group.add_argument("--header", choices=("auto", "yes", "no"), default="auto")
-    group.add_argument("--encoding", default="utf-8")
+    group.add_argument("--header", choices=("auto", "yes", "no"), default="auto",
+                       help="whether the first row names the columns (default auto: guessed from it)")
+    group.add_argument("--encoding", default="utf-8", help="the file's text encoding (default utf-8)")
     add_errors_option(group)
     group.add_argument("--label-separator", help="split label cells on this string (multi-label data)")
     group.add_argument("--tfds-data-dir", help="data_dir for tfds:NAME sources")

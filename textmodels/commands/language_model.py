@@ -16,6 +16,7 @@ import json
 from pathlib import Path
 
 from textmodels.commands import options
+from textmodels.language_model.config import LM_DEFAULTS as DEFAULTS
 
 LEVELS = ("word", "char")  # textmodels.language_model.encoding, without Keras
 REGIMES = ("stream", "sentences")
@@ -32,24 +33,34 @@ def register(subparsers) -> None:
     )
     train.add_argument("corpus", type=Path, help="training text (UTF-8)")
     options.add_validation_option(train, help="held-out text: exact perplexity every epoch, best epoch chosen on it")
-    train.add_argument("--level", choices=LEVELS, default="word")
-    train.add_argument("--regime", choices=REGIMES, default="stream")
-    options.add_network_options(train, units=200, layers=2, embedding_dim=None, dropout=0.0)
+    train.add_argument("--level", choices=LEVELS, default=DEFAULTS.level,
+                       help=f"tokens are words or characters (default {DEFAULTS.level})")
+    train.add_argument("--regime", choices=REGIMES, default=DEFAULTS.regime,
+                       help=f"stream: one contiguous text, state carried across windows; sentences: one line per "
+                       f"sequence (default {DEFAULTS.regime})")
+    options.add_network_options(train, cell=DEFAULTS.cell, units=DEFAULTS.units, layers=DEFAULTS.layers,
+                                embedding_dim=DEFAULTS.embedding_dim, dropout=DEFAULTS.dropout)
     options.add_deprecated_alias(train, "--hidden", "--units", "units", type=options.positive_int)
     train.add_argument("--tie-embeddings", action="store_true", help="output layer reuses the embedding matrix")
-    train.add_argument("--num-steps", type=options.positive_int, default=35, help="TBPTT window length (stream regime)")
-    options.add_vocabulary_options(train)
-    train.add_argument("--word-tokenizer", choices=("whitespace", "treebank"), default="whitespace")
-    train.add_argument("--lowercase", action="store_true")
-    options.add_run_options(train, epochs=10, batch_size=20, patience=0)
-    options.add_optimizer_options(train)
-    train.add_argument("--lr-decay", type=options.positive_float, default=None,
+    train.add_argument("--num-steps", type=options.positive_int, default=DEFAULTS.num_steps,
+                       help=f"TBPTT window length, stream regime (default {DEFAULTS.num_steps})")
+    options.add_vocabulary_options(train, min_count=DEFAULTS.min_count, max_length=DEFAULTS.max_length)
+    train.add_argument("--word-tokenizer", choices=("whitespace", "treebank"), default=DEFAULTS.word_tokenizer,
+                       help=f"how word-level text is split (default {DEFAULTS.word_tokenizer})")
+    train.add_argument("--lowercase", action="store_true", help="lowercase the text before building the vocabulary")
+    options.add_run_options(train, epochs=DEFAULTS.epochs, batch_size=DEFAULTS.batch_size,
+                            patience=DEFAULTS.patience or 0, seed=DEFAULTS.seed)
+    options.add_optimizer_options(train, optimizer=DEFAULTS.optimizer, learning_rate=DEFAULTS.learning_rate,
+                                  clipnorm=DEFAULTS.clipnorm)
+    train.add_argument("--lr-decay", type=options.positive_float, default=DEFAULTS.lr_decay,
                        help="multiply the rate by this every epoch ...")
-    train.add_argument("--decay-after", type=options.non_negative_int, default=0, help="... after this many epochs")
-    train.add_argument("--init-scale", type=options.positive_float, default=None,
+    train.add_argument("--decay-after", type=options.non_negative_int, default=DEFAULTS.decay_after,
+                       help="... after this many epochs")
+    train.add_argument("--init-scale", type=options.positive_float, default=DEFAULTS.init_scale,
                        help="uniform init in [-s, s] (Zaremba: 0.1)")
     options.add_errors_option(train)
     options.add_distribute_option(train)
+    options.add_quiet_option(train)
     train.set_defaults(handler=train_lm)
 
     generate = subparsers.add_parser(
@@ -60,12 +71,13 @@ def register(subparsers) -> None:
     generate.add_argument("model", type=Path, help="a .keras file written by train-lm")
     generate.add_argument("--prime", default="", help="text to continue")
     options.add_decoding_options(generate, beam_size=None, temperature=1.0)
-    generate.add_argument("--max-tokens", type=options.positive_int, default=100)
+    generate.add_argument("--max-tokens", type=options.positive_int, default=100,
+                          help="most tokens generated after the prime (default 100)")
     generate.add_argument("--ignore-eos", action="store_true", help="do not stop at <eos>")
     generate.set_defaults(handler=generate_text)
 
     perplexity = subparsers.add_parser("perplexity", help="exact perplexity (and bits per char) of a text")
-    perplexity.add_argument("model", type=Path)
+    perplexity.add_argument("model", type=Path, help="a .keras file written by train-lm")
     perplexity.add_argument("file", type=Path, help="the text to score: a file, a pipe, or - for standard input")
     perplexity.add_argument("--json", action="store_true", help="print one JSON object")
     options.add_errors_option(perplexity)
@@ -114,6 +126,7 @@ def train_lm(args: argparse.Namespace) -> int:
         patience=options.patience(args, valid_text is not None),
         resume=args.resume,
         seed=args.seed,
+        verbose=0 if args.quiet else "auto",
         distribution=distribution,
     )
     if not worker_is_chief(args):

@@ -24,9 +24,14 @@ Training commands (``train-classifier``, ``train-tagger``, ``train-lm``, ``capti
 Decoding commands: ``--beam-size`` (beam search of that width), ``--temperature`` (sampling; 0 = greedy),
 ``--top-k``, ``--top-p``, ``--seed``; ``--json`` prints JSON instead of text.
 
+Files and folders: ``--out FILE`` always names a file, ``--out-dir DIR`` a folder a command fills
+(``captioner gallery``, ``export``, ``make-synthetic``). Output: ``--quiet`` (training and extraction: no progress
+bars or per-epoch lines) and ``--verbose`` (every command: TensorFlow's own log lines too).
+
 Spellings of earlier releases (``--checkpoint-dir``, ``--max-vocabulary``, ``--hidden``, ``--valid``,
-``--replace-errors``) still work for one release, with a warning naming the new one. Nothing here imports
-Keras, so ``--help`` stays instant.
+``--replace-errors``; ``captioner extract-features --cache``, ``gallery --out``; the positional OUT_DIR of
+``export`` and ``make-synthetic``) still work for one release, with a warning naming the new one. Nothing here
+imports Keras, so ``--help`` stays instant.
 
 Example:
     >>> import argparse
@@ -41,6 +46,7 @@ Example:
 from __future__ import annotations
 
 import argparse
+import inspect
 import sys
 from pathlib import Path
 
@@ -128,6 +134,68 @@ def add_deprecated_alias(parser, alias: str, replacement: str, dest: str, type=N
                         help=argparse.SUPPRESS)
 
 
+class _DeprecatedPositional(argparse.Action):
+    """An optional positional argument of earlier releases: stores into ``dest`` after a warning naming the option
+    that replaced it; absent, it does nothing."""
+
+    def __init__(self, option_strings, dest, replacement: str, **kwargs):
+        self.replacement = replacement
+        super().__init__(option_strings, dest, nargs="?", **kwargs)
+
+    def __call__(self, parser, namespace, values, option_string=None):
+        if values is None:  # argparse calls an optional positional's action even when it is absent
+            return
+        print(f"warning: {self.metavar} as a positional argument is deprecated; use {self.replacement} "
+              f"{self.metavar}", file=sys.stderr)
+        setattr(namespace, self.dest, values)
+
+
+def add_out_dir_option(parser, help: str, *, old_option: str | None = None, old_positional: bool = False) -> None:
+    """``--out-dir DIR``: the folder a command writes. ``old_option`` (e.g. ``--out``) and, with
+    ``old_positional``, a trailing ``OUT_DIR`` argument are the deprecated spellings of earlier releases. argparse
+    cannot require one of several spellings, so while they last the command checks that a folder was named
+    (`required`).
+
+    Example:
+        >>> parser = argparse.ArgumentParser()
+        >>> add_out_dir_option(parser, "where the pages go", old_option="--out")
+        >>> parser.parse_args(["--out-dir", "gallery"]).out_dir
+        'gallery'
+    """
+    parser.add_argument("--out-dir", metavar="DIR", help=help)
+    if old_option is not None:
+        add_deprecated_alias(parser, old_option, "--out-dir", "out_dir")
+    if old_positional:
+        parser.add_argument("out_dir", metavar="OUT_DIR", replacement="--out-dir",
+                            action=_DeprecatedPositional, help=argparse.SUPPRESS)
+
+
+def required(args, dest: str, option: str):
+    """The value of a required option that also has a deprecated spelling (argparse would only accept the new
+    one); `ConfigurationError` naming ``option`` when neither was given.
+
+    Example:
+        >>> required(argparse.Namespace(out_dir="exported"), "out_dir", "--out-dir")
+        'exported'
+    """
+    value = getattr(args, dest, None)
+    if value is None:
+        raise ConfigurationError(f"the following argument is required: {option}")
+    return value
+
+
+def add_quiet_option(parser) -> None:
+    """``--quiet``: the commands that show progress (training, feature extraction, demos) print only their
+    results, warnings and errors."""
+    parser.add_argument("--quiet", action="store_true",
+                        help="no progress bars or per-epoch lines: print only results, warnings and errors")
+
+
+def add_verbose_option(parser, help: str = "also print TensorFlow's own log lines (hidden by default)") -> None:
+    """``--verbose``: TensorFlow's own log lines too (every command hides them by default)."""
+    parser.add_argument("--verbose", action="store_true", help=help)
+
+
 def add_run_options(parser, *, epochs: int = 10, batch_size: int = 32, patience: int = 3, seed: int = 0) -> None:
     """``--out``, ``--run-dir``, ``--resume``, ``--epochs``, ``--batch-size``, ``--patience``, ``--seed``."""
     parser.add_argument("--out", type=Path, required=True, metavar="MODEL.keras",
@@ -139,17 +207,18 @@ def add_run_options(parser, *, epochs: int = 10, batch_size: int = 32, patience:
     add_deprecated_alias(parser, "--checkpoint-dir", "--run-dir", "run_dir", type=Path)
     parser.add_argument("--resume", action="store_true", help="continue the interrupted run in --run-dir")
     parser.add_argument("--epochs", type=positive_int, default=epochs, help=f"most epochs to train (default {epochs})")
-    parser.add_argument("--batch-size", type=positive_int, default=batch_size, help=f"default {batch_size}")
+    parser.add_argument("--batch-size", type=positive_int, default=batch_size,
+                        help=f"examples per training step, over all devices (default {batch_size})")
     parser.add_argument("--patience", type=non_negative_int, default=patience,
                         help=f"stop after this many epochs without a better validation loss; 0: never stop early "
                         f"(default {patience})")
-    parser.add_argument("--seed", type=int, default=seed, help="seed of initialisation and shuffling")
+    parser.add_argument("--seed", type=int, default=seed, help=f"seed of initialisation and shuffling (default {seed})")
 
 
 def add_optimizer_options(parser, *, optimizer: str = "adam", learning_rate: float | None = None,
                           clipnorm: float | None = 5.0) -> None:
     """``--optimizer``, ``--learning-rate``, ``--clipnorm`` (0: no clipping)."""
-    parser.add_argument("--optimizer", choices=OPTIMIZERS, default=optimizer)
+    parser.add_argument("--optimizer", choices=OPTIMIZERS, default=optimizer, help=f"default {optimizer}")
     parser.add_argument("--learning-rate", type=positive_float, default=learning_rate,
                         help="default: the optimizer's own (1e-3 for adam and rmsprop, 1 for sgd)")
     parser.add_argument("--clipnorm", type=non_negative_float, default=clipnorm or 0.0,
@@ -160,13 +229,14 @@ def add_optimizer_options(parser, *, optimizer: str = "adam", learning_rate: flo
 def add_network_options(parser, *, cell: str = "lstm", units: int = 64, layers: int = 1,
                         embedding_dim: int | None = 128, dropout: float = 0.0, cells=CELLS) -> None:
     """``--cell``, ``--units``, ``--layers``, ``--embedding-dim``, ``--dropout``."""
-    parser.add_argument("--cell", choices=cells, default=cell)
+    parser.add_argument("--cell", choices=cells, default=cell, help=f"recurrent cell (default {cell})")
     parser.add_argument("--units", type=positive_int, default=units,
                         help=f"recurrent units per layer (default {units})")
     parser.add_argument("--layers", type=positive_int, default=layers, help=f"recurrent layers (default {layers})")
     parser.add_argument("--embedding-dim", type=positive_int, default=embedding_dim,
                         help=f"embedding width (default {embedding_dim or '--units'})")
-    parser.add_argument("--dropout", type=probability, default=dropout, help=f"default {dropout}")
+    parser.add_argument("--dropout", type=probability, default=dropout,
+                        help=f"dropout rate during training (default {dropout})")
 
 
 def add_vocabulary_options(parser, *, min_count: int = 1, max_length: int | None = None) -> None:
@@ -213,6 +283,18 @@ def add_distribute_option(parser) -> None:
                         help="none (default); mirrored: this machine's devices (TensorFlow); multi-worker: one "
                         "process per machine, cluster in TF_CONFIG (TensorFlow); data-parallel: the devices of "
                         "every host (JAX; several hosts: KERAS_DISTRIBUTION_* variables)")
+
+
+def defaults_of(function) -> dict:
+    """The default of every parameter of ``function`` that has one: a command whose Python function is light to
+    import takes its option defaults from it, so the two never drift.
+
+    Example:
+        >>> defaults_of(lambda folder, size=64, seed=0: None)
+        {'size': 64, 'seed': 0}
+    """
+    return {name: parameter.default for name, parameter in inspect.signature(function).parameters.items()
+            if parameter.default is not parameter.empty}
 
 
 def run_directory(args) -> Path:

@@ -53,7 +53,7 @@ def train_in_run(run, args, model_class, build: Callable, train, validation) -> 
         validated = validation is not None and len(validation) > 0
         model.fit(
             train, validation=validation if validated else None, epochs=args.epochs, initial_epoch=run.initial_epoch,
-            verbose=1, callbacks=run.callbacks(monitor="val_loss" if validated else "loss",
+            verbose=0 if args.quiet else 1, callbacks=run.callbacks(monitor="val_loss" if validated else "loss",
                                                patience=patience(args, validated)),
             distribution=distribution,
         )

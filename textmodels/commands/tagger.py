@@ -16,6 +16,7 @@ from textmodels.commands import options
 from textmodels.commands.runs import open_run, train_in_run, worker_is_chief
 from textmodels.commands.text_inputs import add_text_arguments, answer_texts
 from textmodels.errors import ConfigurationError
+from textmodels.tagging.config import TAGGER_DEFAULTS as DEFAULTS
 
 
 def register(subparsers) -> None:
@@ -31,11 +32,16 @@ def register(subparsers) -> None:
                        help="the last N files are held out (default 20)")
     train.add_argument("--val-files", type=options.non_negative_int, default=10,
                        help="the N files before those validate (default 10)")
-    options.add_network_options(train, units=64, embedding_dim=100, dropout=0.3)
-    train.add_argument("--min-count", type=options.positive_int, default=2, help="rarer words become <unk> (default 2)")
-    options.add_run_options(train, epochs=10, batch_size=32, patience=3)
-    options.add_optimizer_options(train)
+    options.add_network_options(train, cell=DEFAULTS.cell, units=DEFAULTS.units, layers=DEFAULTS.layers,
+                                embedding_dim=DEFAULTS.embedding_dim, dropout=DEFAULTS.dropout)
+    train.add_argument("--min-count", type=options.positive_int, default=DEFAULTS.min_count,
+                       help=f"rarer words become <unk> (default {DEFAULTS.min_count})")
+    options.add_run_options(train, epochs=DEFAULTS.epochs, batch_size=DEFAULTS.batch_size,
+                            patience=DEFAULTS.patience or 0)
+    options.add_optimizer_options(train, optimizer=DEFAULTS.optimizer, learning_rate=DEFAULTS.learning_rate,
+                                  clipnorm=DEFAULTS.clipnorm)
     options.add_distribute_option(train)
+    options.add_quiet_option(train)
     train.set_defaults(handler=train_tagger)
 
     tag = subparsers.add_parser(
@@ -44,7 +50,7 @@ def register(subparsers) -> None:
         description="Print one line per input, each token as token/TAG. Texts come from the arguments, "
         "--file, or standard input.",
     )
-    tag.add_argument("model")
+    tag.add_argument("model", help="a model written by train-tagger")
     add_text_arguments(tag, "tag")
     tag.set_defaults(handler=tag_texts)
 
@@ -81,9 +87,10 @@ def train_tagger(args) -> int:
     train = read_treebank_pos(args.treebank, train_ids)
     validation = read_treebank_pos(args.treebank, val_ids) if val_ids else None
     test = read_treebank_pos(args.treebank, test_ids)
-    print(f"{len(train)} training sentences ({len(train_ids)} files), "
-          f"{len(validation or [])} validation ({len(val_ids)}), {len(test)} held-out ({len(test_ids)}).",
-          file=sys.stderr)
+    if not args.quiet:
+        print(f"{len(train)} training sentences ({len(train_ids)} files), "
+              f"{len(validation or [])} validation ({len(val_ids)}), {len(test)} held-out ({len(test_ids)}).",
+              file=sys.stderr)
 
     def build():
         return SequenceTagger(

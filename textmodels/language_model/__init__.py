@@ -1,6 +1,10 @@
 """RNN language models: `LanguageModel` (the Keras network, saved with its vocabulary in one `.keras` file),
-training on streams or sentences (`train_language_model`), exact perplexity (`evaluate_language_model`) and
-generation (`TextGenerator`: greedy, sampling or beam search, one compiled step per token).
+training on streams or sentences (`train_language_model`, its defaults in `LM_DEFAULTS`), exact perplexity
+(`evaluate_language_model`) and generation (`TextGenerator`: greedy, sampling or beam search, one compiled step
+per token).
+
+The names are imported on first use, so the Keras-free `textmodels.language_model.config` (read by the command
+line's ``--help``) does not load TensorFlow.
 
 Example:
     >>> from textmodels.language_model import LanguageModel, fit_lm_encoder
@@ -8,17 +12,20 @@ Example:
     6
 """
 
-from textmodels.language_model.encoding import encode_sentences, encode_stream, fit_lm_encoder
-from textmodels.language_model.language_model import LanguageModel
-from textmodels.language_model.text_generator import Generation, TextGenerator, UnknownPrimeError
-from textmodels.language_model.training import (
-    Score,
-    TrainedLanguageModel,
-    evaluate_language_model,
-    train_language_model,
-)
+import importlib
 
-__all__ = [
-    "Generation", "LanguageModel", "Score", "TextGenerator", "TrainedLanguageModel", "UnknownPrimeError",
-    "encode_sentences", "encode_stream", "evaluate_language_model", "fit_lm_encoder", "train_language_model",
-]
+_MODULES = {
+    "encode_sentences": "encoding", "encode_stream": "encoding", "fit_lm_encoder": "encoding",
+    "LanguageModel": "language_model", "Generation": "text_generator", "TextGenerator": "text_generator",
+    "UnknownPrimeError": "text_generator", "Score": "training", "TrainedLanguageModel": "training",
+    "evaluate_language_model": "training", "train_language_model": "training", "LanguageModelConfig": "config",
+    "LM_DEFAULTS": "config",
+}
+
+__all__ = sorted(_MODULES)
+
+
+def __getattr__(name: str):
+    if name not in _MODULES:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    return getattr(importlib.import_module(f"{__name__}.{_MODULES[name]}"), name)

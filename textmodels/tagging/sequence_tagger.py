@@ -20,6 +20,7 @@ from textmodels.classification.labeled_text_estimator import LabeledTextEstimato
 from textmodels.data.bucketed_batches import BucketedBatches
 from textmodels.errors import DataError
 from textmodels.metrics import classification_report
+from textmodels.tagging.config import TAGGER_DEFAULTS
 
 TaggedSentence = Sequence[tuple[str, str]]
 
@@ -34,26 +35,28 @@ class SequenceTagger(LabeledTextEstimator):
         suffix_length: characters in the suffix feature.
         max_length: longer sentences are truncated (None: no limit).
         optimizer, learning_rate, clipnorm, batch_size: training.
+
+    Every default is `textmodels.tagging.config.TAGGER_DEFAULTS`' (``textmodels train-tagger`` uses them too).
     """
 
     what = "sequence tagger"
 
     def __init__(
         self,
-        embedding_dim: int = 100,
-        suffix_dim: int = 32,
-        shape_dim: int = 8,
-        units: int = 64,
-        cell: str = "lstm",
-        layers: int = 1,
-        dropout: float = 0.3,
-        min_count: int = 2,
-        suffix_length: int = 3,
-        max_length: int | None = None,
-        optimizer: str = "adam",
-        learning_rate: float | None = None,
-        clipnorm: float | None = 5.0,
-        batch_size: int = 32,
+        embedding_dim: int = TAGGER_DEFAULTS.embedding_dim,
+        suffix_dim: int = TAGGER_DEFAULTS.suffix_dim,
+        shape_dim: int = TAGGER_DEFAULTS.shape_dim,
+        units: int = TAGGER_DEFAULTS.units,
+        cell: str = TAGGER_DEFAULTS.cell,
+        layers: int = TAGGER_DEFAULTS.layers,
+        dropout: float = TAGGER_DEFAULTS.dropout,
+        min_count: int = TAGGER_DEFAULTS.min_count,
+        suffix_length: int = TAGGER_DEFAULTS.suffix_length,
+        max_length: int | None = TAGGER_DEFAULTS.max_length,
+        optimizer: str = TAGGER_DEFAULTS.optimizer,
+        learning_rate: float | None = TAGGER_DEFAULTS.learning_rate,
+        clipnorm: float | None = TAGGER_DEFAULTS.clipnorm,
+        batch_size: int = TAGGER_DEFAULTS.batch_size,
     ):
         check_settings(
             sizes=dict(embedding_dim=embedding_dim, suffix_dim=suffix_dim, shape_dim=shape_dim, units=units,
@@ -88,7 +91,7 @@ class SequenceTagger(LabeledTextEstimator):
         self,
         sentences: Sequence[TaggedSentence],
         validation: Sequence[TaggedSentence] | None = None,
-        epochs: int = 5,
+        epochs: int = TAGGER_DEFAULTS.epochs,
         callbacks: Sequence = (),
         initial_epoch: int = 0,
         verbose="auto",

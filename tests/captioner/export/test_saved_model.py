@@ -176,7 +176,8 @@ def test_export_command_replaces_an_older_export_and_refuses_other_folders(expor
                                                                           capsys):
     out = tmp_path / "exported"
     shutil.copytree(exported, out)  # an older export, with 3 captions per image
-    assert main(["export", str(trained_captioner[0]), str(out), "--beam-size", "2", "--num-captions", "1"]) == 0
+    assert main(["export", str(trained_captioner[0]), "--out-dir", str(out), "--beam-size", "2",
+                 "--num-captions", "1"]) == 0
     assert f"saved {out}" in capsys.readouterr().out
     photo = trained_captioner[2][0]
     result = tf.saved_model.load(str(out)).signatures[SIGNATURE_NAME](images=tf.constant([photo.read_bytes()]))
@@ -187,7 +188,7 @@ def test_export_command_replaces_an_older_export_and_refuses_other_folders(expor
     busy = tmp_path / "notes"
     busy.mkdir()
     (busy / "todo.txt").write_text("keep me")
-    assert main(["export", str(trained_captioner[0]), str(busy)]) == 2
+    assert main(["export", str(trained_captioner[0]), "--out-dir", str(busy)]) == 2
     assert "not a SavedModel folder" in capsys.readouterr().err
     assert (busy / "todo.txt").read_text() == "keep me"
 
@@ -197,7 +198,7 @@ def test_export_refuses_a_file_that_is_not_a_captioner(tmp_path, capsys):
 
     other = tmp_path / "classifier.keras"
     keras.Sequential([keras.Input((3,)), keras.layers.Dense(2)]).save(other)
-    assert main(["export", str(other), str(tmp_path / "out")]) == 2
+    assert main(["export", str(other), "--out-dir", str(tmp_path / "out")]) == 2
     assert "not a captioner" in capsys.readouterr().err
     assert not (tmp_path / "out").exists()
 
