@@ -54,7 +54,7 @@ def test_defaults_are_beam_3_and_one_caption_and_options_are_checked(caption_ser
     assert answer["beam_size"] == 3 and len(answer["captions"]) == 1
     greedy = _post(caption_server.url, "a.png", data, "image/png", beam_size=1).json()
     assert greedy["beam_size"] == 1
-    for fields, fragment in (({"beam_size": "wide"}, "whole number"), ({"beam_size": 0}, "between 1 and 10"),
+    for fields, fragment in (({"beam_size": "wide"}, "whole number"), ({"beam_size": 0}, "between 1 and 4"),
                              ({"beam_size": 2, "num_captions": 3}, "num_captions must be between 1 and 2")):
         response = _post(caption_server.url, "a.png", data, "image/png", **fields)
         assert response.status_code == 422
