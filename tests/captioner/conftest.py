@@ -109,6 +109,16 @@ def caption_server(loaded_captioner):
         yield server
 
 
+@pytest.fixture(scope="session")
+def strict_server(loaded_captioner):
+    """A server with small bounds, for abuse: 2 s to send a request, 8 requests held at once, 2 MiB uploads."""
+    from captioner.serving.settings import ServingSettings
+
+    settings = ServingSettings(max_upload_mb=2, max_queue=4, max_batch=4, max_beam_size=4, request_timeout_s=2.0)
+    with running_server(loaded_captioner, settings) as server:
+        yield server
+
+
 @pytest.fixture
 def gated_captioner(loaded_captioner):
     gated = GatedCaptioner(loaded_captioner)
