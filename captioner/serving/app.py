@@ -37,6 +37,7 @@ Example:
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 import os
 import time
@@ -107,6 +108,37 @@ def _form_error(detail: str) -> ServingError:
     return ServingError(400, "malformed_form", f"The multipart/form-data body cannot be read: {detail}")
 
 
+class _AnswerWhenStopping:
+    """ASGI middleware: a request still unanswered when a stop's grace period ends is cancelled by uvicorn, which
+    would answer 500; it gets 503 ``shutting_down`` instead, and its connection is closed."""
+
+    def __init__(self, app, retry_after_s: int):
+        self.app = app
+        self.retry_after_s = retry_after_s
+
+    async def __call__(self, scope, receive, send):
+        started = False
+
+        async def tracking_send(message):
+            nonlocal started
+            started = started or message["type"] == "http.response.start"
+            await send(message)
+
+        try:
+            await self.app(scope, receive, tracking_send)
+        except asyncio.CancelledError:
+            if scope["type"] != "http" or started:
+                raise
+            error = ServingError(503, "shutting_down", "The server stopped before this request was done; send it "
+                                                       f"again in {self.retry_after_s} s (to it or another server).")
+            body = json.dumps(error_json(error)).encode()
+            await send({"type": "http.response.start", "status": 503, "headers": [
+                (b"content-type", b"application/json"), (b"content-length", str(len(body)).encode()),
+                (b"retry-after", str(self.retry_after_s).encode()), (b"connection", b"close")]})
+            await send({"type": "http.response.body", "body": body})
+            # Not re-raised: the cancellation only asked this request to end, and it has, with an answer.
+
+
 def create_app(batcher: CaptionBatcher, settings: ServingSettings, model_name: str = "captioner") -> FastAPI:
     """The ASGI application serving ``batcher``'s captioner (already started) under ``settings``.
 
@@ -121,6 +153,7 @@ def create_app(batcher: CaptionBatcher, settings: ServingSettings, model_name: s
     app = FastAPI(title="captioner", summary="Caption photos with a recurrent decoder.", docs_url=None,
                   redoc_url=None, lifespan=lifespan)
     app.add_middleware(BodyLimits, max_bytes=settings.max_upload_bytes, timeout_s=settings.request_timeout_s)
+    app.add_middleware(_AnswerWhenStopping, retry_after_s=settings.retry_after_s)
     decode_slots = anyio.CapacityLimiter(settings.decode_threads)
     height, width = batcher.captioner.image_size
     page = _page_html()

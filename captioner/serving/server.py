@@ -75,18 +75,40 @@ def bind_socket(host: str, port: int) -> socket.socket:
 
 
 class _HeaderTimeoutProtocol(H11Protocol):
-    """uvicorn's HTTP/1.1 protocol, closing a new connection that has not sent complete request headers within
-    ``header_timeout_s`` (uvicorn starts its idle timer only after a first response, so a client that connects
-    and sends nothing, or a header a byte at a time, would hold its connection for ever)."""
+    """uvicorn's HTTP/1.1 protocol, closing a connection that has not sent a request's complete headers within
+    ``header_timeout_s`` of connecting (or of its previous answer). uvicorn's own idle timer only runs after a
+    first answer and stops at any byte, so a client that connects and sends nothing, or headers a byte at a
+    time, would hold its connection for ever."""
 
     def __init__(self, *args, header_timeout_s: float, **kwargs):
         super().__init__(*args, **kwargs)
         self.header_timeout_s = header_timeout_s
+        self._header_timer = None
 
     def connection_made(self, transport) -> None:
         super().connection_made(transport)
-        # The keep-alive timer is the one uvicorn cancels when a request's headers are complete.
-        self.timeout_keep_alive_task = self.loop.call_later(self.header_timeout_s, self.timeout_keep_alive_handler)
+        self._start_header_timer(None)
+
+    def on_response_complete(self) -> None:
+        finished = self.cycle
+        super().on_response_complete()
+        if not self.transport.is_closing():
+            self._start_header_timer(finished)
+
+    def connection_lost(self, exc) -> None:
+        if self._header_timer is not None:
+            self._header_timer.cancel()
+        super().connection_lost(exc)
+
+    def _start_header_timer(self, finished_cycle) -> None:
+        if self._header_timer is not None:
+            self._header_timer.cancel()
+        self._header_timer = self.loop.call_later(self.header_timeout_s, self._close_without_request, finished_cycle)
+
+    def _close_without_request(self, finished_cycle) -> None:
+        self._header_timer = None
+        if self.cycle is finished_cycle:  # no new request has begun since: close as uvicorn closes idle ones
+            self.timeout_keep_alive_handler()
 
 
 class _Terminated(Exception):
