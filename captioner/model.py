@@ -203,7 +203,10 @@ class CaptionModel(keras.Model):
             return np.zeros((len(images), self.feature_dim), np.float32)
         if self._encoding is None:
             encoder = self.encoder
-            self._encoding = compile_step(lambda batch: encoder(batch, training=False), weights=encoder)
+            # One graph for every batch size on TensorFlow (JAX compiles one per size; the server pads batches
+            # to a few sizes, `captioner.serving.batcher`).
+            batch_spec = [keras.InputSpec(shape=(None, *expected), dtype="float32")]
+            self._encoding = compile_step(lambda batch: encoder(batch, training=False), batch_spec, weights=encoder)
         chunks = [
             ops.convert_to_numpy(self._encoding(images[start : start + batch_size])).astype(np.float32)
             for start in range(0, len(images), batch_size)

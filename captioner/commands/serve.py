@@ -1,12 +1,12 @@
-"""``captioner serve MODEL.keras [--host 127.0.0.1] [--port 8000]``: the web page and the HTTP API.
+"""``captioner serve MODEL.keras [--host 127.0.0.1] [--port 8000] [--workers N]``: the web page and the HTTP API.
 
 Example:
     >>> import argparse
     >>> parser = argparse.ArgumentParser()
     >>> register(parser.add_subparsers())
     >>> args = parser.parse_args(["serve", "model.keras", "--port", "8080"])
-    >>> args.host, args.port, args.max_queue
-    ('127.0.0.1', 8080, 64)
+    >>> args.host, args.port, args.max_queue, args.workers
+    ('127.0.0.1', 8080, 64, 1)
 """
 
 from __future__ import annotations
@@ -35,6 +35,17 @@ def register(subparsers) -> None:
                         help="most photos captioned together")
     parser.add_argument("--max-wait-ms", type=options.non_negative_float, default=_DEFAULTS.max_wait_ms,
                         help="how long a batch waits for more photos after its first, in ms")
+    parser.add_argument("--max-beam-size", type=options.positive_int, default=_DEFAULTS.max_beam_size,
+                        help="widest beam a request may ask for (wider: HTTP 422); the warm-up prepares every "
+                             "width up to it")
+    parser.add_argument("--request-timeout-s", type=options.positive_float, default=_DEFAULTS.request_timeout_s,
+                        help="seconds a client has for its request headers, and again for its body (slower: "
+                             "HTTP 408, connection closed)")
+    parser.add_argument("--shutdown-timeout-s", type=options.positive_float, default=_DEFAULTS.shutdown_timeout_s,
+                        help="on SIGTERM or Ctrl+C, seconds to finish the requests in flight before cancelling them")
+    parser.add_argument("--workers", type=options.positive_int, default=1,
+                        help="worker processes, each with its own copy of the model (default 1; see "
+                             "docs/serving_operations.md for the throughput and memory of more)")
     options.add_verbose_option(parser, help="log every request, and TensorFlow's own log lines")
     parser.set_defaults(handler=run)
 
@@ -44,7 +55,9 @@ def run(args) -> int:
     from captioner.serving.server import serve
 
     settings = ServingSettings(max_upload_mb=args.max_upload_mb, max_pixels=args.max_pixels,
-                               max_queue=args.max_queue, max_batch=args.max_batch, max_wait_ms=args.max_wait_ms)
+                               max_queue=args.max_queue, max_batch=args.max_batch, max_wait_ms=args.max_wait_ms,
+                               max_beam_size=args.max_beam_size, request_timeout_s=args.request_timeout_s,
+                               shutdown_timeout_s=args.shutdown_timeout_s)
     serve(args.model, host=args.host, port=args.port, settings=settings,
-          log_level="info" if args.verbose else "warning")
+          log_level="info" if args.verbose else "warning", workers=args.workers)
     return 0

@@ -69,7 +69,12 @@ def read_upload(data: bytes, filename: str, content_type: str | None, size: tupl
         raise ServingError(400, "not_an_image",
                            f"{name} is not an image file (its contents are not JPEG, PNG, GIF, BMP, WebP or TIFF)."
                            ) from None
-    except (OSError, SyntaxError, ValueError, Image.DecompressionBombError) as error:
+    except Image.DecompressionBombError:
+        # Pillow's own limit, far above max_pixels, met while reading the header (a GIF's logical screen).
+        raise ServingError(413, "too_many_pixels", f"{name} claims more than {2 * Image.MAX_IMAGE_PIXELS / 1e6:.0f} "
+                                                   f"megapixels, over the limit of {max_pixels / 1e6:.1f}; scale it "
+                                                   "down and upload it again.") from None
+    except (OSError, SyntaxError, ValueError) as error:
         raise ServingError(400, "corrupt_image", f"{name} cannot be read as an image: {error}.") from None
     with image:
         width, height = image.size

@@ -74,16 +74,15 @@ def running_server(captioner, settings=None, model_name: str = "shapes.keras"):
     import uvicorn
 
     from captioner.serving.app import create_app
-    from captioner.serving.batcher import CaptionBatcher
-    from captioner.serving.server import bind_socket
+    from captioner.serving.server import bind_socket, make_batcher, uvicorn_config
     from captioner.serving.settings import ServingSettings
 
     settings = settings or ServingSettings()
-    batcher = CaptionBatcher(captioner, max_batch=settings.max_batch, max_wait_s=settings.max_wait_ms / 1000,
-                             max_queue=settings.max_queue)
+    batcher = make_batcher(captioner, settings)
     batcher.start()
+    assert batcher.wait_until_ready(timeout=600), "the warm-up did not finish"
     sock = bind_socket("127.0.0.1", 0)
-    server = uvicorn.Server(uvicorn.Config(create_app(batcher, settings, model_name), log_level="warning"))
+    server = uvicorn.Server(uvicorn_config(create_app(batcher, settings, model_name), settings))
     thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
     thread.start()
     deadline = time.monotonic() + 30
@@ -102,10 +101,21 @@ def running_server(captioner, settings=None, model_name: str = "shapes.keras"):
 
 @pytest.fixture(scope="session")
 def caption_server(loaded_captioner):
-    """The server most tests talk to: the trained captioner, a 1 MiB upload limit (so the limit is cheap to hit)."""
+    """The server most tests talk to: the trained captioner, a 1 MiB upload limit (so the limit is cheap to hit);
+    batches of at most 4 and beams of at most 4, so the warm-up traces few shapes (JAX compiles each)."""
     from captioner.serving.settings import ServingSettings
 
-    with running_server(loaded_captioner, ServingSettings(max_upload_mb=1)) as server:
+    with running_server(loaded_captioner, ServingSettings(max_upload_mb=1, max_batch=4, max_beam_size=4)) as server:
+        yield server
+
+
+@pytest.fixture(scope="session")
+def strict_server(loaded_captioner):
+    """A server with small bounds, for abuse: 2 s to send a request, 8 requests held at once, 2 MiB uploads."""
+    from captioner.serving.settings import ServingSettings
+
+    settings = ServingSettings(max_upload_mb=2, max_queue=4, max_batch=4, max_beam_size=4, request_timeout_s=2.0)
+    with running_server(loaded_captioner, settings) as server:
         yield server
 
 
@@ -121,7 +131,7 @@ def gated_server(gated_captioner):
     """A server whose batching thread is held at a gate, with room for 2 waiting photos, 1 per batch."""
     from captioner.serving.settings import ServingSettings
 
-    with running_server(gated_captioner, ServingSettings(max_queue=2, max_batch=1)) as server:
+    with running_server(gated_captioner, ServingSettings(max_queue=2, max_batch=1, max_beam_size=3)) as server:
         server.gate = gated_captioner.gate
         try:
             yield server

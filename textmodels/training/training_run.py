@@ -31,6 +31,21 @@ class CheckpointError(TextmodelsError, ValueError):
     """A run folder that cannot be resumed: a damaged checkpoint or state, or another kind of model."""
 
 
+def _json_problem(data: bytes) -> str | None:
+    """What is wrong with ``data`` as a JSON document (a truncated file said as such), or None when it parses."""
+    try:
+        json.loads(data.decode("utf-8"))
+    except UnicodeDecodeError as error:
+        return f"it is not UTF-8 text ({error.reason} at byte {error.start})"
+    except json.JSONDecodeError as error:
+        if not data.strip():
+            return f"it is empty ({len(data)} bytes)"
+        if error.pos >= len(error.doc.rstrip()) or error.msg.startswith("Unterminated string"):
+            return f"it is truncated (its {len(data)} bytes end before the JSON does)"
+        return f"it is not valid JSON ({error})"
+    return None
+
+
 class TrainingRun:
     """The on-disk state of one training run: ``last.keras``, ``best.keras`` and ``state.json`` in a folder.
 
@@ -66,7 +81,14 @@ class TrainingRun:
 
     def _read_state(self) -> dict:
         if not self.last_path.exists() and not self.last_path.is_symlink():
-            raise FileNotFoundError(f"Cannot resume: no checkpoint in {self.directory} (expected last.keras).")
+            message = f"Cannot resume: no checkpoint in {self.directory} (expected last.keras)"
+            if self.state_path.is_file():
+                # state.json alone cannot resume a run (the weights are in last.keras), but a damaged one is
+                # the likelier culprit to report than a checkpoint that was never written.
+                problem = _json_problem(self.state_path.read_bytes())
+                message += (f"; {self.state_path} is there but damaged: {problem}" if problem else
+                            f"; {self.state_path} is there, but the weights it goes with are not")
+            raise FileNotFoundError(message + ".")
         try:
             text = read_archive_text(self.last_path, STATE_MEMBER)
         except ModelFileError as error:
@@ -75,18 +97,21 @@ class TrainingRun:
         if text is None:  # a run folder written before the state moved into the checkpoint
             if not self.state_path.is_file():
                 raise FileNotFoundError(f"Cannot resume: no state.json in {self.directory}.")
-            text, source = self.state_path.read_text(encoding="utf-8"), self.state_path
-        try:
-            state = json.loads(text)
-        except json.JSONDecodeError as error:
-            raise CheckpointError(f"Cannot resume: the state in {source} is corrupt ({error}).") from None
+            data, source = self.state_path.read_bytes(), self.state_path
+        else:
+            data = text.encode("utf-8")
+        problem = _json_problem(data)
+        if problem:
+            raise CheckpointError(f"Cannot resume: {source} is damaged: {problem}.")
+        text = data.decode("utf-8")
+        state = json.loads(text)
         if not isinstance(state, dict) or not isinstance(state.get("epoch"), int):
             raise CheckpointError(f"Cannot resume: the state in {source} names no completed epoch.")
         state.setdefault("history", {})
         state.setdefault("best", None)
         self._repair_best(state)
-        if source == self.last_path and (not self.state_path.is_file() or self.state_path.read_text() != text):
-            write_text_atomically(self.state_path, text)  # the readable copy, behind when the kill came first
+        if source == self.last_path and (not self.state_path.is_file() or self.state_path.read_bytes() != data):
+            write_text_atomically(self.state_path, text)  # the readable copy, behind (or damaged) after a kill
         return state
 
     def _repair_best(self, state: dict) -> None:

@@ -7,9 +7,11 @@ import json
 import os
 import random
 import shutil
+import struct
 import subprocess
 import sys
 import sysconfig
+import zlib
 
 import numpy as np
 import pytest
@@ -20,7 +22,7 @@ from captioner.api import Captioner
 from captioner.cli import main
 from captioner.data.images import load_image
 from captioner.export.graph_beam_search import graph_beam_search
-from captioner.export.graph_images import decode_and_resize
+from captioner.export.graph_images import decode_and_resize, decode_rgb
 from captioner.export.graph_text import treebank_detokenize
 from captioner.export.saved_model import SIGNATURE_NAME, export_saved_model, serving_function
 from captioner.model import CaptionModel, fit_caption_vocabulary
@@ -74,9 +76,9 @@ def test_graph_detokenizer_equals_nltk_on_sequences_full_of_punctuation():
     assert mismatches == []
 
 
-def _encoded(image: Image.Image, fmt: str) -> bytes:
+def _encoded(image: Image.Image, fmt: str, **options) -> bytes:
     buffer = io.BytesIO()
-    image.save(buffer, format=fmt)
+    image.save(buffer, format=fmt, **options)
     return buffer.getvalue()
 
 
@@ -97,6 +99,74 @@ def test_graph_decoding_and_resizing_match_the_python_image_loader(tmp_path):
             got = decode_and_resize(tf.constant(data), size).numpy()
             want = load_image(path, size=size)
             assert np.abs(got - want).max() <= tolerance, (name, size)
+
+
+def _png16(array: np.ndarray) -> bytes:
+    """A 16-bit PNG (grey, grey + alpha, RGB or RGBA by the last axis) written by hand: Pillow cannot write one."""
+    height, width = array.shape[:2]
+    colour_type = {1: 0, 2: 4, 3: 2, 4: 6}[1 if array.ndim == 2 else array.shape[2]]
+    rows = b"".join(b"\0" + array[row].astype(">u2").tobytes() for row in range(height))
+
+    def chunk(kind: bytes, payload: bytes) -> bytes:
+        return struct.pack(">I", len(payload)) + kind + payload + struct.pack(">I", zlib.crc32(kind + payload))
+
+    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", width, height, 16, colour_type, 0, 0, 0))
+            + chunk(b"IDAT", zlib.compress(rows)) + chunk(b"IEND", b""))
+
+
+@pytest.fixture(scope="module")
+def phone_photos(tmp_path_factory, request):
+    """A photo as phones and other programs store it: JPEG with each EXIF orientation 1-8 (the same pixels, only
+    the tag differs), a PNG with an eXIf orientation, CMYK and grey JPEGs, palette PNG and GIF, 16-bit PNGs.
+    Made from a Flickr8k photo cut to 224 x 160 (not square, so a turn changes the shape), or a synthetic one."""
+    try:
+        source = Image.open(request.getfixturevalue("flickr_photos")[3]).convert("RGB").crop((0, 32, 224, 192))
+    except pytest.skip.Exception:
+        rng = np.random.default_rng(1)
+        smooth = np.clip(np.cumsum(rng.normal(0, 6, (160, 224, 3)), axis=1) + 128, 0, 255).astype(np.uint8)
+        source = Image.fromarray(smooth)
+    folder = tmp_path_factory.mktemp("phone_photos")
+    files = {}
+    for orientation in range(1, 9):
+        files[f"orientation_{orientation}.jpg"] = _encoded(source, "JPEG", quality=92, exif=_exif_bytes(orientation))
+    files["orientation_6.png"] = _encoded(source, "PNG", exif=_exif_bytes(6))  # an eXIf chunk
+    files["cmyk.jpg"] = _encoded(source.convert("CMYK"), "JPEG", quality=92)
+    files["grey.jpg"] = _encoded(source.convert("L"), "JPEG", quality=92)
+    files["palette.png"] = _encoded(source.convert("P"), "PNG")
+    files["palette.gif"] = _encoded(source.convert("P"), "GIF")
+    wide = np.asarray(source, np.uint16) * 257 + np.random.default_rng(2).integers(0, 257, (160, 224, 3), np.uint16)
+    files["grey_16_bit.png"] = _png16(wide[..., 0])
+    files["rgb_16_bit.png"] = _png16(wide)
+    for name, data in files.items():
+        (folder / name).write_bytes(data)
+    return [folder / name for name in files]
+
+
+def _exif_bytes(orientation: int) -> bytes:
+    exif = Image.Exif()
+    exif[0x0112] = orientation
+    return exif.tobytes()
+
+
+def test_the_graph_turns_and_converts_phone_photos_as_the_python_loader_does(phone_photos):
+    upright = load_image(phone_photos[0], size=(160, 224))
+    shapes = set()
+    for path in phone_photos:
+        data = tf.constant(path.read_bytes())
+        with Image.open(path) as stored:
+            mode, stored_size = stored.mode, stored.size
+        # Turned before resizing, as Pillow's exif_transpose turns it: orientations 5-8 are 160 wide, 224 high.
+        decoded = decode_rgb(data).numpy()
+        if path.stem.startswith("orientation_") and int(path.stem[-1]) >= 5:
+            assert decoded.shape[:2] == stored_size
+        shapes.add(decoded.shape)
+        for size in ((160, 224), (96, 96)):
+            got = decode_and_resize(data, size).numpy()
+            want = load_image(path, size=size)
+            assert np.abs(got - want).max() <= 0.01, (path.name, mode, size)
+        if path.stem.startswith("orientation_") and path.stem != "orientation_1":
+            assert np.abs(load_image(path, size=(160, 224)) - upright).max() > 50  # really turned or mirrored
+    assert shapes == {(160, 224, 3), (224, 160, 3)}
 
 
 def test_graph_decoding_refuses_huge_and_non_image_bytes_clearly(bad_uploads):
@@ -149,8 +219,8 @@ def _tensorflow_only_site_packages(folder):
 
 
 def test_a_python_with_only_tensorflow_captions_photos_like_the_python_api(exported, trained_captioner, tmp_path,
-                                                                           request):
-    photos = list(trained_captioner[2][:10])
+                                                                           request, phone_photos):
+    photos = list(trained_captioner[2][:10]) + phone_photos
     try:
         photos += request.getfixturevalue("flickr_photos")[:6]
     except pytest.skip.Exception:

@@ -2,11 +2,18 @@
 
 from __future__ import annotations
 
+import asyncio
+import io
+import struct
 import threading
 import time
+import zlib
+from collections import Counter
 
 import httpx
 import pytest
+from PIL import Image
+from raw_http import multipart_body
 
 
 def _post(url, filename, data, content_type="image/jpeg", **fields):
@@ -54,7 +61,7 @@ def test_defaults_are_beam_3_and_one_caption_and_options_are_checked(caption_ser
     assert answer["beam_size"] == 3 and len(answer["captions"]) == 1
     greedy = _post(caption_server.url, "a.png", data, "image/png", beam_size=1).json()
     assert greedy["beam_size"] == 1
-    for fields, fragment in (({"beam_size": "wide"}, "whole number"), ({"beam_size": 0}, "between 1 and 10"),
+    for fields, fragment in (({"beam_size": "wide"}, "whole number"), ({"beam_size": 0}, "between 1 and 4"),
                              ({"beam_size": 2, "num_captions": 3}, "num_captions must be between 1 and 2")):
         response = _post(caption_server.url, "a.png", data, "image/png", **fields)
         assert response.status_code == 422
@@ -154,3 +161,110 @@ def _wait_for(condition, timeout: float = 30.0) -> None:
     while not condition():
         assert time.monotonic() < deadline, "timed out waiting for the server"
         time.sleep(0.01)
+
+
+def _png(image) -> bytes:
+    buffer = io.BytesIO()
+    image.save(buffer, format="PNG")
+    return buffer.getvalue()
+
+
+def test_two_hundred_simultaneous_requests_get_answers_or_503_with_retry_after(strict_server, trained_captioner):
+    photo = trained_captioner[2][0].read_bytes()
+
+    async def burst():
+        limits = httpx.Limits(max_connections=200, max_keepalive_connections=0)
+        async with httpx.AsyncClient(limits=limits, timeout=120) as client:
+            return await asyncio.gather(*(client.post(f"{strict_server.url}/caption",
+                                                      files={"image": ("a.png", photo, "image/png")})
+                                          for _ in range(200)))
+
+    started = time.monotonic()
+    responses = asyncio.run(burst())
+    statuses = Counter(response.status_code for response in responses)
+    assert set(statuses) <= {200, 503} and statuses[503] > 0 and statuses[200] >= 4, statuses
+    for response in responses:
+        if response.status_code == 503:
+            assert response.headers["Retry-After"] == "1" and response.json()["code"] == "queue_full"
+    assert time.monotonic() - started < 120
+    health = httpx.get(f"{strict_server.url}/health").json()
+    assert health["status"] == "ok" and health["requests"]["in_flight"] == 0
+    assert _post(strict_server.url, "a.png", photo, "image/png").status_code == 200
+
+
+def test_a_decompression_bomb_is_refused_before_decoding(strict_server, trained_captioner):
+    width, height = 8000, 6000  # 48 megapixels of zeros, 48 kB compressed: a real, decodable PNG
+    packer = zlib.compressobj(9)
+    row = b"\0" * (width + 1)  # filter byte + one grey row
+    compressed = b"".join(packer.compress(row) for _ in range(height)) + packer.flush()
+
+    def chunk(kind: bytes, payload: bytes) -> bytes:
+        return struct.pack(">I", len(payload)) + kind + payload + struct.pack(">I", zlib.crc32(kind + payload))
+
+    bomb = (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", width, height, 8, 0, 0, 0, 0))
+            + chunk(b"IDAT", compressed) + chunk(b"IEND", b""))
+    assert len(bomb) < 100_000 and Image.open(io.BytesIO(bomb)).size == (width, height)
+    # A 1-pixel GIF on a 30000 x 30000 logical screen (900 megapixels; also over Pillow's own bomb limit).
+    gif_screen = (b"GIF89a" + struct.pack("<HH", 30000, 30000) + b"\x00\x00\x00"
+                  + b",\x00\x00\x00\x00\x01\x00\x01\x00\x00\x02\x02D\x01\x00;")
+    for name, data, kind in (("bomb.png", bomb, "image/png"), ("screen.gif", gif_screen, "image/gif")):
+        started = time.perf_counter()
+        response = _post(strict_server.url, name, data, kind)
+        assert (response.status_code, response.json()["code"]) == (413, "too_many_pixels"), response.text
+        assert time.perf_counter() - started < 2  # decoding 48 megapixels would take longer, and ~600 MB
+    assert _post(strict_server.url, "a.png", trained_captioner[2][0].read_bytes(), "image/png").status_code == 200
+
+
+def test_an_animated_gif_of_1000_frames_is_captioned_from_its_first_frame(strict_server, trained_captioner):
+    first = Image.open(trained_captioner[2][0]).convert("RGB")
+    colours = [(index % 256, index * 7 % 256, index // 4) for index in range(999)]
+    frames = [first] + [Image.new("RGB", first.size, colour) for colour in colours]
+    buffer = io.BytesIO()
+    frames[0].save(buffer, format="GIF", save_all=True, append_images=frames[1:], duration=10)
+    gif = buffer.getvalue()
+    assert Image.open(io.BytesIO(gif)).n_frames == 1000
+    started = time.perf_counter()
+    animated = _post(strict_server.url, "movie.gif", gif, "image/gif", beam_size=2, num_captions=2)
+    assert animated.status_code == 200 and time.perf_counter() - started < 10
+    still = _post(strict_server.url, "frame.png", _png(Image.open(io.BytesIO(gif)).convert("RGB")), "image/png",
+                  beam_size=2, num_captions=2)
+    assert animated.json()["captions"] == still.json()["captions"]
+
+
+def _raw_post(url, body: bytes, content_type: str) -> httpx.Response:
+    return httpx.post(f"{url}/caption", content=body, headers={"content-type": content_type}, timeout=60)
+
+
+def test_forms_the_api_cannot_use_are_refused_with_their_own_codes(strict_server, trained_captioner):
+    photo = trained_captioner[2][0].read_bytes()
+    fifty, headers = multipart_body(files=[("image", f"{index}.png", photo, "image/png") for index in range(50)])
+    cases = {
+        "50 files": (fifty, headers["content-type"], 422, "too_many_files"),
+        "no boundary": (fifty, "multipart/form-data", 400, "malformed_form"),
+        "a part without a name": (b'--b\r\nContent-Disposition: form-data; filename="a.png"\r\n\r\nxx\r\n--b--\r\n',
+                                  "multipart/form-data; boundary=b", 400, "malformed_form"),
+        "garbage after the boundary": (b"--b\r\n\x00\xff\xfe garbage without headers" * 50,
+                                       "multipart/form-data; boundary=b", 400, "malformed_form"),
+        "JSON": (b'{"image": "photo.jpg", "beam_size": 3}', "application/json", 415, "unsupported_media_type"),
+        "a URL-encoded form": (b"image=photo.jpg", "application/x-www-form-urlencoded", 415,
+                               "unsupported_media_type"),
+        "nothing": (b"", "multipart/form-data; boundary=b", 422, "missing_image"),
+    }
+    for name, (body, content_type, status, code) in cases.items():
+        response = _raw_post(strict_server.url, body, content_type)
+        assert (response.status_code, response.json()["code"]) == (status, code), (name, response.text)
+        assert "Traceback" not in response.text
+    assert _post(strict_server.url, "a.png", photo, "image/png").status_code == 200
+
+
+def test_absurd_options_are_refused_and_never_reach_the_model(strict_server, trained_captioner):
+    photo = trained_captioner[2][0].read_bytes()
+    batches = strict_server.batcher.stats.batches
+    for fields in ({"beam_size": "1" + "0" * 30}, {"beam_size": "9" * 5000}, {"beam_size": "-3"},
+                   {"beam_size": "1e9"}, {"beam_size": "inf"}, {"beam_size": "3", "num_captions": "1000000"},
+                   {"num_captions": "0"}, {"beam_size": "２" * 3}, {"beam_size": "x" * 100_000}):
+        response = _post(strict_server.url, "a.png", photo, "image/png", **fields)
+        assert (response.status_code, response.json()["code"]) == (422, "invalid_option"), (fields, response.text)
+        assert len(response.json()["error"]) < 300
+    assert strict_server.batcher.stats.batches == batches
+    assert _post(strict_server.url, "a.png", photo, "image/png", beam_size=4).status_code == 200

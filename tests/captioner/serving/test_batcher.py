@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import random
 import time
+from collections import Counter
 
+import keras
+import numpy as np
 import pytest
 
 from captioner.data.images import load_image
@@ -63,7 +67,8 @@ def test_a_batch_never_exceeds_max_batch(loaded_captioner, pixels):
 
 class _FailsOnce:
     def __init__(self, captioner):
-        self.captioner, self.image_size, self.failed = captioner, captioner.image_size, False
+        self.captioner, self.model, self.image_size = captioner, captioner.model, captioner.image_size
+        self.failed = False
 
     def caption(self, *args, **kwargs):
         if not self.failed:
@@ -100,3 +105,50 @@ def test_a_full_queue_refuses_at_once_and_stop_cancels_what_waits(gated_captione
     # Whatever was still queued when the server stopped is cancelled, not left hanging.
     assert all(future.done() for future in waiting)
     assert all(future.cancelled() or len(future.result()) == 1 for future in waiting)
+
+
+def test_after_the_warm_up_no_traffic_traces_another_graph(monkeypatch):
+    """Every group size from 1 to max_batch and every beam width: the graphs traced are those of the warm-up."""
+    if keras.backend.backend() == "torch":
+        pytest.skip("PyTorch runs eagerly: nothing is traced")
+    import captioner.model as model_module
+    from captioner.api import Captioner
+    from captioner.model import CaptionModel, fit_caption_vocabulary
+
+    traces = Counter()
+    compile_step = model_module.compile_step
+
+    def counting_compile_step(function, *args, **kwargs):
+        name = f"{getattr(function, '__name__', 'step')} #{len(traces)}"
+        traces[name] = 0
+
+        def counted(*call_args):
+            traces[name] += 1  # the Python body runs only while the graph is traced
+            return function(*call_args)
+
+        return compile_step(counted, *args, **kwargs)
+
+    monkeypatch.setattr(model_module, "compile_step", counting_compile_step)
+    model = CaptionModel.create(fit_caption_vocabulary(["a red circle", "a blue square"], min_count=1),
+                                {"kind": "small", "image_size": 16, "conv_filters": [4], "feature_dim": 8},
+                                embedding_dim=4, units=8)
+    batcher = CaptionBatcher(Captioner(model), max_batch=6, max_wait_s=0.05, max_beam_size=2)
+    batcher.start()
+    try:
+        assert batcher.wait_until_ready(timeout=300)
+        after_warm_up = dict(traces)
+        rng = random.Random(0)
+        images = np.random.default_rng(0).uniform(0, 255, (6, 16, 16, 3)).astype("float32")
+        # Each size with one beam width, then mixed widths (a batch is split into one group per width).
+        bursts = [[1 + size % 2] * size for size in range(1, 7)]
+        bursts += [[rng.randint(1, 2) for _ in range(rng.randint(1, 6))] for _ in range(12)]
+        for beams in bursts:
+            futures = [batcher.submit(images[index], beam, 1) for index, beam in enumerate(beams)]
+            assert all(len(future.result(timeout=120)) == 1 for future in futures)
+    finally:
+        batcher.stop()
+    assert dict(traces) == after_warm_up
+    assert batcher.stats.padding > 0 and batcher.stats.largest_batch == 6  # groups of 5 were padded to 6
+    if keras.backend.backend() == "tensorflow":
+        # One graph per function (encoder, initial state, decoder steps), whatever the batch size or beam width.
+        assert max(after_warm_up.values()) == 1 and len(after_warm_up) <= 4, after_warm_up

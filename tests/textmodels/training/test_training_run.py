@@ -49,6 +49,55 @@ def test_resume_without_a_checkpoint_is_a_clear_error(tmp_path):
         TrainingRun(tmp_path, resume=True)
 
 
+def _truncate(path, keep=0.5):
+    data = path.read_bytes()
+    path.write_bytes(data[: int(len(data) * keep)])
+
+
+def test_a_truncated_state_json_is_rewritten_from_the_checkpoint_which_holds_the_state(tmp_path):
+    x, y = regression_data()
+    small_model().fit(x, y, epochs=2, verbose=0, callbacks=TrainingRun(tmp_path).callbacks(monitor="loss"))
+    _truncate(tmp_path / "state.json")
+    resumed = TrainingRun(tmp_path, resume=True)
+    assert resumed.initial_epoch == 2
+    assert json.loads((tmp_path / "state.json").read_text())["epoch"] == 2  # the readable copy, repaired
+
+
+def test_a_damaged_state_is_named_with_what_is_wrong_with_it(tmp_path):
+    from textmodels.saving import save_model
+    from textmodels.training.training_run import CheckpointError
+
+    x, y = regression_data()
+    small_model().fit(x, y, epochs=1, verbose=0, callbacks=TrainingRun(tmp_path).callbacks(monitor="loss"))
+    state = tmp_path / "state.json"
+    # A checkpoint from before the state moved into last.keras: state.json is the only copy of the state.
+    save_model(small_model(), tmp_path / "last.keras")
+    _truncate(state)
+    with pytest.raises(CheckpointError, match=f"{state} is damaged: it is truncated"):
+        TrainingRun(tmp_path, resume=True)
+    state.write_bytes(b"")
+    with pytest.raises(CheckpointError, match=f"{state} is damaged: it is empty"):
+        TrainingRun(tmp_path, resume=True)
+    # No checkpoint at all, and a cut-off state.json: both are said.
+    state.write_text('{"epoch": 1, "history": {"loss": [0.5')
+    (tmp_path / "last.keras").unlink()
+    with pytest.raises(FileNotFoundError, match=rf"\(expected last.keras\); {state} is there but damaged: it is trunc"):
+        TrainingRun(tmp_path, resume=True)
+
+
+def test_train_lm_resume_names_the_damaged_state_file(tmp_path, capsys):
+    from textmodels.cli import main
+
+    corpus = tmp_path / "corpus.txt"
+    corpus.write_text("the cat sat on the mat\n" * 20)
+    run = tmp_path / "run"
+    run.mkdir()
+    (run / "state.json").write_text('{"epoch": 3, "best": 2.6')
+    code = main(["train-lm", str(corpus), "--out", str(tmp_path / "lm.keras"), "--run-dir", str(run), "--resume"])
+    error = capsys.readouterr().err
+    assert code == 2 and f"{run / 'state.json'} is there but damaged: it is truncated" in error, error
+
+
 def test_nan_loss_stops_training_and_keeps_the_last_good_weights(tmp_path):
     x, y = regression_data()
     run = TrainingRun(tmp_path)
