@@ -85,6 +85,9 @@ def main() -> None:
     parser.add_argument("--rerun", action="store_true", help="train runs already in the results file again")
     parser.add_argument("--from-saved", action="store_true",
                         help="runs whose .keras file exists in --work-dir are scored, not trained again")
+    parser.add_argument("--scst-learning-rate", type=float, default=None,
+                        help="learning rate of the +scst runs (default: SelfCriticalConfig's)")
+    parser.add_argument("--scst-epochs", type=int, default=None, help="most epochs of the +scst runs")
     parser.add_argument("--quick", action="store_true", help="300 photos, 2 epochs: checks the script end to end")
     args = parser.parse_args()
 
@@ -135,12 +138,17 @@ def main() -> None:
             model, history, trained = Captioner.load(model_path).model, {}, None
         elif name.endswith(SELF_CRITICAL_SUFFIX):
             from captioner.self_critical import finetune_self_critical
+            from captioner.self_critical_config import SelfCriticalConfig
 
             start_from = work / f"{name.removesuffix(SELF_CRITICAL_SUFFIX)}_{int(seed or 0)}.keras"
             if not start_from.is_file():
                 sys.exit(f"{key}: needs the cross-entropy model {start_from} (run {name.removesuffix('+scst')} first)")
-            result = finetune_self_critical(Captioner.load(start_from).model, records, features=cache,
-                                            checkpoint_dir=work / f"{name}_{int(seed or 0)}.run")
+            overrides = {"learning_rate": args.scst_learning_rate, "epochs": args.scst_epochs,
+                         "seed": int(seed or 0)}
+            scst_config = SelfCriticalConfig(**{k: v for k, v in overrides.items() if v is not None})
+            report["self_critical_recipe"] = vars(scst_config)
+            result = finetune_self_critical(Captioner.load(start_from).model, records, scst_config, features=cache,
+                                            checkpoint_dir=work / f"{name}_{int(seed or 0)}.run", progress=False)
             model, trained = result.model, round(time.perf_counter() - started, 1)
             history = {}
             scst_history = {key: [round(float(v), 4) for v in values] for key, values in result.history.items()}
