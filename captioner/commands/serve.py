@@ -1,4 +1,7 @@
-"""``captioner serve MODEL.keras [--host 127.0.0.1] [--port 8000]``: the web page and the HTTP API.
+"""``captioner serve [MODEL] [--host 127.0.0.1] [--port 8000]``: the web page and the HTTP API.
+
+MODEL is a ``.keras`` file or a preset's name (default: the default preset). The model's stored decoding
+settings apply, with the decoding flags overriding them; a request's ``beam_size`` overrides the beam width.
 
 Example:
     >>> import argparse
@@ -7,10 +10,13 @@ Example:
     >>> args = parser.parse_args(["serve", "model.keras", "--port", "8080"])
     >>> args.host, args.port, args.max_queue
     ('127.0.0.1', 8080, 64)
+    >>> parser.parse_args(["serve", "--length-penalty", "0.5"]).model is None
+    True
 """
 
 from __future__ import annotations
 
+from captioner.commands.common import add_decoding_overrides, decoding_overrides
 from captioner.serving.settings import ServingSettings
 from textmodels.commands import options
 
@@ -20,7 +26,8 @@ _DEFAULTS = ServingSettings()
 def register(subparsers) -> None:
     """Adds ``serve``."""
     parser = subparsers.add_parser("serve", help="serve a web page and an HTTP API that caption uploaded photos")
-    parser.add_argument("model", metavar="MODEL.keras")
+    parser.add_argument("model", nargs="?", default=None, metavar="MODEL",
+                        help="a .keras file or a preset's name (default: the default preset)")
     parser.add_argument("--host", default="127.0.0.1",
                         help="address to listen on (default 127.0.0.1: this machine only; 0.0.0.0 for every interface)")
     parser.add_argument("--port", type=options.non_negative_int, default=8000,
@@ -35,6 +42,7 @@ def register(subparsers) -> None:
                         help="most photos captioned together")
     parser.add_argument("--max-wait-ms", type=options.non_negative_float, default=_DEFAULTS.max_wait_ms,
                         help="how long a batch waits for more photos after its first, in ms")
+    add_decoding_overrides(parser)
     parser.add_argument("--verbose", action="store_true", help="log every request")
     parser.set_defaults(handler=run)
 
@@ -46,5 +54,5 @@ def run(args) -> int:
     settings = ServingSettings(max_upload_mb=args.max_upload_mb, max_pixels=args.max_pixels,
                                max_queue=args.max_queue, max_batch=args.max_batch, max_wait_ms=args.max_wait_ms)
     serve(args.model, host=args.host, port=args.port, settings=settings,
-          log_level="info" if args.verbose else "warning")
+          log_level="info" if args.verbose else "warning", decoding=decoding_overrides(args))
     return 0

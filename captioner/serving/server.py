@@ -50,13 +50,18 @@ def bind_socket(host: str, port: int) -> socket.socket:
 
 
 def serve(
-    model_path: str | Path,
+    model_path: str | Path | None = None,
     host: str = "127.0.0.1",
     port: int = 8000,
     settings: ServingSettings | None = None,
     log_level: str = "warning",
+    decoding: dict | None = None,
 ) -> None:
-    """Serve ``model_path`` on ``http://host:port`` until interrupted (Ctrl+C or SIGTERM).
+    """Serve ``model_path`` (a ``.keras`` file or a preset's name; None: the default preset) on
+    ``http://host:port`` until interrupted (Ctrl+C or SIGTERM), decoding with the model's stored settings
+    overridden by ``decoding`` (``{setting: value}``).
+
+    The model is loaded and warmed up (traced) before the port answers, so no request waits for tracing.
 
     Requests in flight are finished first (for up to 5 s); uvicorn then re-raises the signal, so Ctrl+C ends in
     ``KeyboardInterrupt`` (the command's exit code 130).
@@ -67,10 +72,13 @@ def serve(
         import uvicorn
 
         from captioner.api import Captioner
+        from captioner.presets import DEFAULT_PRESET
         from captioner.serving.app import create_app
         from captioner.serving.batcher import CaptionBatcher
 
-        captioner = Captioner.load(model_path)
+        model_path = DEFAULT_PRESET if model_path is None else model_path
+        captioner = Captioner.from_preset(model_path)
+        captioner.model.decoding = captioner.model.decoding.replace(**(decoding or {}))
         batcher = CaptionBatcher(captioner, max_batch=settings.max_batch, max_wait_s=settings.max_wait_ms / 1000,
                                  max_queue=settings.max_queue)
         batcher.start()
