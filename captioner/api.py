@@ -134,20 +134,23 @@ class Captioner:
 
         return cls.load(resolve_preset(preset))
 
-    def warm_up(self) -> None:
-        """Traces the encoder and the decoding steps now (one tiny caption), so that no later call waits for
-        tracing: a server's first request, a benchmark's first timed call.
+    def warm_up(self) -> Captioner:
+        """Traces the encoder and the decoding steps now (one tiny caption, nothing stored), so that no later call
+        waits for tracing: a server's first request, a benchmark's first timed call. `load` does it; returns self.
 
         Example:
             >>> import numpy as np
             >>> from captioner.model import CaptionModel, fit_caption_vocabulary
-            >>> model = CaptionModel.create(fit_caption_vocabulary(["a cat"], min_count=1),
+            >>> model = CaptionModel.create(fit_caption_vocabulary(["a cat sits"], min_count=1),
             ...     {"kind": "small", "image_size": 16, "conv_filters": [4], "feature_dim": 8})
-            >>> Captioner(model).warm_up()
+            >>> image = np.full((16, 16, 3), 128.0)
+            >>> Captioner(model).warm_up().caption(image) == Captioner(model).caption(image)
+            True
         """
         height, width = self.image_size
         self.model.generate(self.model.encode_images(np.zeros((1, height, width, 3), np.float32)), beam_size=1,
                             max_length=1, min_length=0)
+        return self
 
     @property
     def decoding(self) -> DecodingSettings:

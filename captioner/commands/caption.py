@@ -36,8 +36,8 @@ def register(subparsers) -> None:
                     "default preset captions.")
     parser.add_argument("inputs", nargs="+", metavar="[MODEL] IMAGE_OR_FOLDER",
                         help="a .keras file or preset name first (optional), then image files or folders")
-    add_decoding_options(parser, beam_size=None, filters=False)  # --temperature samples instead of the beam search
-    add_decoding_overrides(parser, beam_size=False)
+    add_decoding_overrides(parser)
+    add_decoding_options(parser, beam=False, filters=False)  # --temperature samples instead of the beam search
     parser.add_argument("--json", action="store_true", help="print a JSON list of {file, caption | error}")
     parser.set_defaults(handler=run)
 

@@ -48,10 +48,9 @@ def print_json(value) -> None:
     print(json.dumps(value, indent=2))
 
 
-def add_decoding_overrides(parser, beam_size: bool = True) -> None:
+def add_decoding_overrides(parser) -> None:
     """``--beam-size``, ``--length-penalty``, ``--max-length``, ``--min-length``, ``--block-ngram``: each
-    overrides that decoding setting stored in the model (default: the stored one). ``beam_size=False`` leaves
-    ``--beam-size`` out, for a command that adds it with `textmodels.commands.options.add_decoding_options`.
+    overrides that decoding setting stored in the model (default: the stored one).
 
     Example:
         >>> import argparse
@@ -61,8 +60,7 @@ def add_decoding_overrides(parser, beam_size: bool = True) -> None:
         {'length_penalty': 0.5}
     """
     stored = " (default: the model's stored setting)"
-    if beam_size:
-        parser.add_argument("--beam-size", type=options.positive_int, help="beam width, 1 = greedy" + stored)
+    parser.add_argument("--beam-size", type=options.positive_int, help="beam width, 1 = greedy" + stored)
     parser.add_argument("--length-penalty", type=options.non_negative_float, metavar="ALPHA",
                         help="beam score = log p / length ** ALPHA; 0 ranks by raw log-probability" + stored)
     parser.add_argument("--max-length", type=options.positive_int, metavar="WORDS",

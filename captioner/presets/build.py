@@ -263,7 +263,12 @@ def rebuild_preset(data_dir: str | Path, work_dir: str | Path, *, weights: str |
 
 
 def argument_parser() -> argparse.ArgumentParser:
-    """The builder's command line."""
+    """The builder's command line.
+
+    Example:
+        >>> argument_parser().parse_args(["best.keras"]).name
+        'flickr8k_mobilenet_v2'
+    """
     parser = argparse.ArgumentParser(
         prog="python -m captioner.presets.build",
         description="Install a trained captioner as a preset (digest, registry entry, test metrics), or rebuild "
@@ -293,7 +298,12 @@ def argument_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Runs the builder; bad input prints ``error: ...`` and returns 2."""
+    """Runs the builder; bad input prints ``error: ...`` (on stderr) and returns 2.
+
+    Example:
+        >>> main(["--no-score"])
+        2
+    """
     from captioner.errors import CaptionerError
     from textmodels.cli import USER_ERRORS
 
