@@ -68,14 +68,15 @@ def naive_captions(model: CaptionModel, features: np.ndarray, max_length: int) -
     for row in range(len(features)):
         state = {"prefix": np.zeros((1, 0), np.int32), "features": features[row : row + 1]}
         best = beam_search(step_fn, state, 1, bos_id=Vocabulary.bos_id, eos_id=Vocabulary.eos_id,
-                           max_length=max_length, beam_size=BEAM, banned_ids=BANNED)[0][0]
+                           max_length=max_length, beam_size=BEAM, banned_ids=BANNED, eos_at_max_length=True)[0][0]
         captions.append(best.tokens)
     return captions
 
 
 def batched_captions(model: CaptionModel, features: np.ndarray, max_length: int) -> list[list[int]]:
     """`CaptionModel.generate`: all images at once, one compiled step per token."""
-    return [hyps[0].tokens for hyps in model.generate(features, beam_size=BEAM, max_length=max_length)]
+    # generate counts words; max_length here counts decoding steps (the words, then <eos>).
+    return [hyps[0].tokens for hyps in model.generate(features, beam_size=BEAM, max_length=max_length - 1)]
 
 
 def main() -> None:

@@ -14,6 +14,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from captioner.decoding_settings import DEFAULT_BEAM_SIZE
+
 # Encoder names: "small" (a VGG-style CNN trained from scratch) and the keras.applications backbones of
 # captioner.encoder.pretrained. Kept here, free of Keras, so the CLI can list them without importing TensorFlow.
 ENCODERS = ("small", "vgg16", "vgg19", "mobilenet_v2", "resnet50")
@@ -98,8 +100,9 @@ class CaptionerConfig:
     seed: int = 0
 
     # --- Decoding ----------------------------------------------------------------------------------------
-    # Beam width used by evaluation and the CLI (1 = greedy).
-    beam_size: int = 3
+    # Beam width stored in the trained model (its DecodingSettings), which evaluation and the CLI then use
+    # (1 = greedy); `captioner.tuning.tune_decoding` replaces it with the width chosen on the validation split.
+    beam_size: int = DEFAULT_BEAM_SIZE
 
 
 # The decoder recipe for real photos on frozen pretrained features: dropout on embeddings and recurrent outputs,

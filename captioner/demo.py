@@ -64,7 +64,7 @@ def run_demo(work_dir: str | Path, num_images: int = 2000, image_size: int = 64,
         model_started = time.perf_counter()
         trained = train_captioner(records, model_config, verbose=verbose).model
         path = Captioner(trained).save(work_dir / ("captioner.keras" if name == "captioner" else "blind.keras"))
-        report = evaluate_captioner(trained, records, split="test", beam_size=3)
+        report = evaluate_captioner(trained, records, split="test")  # the decoding stored in the model
         results["models"][name] = {
             "metrics": {key: report.metrics[key] for key in DEMO_METRICS},
             "seconds": round(time.perf_counter() - model_started, 1),

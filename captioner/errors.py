@@ -17,3 +17,12 @@ class CaptionerError(Exception):
 class CaptionDataError(CaptionerError, ValueError):
     """A caption file or image folder is malformed; the message names the file, key, image id or annotation id."""
 
+
+
+class DecodingSettingsError(CaptionerError, ValueError):
+    """A decoding setting (beam width, length penalty, caption length, n-gram blocking) out of its range; the
+    message names the setting, its range and the value."""
+
+
+class PresetError(CaptionerError, ValueError):
+    """A preset that is unknown (the message lists the known ones), missing, or whose file fails its digest."""

@@ -47,7 +47,7 @@ class EvaluationReport:
 def generate_captions(
     model: CaptionModel,
     records: Sequence[CaptionRecord],
-    beam_size: int = 3,
+    beam_size: int | None = None,
     batch_size: int = 64,
     features: Mapping | None = None,
     unreadable: dict | None = None,
@@ -57,7 +57,8 @@ def generate_captions(
     pixels in memory at a time) or from cached ``features`` when given.
 
     Photos that cannot be read get no caption; their path and error go to ``unreadable`` when given.
-    ``decoding`` passes further options to `CaptionModel.generate` (e.g. ``length_penalty``).
+    The model decodes with its stored settings (``model.decoding``); ``beam_size`` and ``decoding`` (further
+    options of `CaptionModel.generate`, e.g. ``length_penalty``) override them.
 
     Example:
         >>> generate_captions.__name__
@@ -92,12 +93,13 @@ def evaluate_captioner(
     model: CaptionModel,
     records: Sequence[CaptionRecord],
     split: str = "test",
-    beam_size: int = 3,
+    beam_size: int | None = None,
     features: Mapping | None = None,
     use_java: bool = True,
     **decoding,
 ) -> EvaluationReport:
-    """Caption every ``split`` image and score against its references with `captioner.metrics.caption_metrics`.
+    """Caption every ``split`` image (with the model's stored decoding settings unless ``beam_size`` or
+    ``decoding`` override them) and score against its references with `captioner.metrics.caption_metrics`.
 
     Example:
         >>> evaluate_captioner.__name__

@@ -57,10 +57,11 @@ def gallery_items(
     *,
     count: int = 12,
     blind=None,
-    beam_size: int = 3,
-    length_penalty: float = 0.7,
+    **decoding,
 ) -> list[GalleryItem]:
-    """Caption the first ``count`` readable photos of ``records`` with ``model`` (and ``blind``, if given).
+    """Caption the first ``count`` readable photos of ``records`` with ``model`` (and ``blind``, if given), each
+    model with its stored decoding settings unless ``decoding`` (options of `CaptionModel.generate`, e.g.
+    ``beam_size``, ``length_penalty``) overrides them.
 
     Example:
         >>> gallery_items.__name__
@@ -75,12 +76,10 @@ def gallery_items(
     batches = image_batches([record.image_path for record in chosen], model.image_size, count)
     for indices, images in batches.as_numpy_iterator():
         batch = [chosen[index] for index in indices]
-        best = [hyps[0] for hyps in model.generate(model.encode_images(images), beam_size=beam_size,
-                                                   length_penalty=length_penalty)]
+        best = [hyps[0] for hyps in model.generate(model.encode_images(images), **decoding)]
         blind_captions = [None] * len(batch)
         if blind is not None:
-            blind_hyps = blind.generate(np.zeros((len(batch), blind.feature_dim), np.float32), beam_size=beam_size,
-                                        length_penalty=length_penalty)
+            blind_hyps = blind.generate(np.zeros((len(batch), blind.feature_dim), np.float32), **decoding)
             blind_captions = [blind.text_encoder.decode(hyps[0].tokens) for hyps in blind_hyps]
         for record, hypothesis, blind_caption in zip(batch, best, blind_captions):
             items.append(GalleryItem(record.image_path, model.text_encoder.decode(hypothesis.tokens),

@@ -7,7 +7,9 @@ of both networks travel in the same file, so ``keras.saving.load_model(path, saf
 model that captions raw images with nothing else at hand.
 
 Decoding (`CaptionModel.generate`) runs one compiled decoder step at a time with the recurrent state carried
-between tokens, batched over images and beams (`textmodels.decoding`).
+between tokens, batched over images and beams (`textmodels.decoding`). How it decodes (beam width, length
+penalty, caption length, n-gram blocking) is the model's `captioner.decoding_settings.DecodingSettings`
+(``model.decoding``), saved in the same file; each call may override any of them.
 
 Example:
     >>> import numpy as np
@@ -29,7 +31,9 @@ import numpy as np
 from keras import ops
 
 from captioner.decoder import CaptionDecoder
+from captioner.decoding_settings import DecodingSettings
 from captioner.encoder import build_encoder
+from captioner.errors import DecodingSettingsError
 from textmodels.decoding import Hypothesis, beam_search, compile_step, sample_search
 from textmodels.errors import ConfigurationError
 from textmodels.text import TextEncoder, Vocabulary, pack_ids
@@ -60,7 +64,10 @@ class CaptionModel(keras.Model):
     """Image encoder + `CaptionDecoder` + caption `TextEncoder`.
 
     Build one with `CaptionModel.create`. ``image_blind=True`` makes the image-blind baseline: the decoder gets
-    zeros instead of image features (and no encoder is built), everything else identical.
+    zeros instead of image features (and no encoder is built), everything else identical. ``decoding`` (a
+    `DecodingSettings` or its config; default: the defaults) is how `generate` decodes unless told otherwise;
+    assign ``model.decoding`` to change it (checked against the model: ``min_length`` at most the longest
+    caption).
 
     Example:
         >>> from captioner.model import CaptionModel, fit_caption_vocabulary
@@ -79,6 +86,7 @@ class CaptionModel(keras.Model):
         image_blind: bool = False,
         train_encoder: bool = True,
         encoder: keras.Model | None = None,
+        decoding: DecodingSettings | Mapping | None = None,
         **kwargs,
     ):
         super().__init__(**kwargs)
@@ -100,6 +108,7 @@ class CaptionModel(keras.Model):
                 f"decoder.feature_dim is {decoder.feature_dim} but the encoder yields {encoder_config['feature_dim']}."
             )
         self.text_encoder = text_encoder
+        self.decoding = decoding if isinstance(decoding, DecodingSettings) else DecodingSettings.from_config(decoding)
         self.encoder_config = dict(encoder_config)
         self.image_blind = bool(image_blind)
         self.train_encoder = bool(train_encoder)
@@ -110,7 +119,7 @@ class CaptionModel(keras.Model):
             self.encoder.trainable = self.train_encoder
         # Compiled on first use (`compile_step`): the encoder for `encode_images`, the decoder's steps for decoding.
         self._encoding = None
-        self._decoding = None
+        self._decoding_steps = None
         self.build()
 
     @classmethod
@@ -128,6 +137,7 @@ class CaptionModel(keras.Model):
         image_blind: bool = False,
         train_encoder: bool = True,
         feature_normalization: str = "standardize",
+        decoding: DecodingSettings | None = None,
         name: str = "captioner",
     ) -> CaptionModel:
         """A new captioner; the encoder gets the weights its config names (e.g. VGG16 ``imagenet``).
@@ -146,7 +156,7 @@ class CaptionModel(keras.Model):
         )
         encoder = None if image_blind else build_encoder(encoder_config)
         return cls(text_encoder, encoder_config, decoder, image_blind=image_blind, train_encoder=train_encoder,
-                   encoder=encoder, name=name)
+                   encoder=encoder, decoding=decoding, name=name)
 
     @property
     def feature_dim(self) -> int:
@@ -159,8 +169,45 @@ class CaptionModel(keras.Model):
 
     @property
     def max_caption_length(self) -> int:
-        """Most words a decoded caption can have."""
+        """Most words of a training caption: the default longest decoded caption."""
         return self.text_encoder.max_length - 2
+
+    @property
+    def decoding(self) -> DecodingSettings:
+        """The stored `DecodingSettings`: how every captioning path decodes unless told otherwise."""
+        return self._decoding_settings
+
+    @decoding.setter
+    def decoding(self, settings: DecodingSettings) -> None:
+        if not isinstance(settings, DecodingSettings):
+            raise DecodingSettingsError(f"decoding must be a DecodingSettings, got {type(settings).__name__}")
+        self._check_decoding(settings)
+        self._decoding_settings = settings
+
+    def _check_decoding(self, settings: DecodingSettings) -> None:
+        longest = self.max_caption_length if settings.max_length is None else settings.max_length
+        if settings.min_length > longest:
+            raise DecodingSettingsError(
+                f"decoding setting min_length ({settings.min_length}) must not exceed the longest caption "
+                f"({longest} words{'' if settings.max_length is not None else ', the training maximum'})")
+
+    def decoding_settings(self, **overrides) -> DecodingSettings:
+        """The stored settings with ``overrides`` applied (None keeps a stored value), checked, and ``max_length``
+        filled in: what one decoding call uses.
+
+        Example:
+            >>> from captioner.model import CaptionModel, fit_caption_vocabulary
+            >>> model = CaptionModel.create(fit_caption_vocabulary(["a cat"], min_count=1, max_length=9),
+            ...     {"kind": "small", "image_size": 16, "conv_filters": [4], "feature_dim": 8})
+            >>> settings = model.decoding_settings(beam_size=5)
+            >>> settings.beam_size, settings.max_length, model.decoding.beam_size
+            (5, 9, 3)
+        """
+        settings = self.decoding.replace(**overrides)
+        self._check_decoding(settings)
+        if settings.max_length is None:
+            settings = settings.replace(max_length=self.max_caption_length)
+        return settings
 
     def build(self, input_shape=None):
         if not self.decoder.built:
@@ -229,25 +276,28 @@ class CaptionModel(keras.Model):
             >>> len(greedy_search(step, start(np.zeros((2, 8), "float32")), 2, bos_id=2, eos_id=3, max_length=4))
             2
         """
-        if self._decoding is None:
-            self._decoding = _compile_decoding(self.decoder)
-        return self._decoding
+        if self._decoding_steps is None:
+            self._decoding_steps = _compile_decoding(self.decoder)
+        return self._decoding_steps
 
     def generate(
         self,
         features,
-        beam_size: int = 3,
+        beam_size: int | None = None,
         temperature: float | None = None,
         max_length: int | None = None,
         num_return: int = 1,
-        length_penalty: float = 0.7,
-        block_ngram: int = 0,
+        length_penalty: float | None = None,
+        block_ngram: int | None = None,
+        min_length: int | None = None,
         seed: int | None = None,
     ) -> list[list[Hypothesis]]:
         """Decode ``features`` (N, feature_dim): for each image its best hypotheses (best first).
 
-        Beam search of width ``beam_size`` (1 = greedy) unless ``temperature`` is given, which samples one
-        caption per image instead (temperature 0 = greedy); sampled hypotheses carry their log-probability.
+        Beam search unless ``temperature`` is given, which samples one caption per image instead (temperature 0 =
+        greedy); sampled hypotheses carry their log-probability. ``beam_size``, ``length_penalty``,
+        ``max_length`` and ``min_length`` (in words) and ``block_ngram`` override the stored `decoding` for
+        this call (None: the stored value; see `DecodingSettings`).
 
         Example:
             >>> import numpy as np
@@ -257,22 +307,25 @@ class CaptionModel(keras.Model):
             >>> [len(hyps) for hyps in model.generate(np.zeros((2, 8), "float32"), beam_size=2, num_return=2)]
             [2, 2]
         """
+        settings = self.decoding_settings(beam_size=beam_size, length_penalty=length_penalty, max_length=max_length,
+                                          min_length=min_length, block_ngram=block_ngram)
         features = np.asarray(features, dtype=np.float32)
         if features.ndim != 2 or features.shape[1] != self.feature_dim:
             raise ValueError(f"features must have shape (N, {self.feature_dim}), got {features.shape}.")
         if len(features) == 0:
             return []
-        max_length = (self.max_caption_length + 1) if max_length is None else int(max_length)
         start, step = self.decoding_functions()
-        common = dict(bos_id=Vocabulary.bos_id, eos_id=Vocabulary.eos_id, max_length=max_length,
-                      banned_ids=_NEVER_EMITTED)
+        # Decoding steps: every word, then <eos> (the last step emits nothing else: at most max_length words).
+        common = dict(bos_id=Vocabulary.bos_id, eos_id=Vocabulary.eos_id, max_length=settings.max_length + 1,
+                      banned_ids=_NEVER_EMITTED, min_length=settings.min_length, eos_at_max_length=True)
         if temperature is None:
-            return beam_search(step, start(features), len(features), beam_size=beam_size, num_return=num_return,
-                               length_penalty=length_penalty, block_ngram=block_ngram, **common)
+            return beam_search(step, start(features), len(features), beam_size=settings.beam_size,
+                               num_return=num_return, length_penalty=settings.length_penalty,
+                               block_ngram=settings.block_ngram, **common)
         token_lists = sample_search(step, start(features), len(features), temperature=temperature,
                                     rng=np.random.default_rng(seed), **common)
         log_probs = self.sequence_log_probs(features, token_lists)
-        return [[Hypothesis(tokens, float(lp), float(lp) / (len(tokens) + 1) ** length_penalty)]
+        return [[Hypothesis(tokens, float(lp), float(lp) / (len(tokens) + 1) ** settings.length_penalty)]
                 for tokens, lp in zip(token_lists, log_probs)]
 
     def sequence_log_probs(self, features, token_lists: Sequence[Sequence[int]]) -> np.ndarray:
@@ -293,8 +346,9 @@ class CaptionModel(keras.Model):
         picked = np.take_along_axis(log_probs, targets[..., None].astype(np.int64), axis=-1)[..., 0]
         return (picked * (targets != 0)).sum(axis=1)
 
-    def caption_images(self, images, beam_size: int = 3, **options) -> list[str]:
-        """Caption text for each of ``images`` ((N, H, W, 3) RGB in 0..255), best beam hypothesis.
+    def caption_images(self, images, **options) -> list[str]:
+        """Caption text for each of ``images`` ((N, H, W, 3) RGB in 0..255), best beam hypothesis; ``options`` go
+        to `generate` (the stored `decoding` otherwise).
 
         Example:
             >>> import numpy as np
@@ -304,7 +358,7 @@ class CaptionModel(keras.Model):
             >>> type(model.caption_images(np.zeros((1, 16, 16, 3)), beam_size=1)[0]).__name__
             'str'
         """
-        hypotheses = self.generate(self.encode_images(images), beam_size=beam_size, **options)
+        hypotheses = self.generate(self.encode_images(images), **options)
         return [self.text_encoder.decode(hyps[0].tokens) for hyps in hypotheses]
 
     def get_config(self):
@@ -316,6 +370,7 @@ class CaptionModel(keras.Model):
             "decoder": keras.saving.serialize_keras_object(self.decoder),
             "image_blind": self.image_blind,
             "train_encoder": self.train_encoder,
+            "decoding": self.decoding.get_config(),
         }
 
 
@@ -326,17 +381,18 @@ def _compile_decoding(decoder: CaptionDecoder):
     def start_graph(features):
         return decoder.initial_decode_state(features)
 
-    def first_graph(tokens, states, context):
-        logits, new_states = decoder.decode_step(tokens, states, context, first=True)
+    def first_graph(tokens, states, rows, context):
+        logits, new_states = decoder.decode_step(tokens, _take_rows(states, rows), context, first=True)
         return ops.log_softmax(logits, axis=-1), new_states
 
-    def next_graph(tokens, states, context):
-        logits, new_states = decoder.decode_step(tokens, states, context, first=False)
+    def next_graph(tokens, states, rows, context):
+        logits, new_states = decoder.decode_step(tokens, _take_rows(states, rows), context, first=False)
         return ops.log_softmax(logits, axis=-1), new_states
 
     state_spec = [keras.InputSpec(shape=(None, decoder.units), dtype="float32")] * num_states
+    rows_spec = keras.InputSpec(shape=(None,), dtype="int32")
     context_spec = keras.InputSpec(shape=(None, decoder.context_dim), dtype="float32")
-    step_signature = [keras.InputSpec(shape=(None,), dtype="int32"), state_spec, context_spec]
+    step_signature = [keras.InputSpec(shape=(None,), dtype="int32"), state_spec, rows_spec, context_spec]
     feature_spec = [keras.InputSpec(shape=(None, decoder.feature_dim), dtype="float32")]
     start_graph = compile_step(start_graph, feature_spec, weights=decoder)
     next_graph = compile_step(next_graph, step_signature, weights=decoder)
@@ -348,7 +404,8 @@ def _compile_decoding(decoder: CaptionDecoder):
 
     def initial_state_fn(features):
         states, context = start_graph(np.asarray(features, np.float32))
-        state = {"rnn": [ops.convert_to_numpy(s) for s in states], "context": ops.convert_to_numpy(context)}
+        state = {"rnn": _DeferredRows([ops.convert_to_numpy(s) for s in states]),
+                 "context": ops.convert_to_numpy(context)}
         if decoder.inject == "first_step":
             # Present only until the <bos> step has consumed it: the injection reaches step 0 alone.
             state["inject_next"] = np.ones(len(state["context"]), np.int8)
@@ -356,8 +413,32 @@ def _compile_decoding(decoder: CaptionDecoder):
 
     def step_fn(tokens, state):
         function = first_graph if "inject_next" in state else next_graph
-        log_probs, states = function(np.asarray(tokens, np.int32), state["rnn"], state["context"])
+        rnn = state["rnn"]
+        log_probs, states = function(np.asarray(tokens, np.int32), rnn.arrays, rnn.rows_for(len(tokens)),
+                                     state["context"])
         # The states stay as the compiled step returns them, for the next step to take back unconverted.
-        return ops.convert_to_numpy(log_probs), {"rnn": list(states), "context": state["context"]}
+        return ops.convert_to_numpy(log_probs), {"rnn": _DeferredRows(list(states)), "context": state["context"]}
 
     return initial_state_fn, step_fn
+
+
+def _take_rows(states, rows):
+    return [ops.take(state, rows, axis=0) for state in states]
+
+
+class _DeferredRows:
+    """Recurrent states whose beam reordering is deferred to the next compiled step: `reorder_rows` (called by
+    `textmodels.decoding.reorder_state` between steps) only records which rows to take, and the step gathers them
+    on its device inside the same call, instead of one eager gather per state tensor per token."""
+
+    def __init__(self, arrays: list, rows: np.ndarray | None = None):
+        self.arrays = arrays
+        self.rows = rows
+
+    def reorder_rows(self, indices) -> _DeferredRows:
+        indices = np.asarray(indices, np.int64)
+        return _DeferredRows(self.arrays, indices if self.rows is None else self.rows[indices])
+
+    def rows_for(self, count: int) -> np.ndarray:
+        """The rows the next step reads, ``count`` of them (all, in order, when nothing was reordered)."""
+        return np.arange(count, dtype=np.int32) if self.rows is None else self.rows.astype(np.int32)

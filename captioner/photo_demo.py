@@ -90,7 +90,8 @@ def train_photo_captioner(
     verbose: int = 2,
     strict: bool = False,
 ) -> dict:
-    """Features -> decoder -> decoding chosen on val -> test metrics; returns what happened, model path included.
+    """Features -> decoder -> decoding chosen on val (stored in the saved model) -> test metrics; returns what
+    happened, model path included.
 
     Example:
         >>> train_photo_captioner.__name__
@@ -109,16 +110,15 @@ def train_photo_captioner(
     config = photo_config(encoder, weights, seed, **({} if epochs is None else {"epochs": epochs}))
     cache, errors = feature_cache(records, config, work_dir / f"features_{encoder}", progress=verbose > 0)
     result = train_captioner(records, config, features=cache, verbose=verbose)
-    model_path = Captioner(result.model).save(work_dir / "captioner.keras")
     splits = {record.split for record in records}
-    report = {"data": str(caption_file), "images": len(records), "unreadable": errors, "model": str(model_path),
+    report = {"data": str(caption_file), "images": len(records), "unreadable": errors,
               "epochs": len(result.history.get("loss", [])), "encoder": encoder}
     if "val" in splits:
-        choice = tune_decoding(result.model, records, features=cache)
-        report["decoding"] = choice.best
+        # Stored in the model (before it is saved): every later use of the file decodes this way.
+        report["decoding"] = tune_decoding(result.model, records, features=cache).best
+    report["model"] = str(Captioner(result.model).save(work_dir / "captioner.keras"))
     if "test" in splits:
-        test = evaluate_captioner(result.model, records, split="test", features=cache,
-                                  **report.get("decoding", {}))
+        test = evaluate_captioner(result.model, records, split="test", features=cache)
         report["test_metrics"] = {key: value for key, value in test.metrics.items() if isinstance(value, float)}
         test_records = [record for record in records if record.split == "test"]
         report["examples"] = [{"image": record.image_path.name, "caption": test.captions[record.image_id],

@@ -36,6 +36,7 @@ from captioner.data.images import ImageLoadError, load_images
 from captioner.data.pipeline import caption_batches
 from captioner.data.records import CaptionRecord
 from captioner.decoder import FEATURE_NORMALIZATIONS
+from captioner.decoding_settings import DecodingSettings
 from captioner.encoder import FeatureCacheError, encoder_config, read_features
 from captioner.errors import CaptionDataError
 from captioner.model import CaptionModel, fit_caption_vocabulary
@@ -98,7 +99,7 @@ def build_captioner(train_records: Sequence[CaptionRecord], config: CaptionerCon
         text_encoder, config_encoder(config), embedding_dim=config.embedding_dim, units=config.units,
         cell=config.cell, layers=config.layers, inject=config.inject, dropout=config.dropout,
         image_blind=config.image_blind, train_encoder=config.train_encoder,
-        feature_normalization=config.feature_normalization,
+        feature_normalization=config.feature_normalization, decoding=DecodingSettings(beam_size=config.beam_size),
     )
 
 

@@ -2,8 +2,9 @@
 
 Beam search's two knobs change what a captioner says: a wider beam finds likelier captions, and the length
 penalty ``alpha`` (score = log p / length ** alpha) decides how much short, generic captions are preferred.
-`tune_decoding` captions the validation photos under every combination and keeps the best by a COCO metric
-(CIDEr-D by default); the test split is then scored once with that choice.
+`tune_decoding` captions the validation photos under every combination, keeps the best by a COCO metric
+(CIDEr-D by default) and stores it in the model (``model.decoding``, saved with it), so that every path that
+captions with the saved model decodes that way; the test split is then scored once with that choice.
 
 Example:
     >>> import tempfile
@@ -18,6 +19,8 @@ Example:
     ...                        metric="bleu4")
     >>> sorted(choice.best), len(choice.table)
     (['beam_size', 'length_penalty'], 2)
+    >>> model.decoding.beam_size == choice.best["beam_size"]
+    True
 """
 
 from __future__ import annotations
@@ -59,11 +62,16 @@ def tune_decoding(
     features: Mapping | None = None,
     use_java: bool = True,
 ) -> DecodingChoice:
-    """Score every (beam width, length penalty) on ``split`` and return the best by ``metric``.
+    """Score every (beam width, length penalty) on ``split``, store the best by ``metric`` in ``model.decoding``
+    (its other settings, e.g. ``block_ngram``, stay and apply while choosing) and return the choice.
 
     Example:
-        >>> tune_decoding.__name__
-        'tune_decoding'
+        >>> from captioner.data.records import CaptionRecord
+        >>> try:
+        ...     tune_decoding(None, [CaptionRecord("1", "a.jpg", "test", ("a cat",))], split="test")
+        ... except ValueError as error:
+        ...     print(error)
+        Choosing the decoding on the test split would overstate the test scores; use 'val'.
     """
     chosen = [record for record in records if record.split == split]
     if not chosen:
@@ -84,4 +92,6 @@ def tune_decoding(
             table.append({"beam_size": int(beam_size), "length_penalty": float(length_penalty),
                           **{key: value for key, value in scores.items() if isinstance(value, float)}})
     best = max(table, key=lambda row: row[metric])
-    return DecodingChoice({"beam_size": best["beam_size"], "length_penalty": best["length_penalty"]}, metric, table)
+    choice = DecodingChoice({"beam_size": best["beam_size"], "length_penalty": best["length_penalty"]}, metric, table)
+    model.decoding = model.decoding.replace(**choice.best)
+    return choice

@@ -1,5 +1,7 @@
-"""``captioner caption MODEL.keras IMAGE_OR_FOLDER ...``: one line per image, ``file name<TAB>caption``.
+"""``captioner caption [MODEL] IMAGE_OR_FOLDER ...``: one line per image, ``file name<TAB>caption``.
 
+MODEL is a ``.keras`` file or a preset's name; without one, the default preset captions
+(`captioner.presets.DEFAULT_PRESET`). The model's stored decoding settings apply unless a flag overrides one.
 Unreadable files are reported per file (on stderr, or as ``"error"`` entries with ``--json``) while the others
 are still captioned; the exit code is then 1.
 
@@ -7,8 +9,10 @@ Example:
     >>> import argparse
     >>> parser = argparse.ArgumentParser()
     >>> register(parser.add_subparsers())
-    >>> parser.parse_args(["caption", "m.keras", "a.jpg", "pics/"]).inputs
-    ['a.jpg', 'pics/']
+    >>> split_model_argument(parser.parse_args(["caption", "m.keras", "a.jpg", "pics/"]).inputs)
+    ('m.keras', ['a.jpg', 'pics/'])
+    >>> split_model_argument(["photo.jpg"])
+    (None, ['photo.jpg'])
 """
 
 from __future__ import annotations
@@ -16,6 +20,7 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
+from captioner.commands.common import add_decoding_overrides, load_captioner
 from captioner.errors import CaptionDataError
 from textmodels.commands.options import add_decoding_options
 
@@ -24,13 +29,35 @@ IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".bmp", ".gif", ".webp", ".tif", ".ti
 
 def register(subparsers) -> None:
     """Adds ``caption``."""
-    parser = subparsers.add_parser("caption", help="caption image files or folders of images")
-    parser.add_argument("model", metavar="MODEL.keras", help="the captioner")
-    parser.add_argument("inputs", nargs="+", metavar="IMAGE_OR_FOLDER",
-                        help="image files, and folders whose image files are all captioned")
-    add_decoding_options(parser, beam_size=3, filters=False)  # --temperature samples instead of the beam search
+    parser = subparsers.add_parser(
+        "caption", help="caption image files or folders of images",
+        usage="%(prog)s [-h] [options] [MODEL] IMAGE_OR_FOLDER [IMAGE_OR_FOLDER ...]",
+        description="Caption photos. MODEL (optional) is a .keras file or a preset's name; without it the "
+                    "default preset captions.")
+    parser.add_argument("inputs", nargs="+", metavar="[MODEL] IMAGE_OR_FOLDER",
+                        help="a .keras file or preset name first (optional), then image files or folders")
+    add_decoding_overrides(parser)
+    add_decoding_options(parser, beam=False, filters=False)  # --temperature samples instead of the beam search
     parser.add_argument("--json", action="store_true", help="print a JSON list of {file, caption | error}")
     parser.set_defaults(handler=run)
+
+
+def split_model_argument(inputs: list[str]) -> tuple[str | None, list[str]]:
+    """``(model or None, images)``: the first argument names the model when it is a ``.keras`` file name or a
+    known preset's name (and more arguments follow); otherwise every argument is an image or folder.
+
+    Example:
+        >>> split_model_argument(["m.keras", "a.jpg"])
+        ('m.keras', ['a.jpg'])
+    """
+    from captioner.presets import known_presets
+
+    first = inputs[0]
+    if first.endswith(".keras") or (len(inputs) > 1 and first in known_presets() and not Path(first).exists()):
+        if len(inputs) == 1:
+            raise CaptionDataError(f"No images to caption: give image files or folders after the model {first}.")
+        return first, list(inputs[1:])
+    return None, list(inputs)
 
 
 def collect_images(inputs: list[str]) -> list[Path]:
@@ -60,13 +87,13 @@ def collect_images(inputs: list[str]) -> list[Path]:
 
 def run(args) -> int:
     """Prints the captions; returns 1 when some file could not be captioned."""
-    from captioner.api import Captioner, CaptionFailure
+    from captioner.api import CaptionFailure
     from captioner.commands.common import print_json
 
-    captioner = Captioner.load(args.model)
-    paths = collect_images(args.inputs)
-    results = captioner.caption([str(path) for path in paths], beam_size=args.beam_size,
-                                temperature=args.temperature, seed=args.seed)
+    model, inputs = split_model_argument(args.inputs)
+    paths = collect_images(inputs)
+    captioner = load_captioner(model, args)
+    results = captioner.caption([str(path) for path in paths], temperature=args.temperature, seed=args.seed)
     failed = 0
     rows = []
     for path, result in zip(paths, results):

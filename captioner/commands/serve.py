@@ -1,4 +1,7 @@
-"""``captioner serve MODEL.keras [--host 127.0.0.1] [--port 8000] [--workers N]``: the web page and the HTTP API.
+"""``captioner serve [MODEL] [--host 127.0.0.1] [--port 8000] [--workers N]``: the web page and the HTTP API.
+
+MODEL is a ``.keras`` file or a preset's name (default: the default preset). The model's stored decoding
+settings apply, with the decoding flags overriding them; a request's ``beam_size`` overrides the beam width.
 
 Example:
     >>> import argparse
@@ -7,10 +10,13 @@ Example:
     >>> args = parser.parse_args(["serve", "model.keras", "--port", "8080"])
     >>> args.host, args.port, args.max_queue, args.workers
     ('127.0.0.1', 8080, 64, 1)
+    >>> parser.parse_args(["serve", "--length-penalty", "0.5"]).model is None
+    True
 """
 
 from __future__ import annotations
 
+from captioner.commands.common import add_decoding_overrides, decoding_overrides
 from captioner.serving.settings import ServingSettings
 from textmodels.commands import options
 
@@ -20,7 +26,8 @@ _DEFAULTS = ServingSettings()
 def register(subparsers) -> None:
     """Adds ``serve``."""
     parser = subparsers.add_parser("serve", help="serve a web page and an HTTP API that caption uploaded photos")
-    parser.add_argument("model", metavar="MODEL.keras", help="the captioner to serve")
+    parser.add_argument("model", nargs="?", default=None, metavar="MODEL",
+                        help="a .keras file or a preset's name (default: the default preset)")
     parser.add_argument("--host", default="127.0.0.1",
                         help="address to listen on (default 127.0.0.1: this machine only; 0.0.0.0 for every interface)")
     parser.add_argument("--port", type=options.non_negative_int, default=8000,
@@ -46,6 +53,7 @@ def register(subparsers) -> None:
     parser.add_argument("--workers", type=options.positive_int, default=1,
                         help="worker processes, each with its own copy of the model (default 1; see "
                              "docs/serving_operations.md for the throughput and memory of more)")
+    add_decoding_overrides(parser)
     options.add_verbose_option(parser, help="log every request, and TensorFlow's own log lines")
     parser.set_defaults(handler=run)
 
@@ -59,5 +67,5 @@ def run(args) -> int:
                                max_beam_size=args.max_beam_size, request_timeout_s=args.request_timeout_s,
                                shutdown_timeout_s=args.shutdown_timeout_s)
     serve(args.model, host=args.host, port=args.port, settings=settings,
-          log_level="info" if args.verbose else "warning", workers=args.workers)
+          log_level="info" if args.verbose else "warning", workers=args.workers, decoding=decoding_overrides(args))
     return 0

@@ -4,7 +4,8 @@
 NumPy loop of the captioner's search module), step for step: log-probabilities summed in float64, the 2K best
 candidates ranked by a stable sort (ties go to the lower beam and token index, which is what ``tf.math.top_k``
 does), an ``<eos>`` among the K best leaving the beam for a finished list, the same stopping rule and the
-same length-normalised score ``log_prob / steps ** length_penalty``. Lengths and scores of finished
+same length-normalised score ``log_prob / steps ** length_penalty``, the same ``min_length`` (no ``<eos>`` before
+that many tokens) and ``block_ngram`` (no n-gram twice in a hypothesis). Lengths and scores of finished
 hypotheses go into fixed-size buffers (at most 2K per image: a row stops once it holds K), so every tensor has
 a static shape but the batch size.
 
@@ -17,8 +18,8 @@ Example:
     >>> vocabulary = model.text_encoder.vocabulary
     >>> result = graph_beam_search(model.decoder, features, bos_id=vocabulary.bos_id, eos_id=vocabulary.eos_id,
     ...     banned_ids=(vocabulary.pad_id, vocabulary.unk_id, vocabulary.bos_id), beam_size=3, num_return=3,
-    ...     max_length=6)
-    >>> expected = model.generate(features, beam_size=3, num_return=3, max_length=6)
+    ...     max_length=6, eos_at_max_length=True)
+    >>> expected = model.generate(features, beam_size=3, num_return=3, max_length=5)  # words, then <eos>: 6 steps
     >>> lengths = result.lengths.numpy()
     >>> [[result.tokens[i, r, :lengths[i, r]].numpy().tolist() for r in range(3)] for i in range(2)] == [
     ...     [hyp.tokens for hyp in hyps] for hyps in expected]
@@ -32,7 +33,7 @@ from typing import NamedTuple
 
 import tensorflow as tf
 
-DEFAULT_LENGTH_PENALTY = 0.7  # CaptionModel.generate's default
+from textmodels.decoding import DEFAULT_LENGTH_PENALTY
 
 
 class GraphHypotheses(NamedTuple):
@@ -57,17 +58,26 @@ def graph_beam_search(
     beam_size: int = 3,
     num_return: int = 1,
     length_penalty: float = DEFAULT_LENGTH_PENALTY,
+    min_length: int = 0,
+    block_ngram: int = 0,
+    eos_at_max_length: bool = False,
 ) -> GraphHypotheses:
     """Beam search over a `captioner.decoder.CaptionDecoder` for ``features`` (B, feature_dim), in TF ops.
 
     ``max_length`` counts decoding steps, the final ``<eos>`` included (``CaptionModel.generate``'s default
     is the longest caption + 1); ``banned_ids`` are never emitted (the captioner bans ``<pad>``, ``<unk>`` and
-    ``<bos>``). Runs eagerly or inside a ``tf.function``.
+    ``<bos>``), ``<eos>`` not before ``min_length`` tokens, and with ``block_ngram=n`` > 0 no n-gram twice in a
+    hypothesis; ``eos_at_max_length`` makes the last step emit ``<eos>`` (at most ``max_length - 1`` tokens).
+    Runs eagerly or inside a ``tf.function``.
     """
     if not 1 <= num_return <= beam_size:
         raise ValueError(f"num_return must be in [1, beam_size={beam_size}], got {num_return}.")
     if max_length < 1:
         raise ValueError(f"max_length must be at least 1, got {max_length}.")
+    if not 0 <= min_length < max_length:
+        raise ValueError(f"min_length must be in [0, max_length={max_length}), got {min_length}.")
+    if block_ngram < 0:
+        raise ValueError(f"block_ngram must be >= 0 (0 = off), got {block_ngram}.")
     K, L = int(beam_size), int(max_length)
     capacity = 2 * K
     V = int(decoder.vocabulary_size)
@@ -76,6 +86,7 @@ def graph_beam_search(
     divisors = tf.constant([float(steps) ** length_penalty for steps in range(1, L + 1)], tf.float64)
     best_live_scale = 1.0 / L**length_penalty
     banned_mask = tf.constant([token in set(banned_ids) for token in range(V)], tf.bool)
+    eos_mask = tf.one_hot(eos_id, V, on_value=True, off_value=False, dtype=tf.bool)
 
     features = tf.convert_to_tensor(features, tf.float32)
     batch = tf.shape(features)[0]
@@ -92,6 +103,12 @@ def graph_beam_search(
     def select(step, log_probs, beam_log_probs, histories, finished, done):
         """One step of the NumPy loop: finished hypotheses recorded, the next K live beams, the done flags."""
         fin_tokens, fin_lengths, fin_log_probs, fin_scores, fin_count = finished
+        if min_length:
+            log_probs = tf.where((step < min_length) & eos_mask, neg_inf, log_probs)
+        if block_ngram:
+            log_probs = tf.where(_repeated_ngram_mask(histories, step, block_ngram, V), neg_inf, log_probs)
+        if eos_at_max_length:
+            log_probs = tf.where((step == L - 1) & ~eos_mask, neg_inf, log_probs)
         candidates = tf.reshape(beam_log_probs[:, :, None] + log_probs, (batch, K * V))
         # 2K candidates always leave K that do not end, however many of the best ones are <eos>.
         top_values, top_indices = tf.math.top_k(candidates, k=min(2 * K, K * V), sorted=True)
@@ -192,6 +209,25 @@ def graph_beam_search(
         log_probs=tf.gather(fin_log_probs, order, batch_dims=1),
         scores=scores,
     )
+
+
+def _repeated_ngram_mask(histories, length, n: int, vocabulary_size: int):
+    """``(B, K, V)`` True for each token that would complete an n-gram already in the hypothesis: the NumPy search's
+    blocking, for ``histories`` (B, K, L) whose first ``length`` tokens are written."""
+    L = histories.shape[-1]
+    if n > L:
+        return tf.zeros(tf.concat([tf.shape(histories)[:2], [vocabulary_size]], 0), tf.bool)
+    windows = L - n + 1
+    # An n-gram starting at j is complete in the history when j + n - 1 < length; it matches the hypothesis' last
+    # n - 1 tokens when each of its first n - 1 tokens equals the one at length - n + 1 + i.
+    starts = tf.range(windows)
+    matches = (starts + n - 1 < length)[None, None, :]
+    for offset in range(n - 1):
+        last = tf.gather(histories, tf.maximum(length - n + 1 + offset, 0), axis=2)[:, :, None]
+        matches &= tf.equal(histories[:, :, offset : offset + windows], last)
+    completing = histories[:, :, n - 1 : n - 1 + windows]
+    hits = tf.one_hot(completing, vocabulary_size, on_value=True, off_value=False, dtype=tf.bool)
+    return tf.reduce_any(hits & matches[..., None], axis=2)
 
 
 def _slots(mask, start, *sources):

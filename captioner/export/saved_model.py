@@ -1,7 +1,9 @@
 """Export a captioner as a TensorFlow SavedModel that captions encoded images with TensorFlow alone.
 
 The ``serve`` signature takes a batch of encoded images (JPEG or PNG bytes; GIF and BMP work too) and returns,
-per image, the ``num_captions`` best beam-search captions with their scores. Everything runs in the graph:
+per image, the ``num_captions`` best beam-search captions with their scores, searched with the model's stored
+decoding settings (beam width, length penalty, caption length, n-gram blocking; each overridable when exporting)
+so the SavedModel captions as ``Captioner.caption`` does. Everything runs in the graph:
 decoding and resizing (`captioner.export.graph_images`), the image encoder, beam search in a
 ``tf.while_loop`` (`captioner.export.graph_beam_search`, the same search as ``Captioner.caption``) and the
 id-to-word lookup with the Treebank detokenizer (`captioner.export.graph_text`). Loading needs neither this
@@ -35,9 +37,12 @@ from textmodels.errors import ConfigurationError
 SIGNATURE_NAME = "serve"
 
 
-def serving_function(model, beam_size: int = 3, num_captions: int = 3, max_pixels: int = ServingSettings.max_pixels):
+def serving_function(model, num_captions: int | None = None, max_pixels: int = ServingSettings.max_pixels,
+                     **decoding):
     """A ``tf.function`` ``images (N,) string -> {"captions", "scores", "log_probs"}`` (each ``(N, num_captions)``,
-    best first) that runs ``model`` (a `captioner.model.CaptionModel`) entirely in TensorFlow operations."""
+    best first; default: as many as the beam is wide) that runs ``model`` (a `captioner.model.CaptionModel`)
+    entirely in TensorFlow operations, decoding with its stored settings overridden by ``decoding``
+    (``beam_size``, ``length_penalty``, ``max_length``, ``min_length``, ``block_ngram``)."""
     import tensorflow as tf
 
     from captioner.export.graph_beam_search import graph_beam_search
@@ -47,6 +52,9 @@ def serving_function(model, beam_size: int = 3, num_captions: int = 3, max_pixel
     # The tokens CaptionModel.generate never emits: the same list, so both searches ban the same ones.
     from captioner.model import _NEVER_EMITTED as NEVER_EMITTED
 
+    settings = model.decoding_settings(**decoding)
+    beam_size = settings.beam_size
+    num_captions = beam_size if num_captions is None else num_captions
     if not 1 <= num_captions <= beam_size:
         raise ConfigurationError(
             f"num_captions must be between 1 and the beam size ({beam_size}), got {num_captions}.")
@@ -54,7 +62,7 @@ def serving_function(model, beam_size: int = 3, num_captions: int = 3, max_pixel
     vocabulary = model.text_encoder.vocabulary
     tokens = list(vocabulary.tokens)
     detokenize = detokenizer(model.text_encoder.tokenizer)
-    max_length = model.max_caption_length + 1  # CaptionModel.generate's default: every word, then <eos>
+    max_length = settings.max_length + 1  # decoding steps: every word, then <eos>
 
     @tf.function(input_signature=[tf.TensorSpec([None], tf.string, name="images")])
     def serve(images):
@@ -66,8 +74,9 @@ def serving_function(model, beam_size: int = 3, num_captions: int = 3, max_pixel
             features = model.encoder(pixels, training=False)
         hypotheses = graph_beam_search(
             model.decoder, features, bos_id=vocabulary.bos_id, eos_id=vocabulary.eos_id,
-            banned_ids=NEVER_EMITTED, max_length=max_length,
-            beam_size=beam_size, num_return=num_captions)
+            banned_ids=NEVER_EMITTED, max_length=max_length, beam_size=beam_size, num_return=num_captions,
+            length_penalty=settings.length_penalty, min_length=settings.min_length,
+            block_ngram=settings.block_ngram, eos_at_max_length=True)
         return {
             "captions": ids_to_text(hypotheses.tokens, hypotheses.lengths, tokens, detokenize),
             "scores": hypotheses.scores,
@@ -80,11 +89,12 @@ def serving_function(model, beam_size: int = 3, num_captions: int = 3, max_pixel
 def export_saved_model(
     model,
     out_dir: str | Path,
-    beam_size: int = 3,
-    num_captions: int = 3,
+    num_captions: int | None = None,
     max_pixels: int = ServingSettings.max_pixels,
+    **decoding,
 ) -> Path:
-    """Write ``model`` (a `CaptionModel`, or the path of a captioner ``.keras`` file) as a SavedModel in ``out_dir``.
+    """Write ``model`` (a `CaptionModel`, or the path of a captioner ``.keras`` file) as a SavedModel in ``out_dir``,
+    its search decoding with the model's stored settings overridden by ``decoding`` (see `serving_function`).
 
     The folder is written beside ``out_dir``, synced to disk and renamed into place, so an interrupted export
     never leaves half a SavedModel; an existing SavedModel there is replaced, any other non-empty folder is
@@ -104,7 +114,7 @@ def export_saved_model(
         raise FileExistsError(f"{str(out_dir)!r} exists and is not a SavedModel folder; choose another OUT_DIR.")
     archive = keras.export.ExportArchive()
     archive.track(model)
-    archive.add_endpoint(SIGNATURE_NAME, serving_function(model, beam_size, num_captions, max_pixels))
+    archive.add_endpoint(SIGNATURE_NAME, serving_function(model, num_captions, max_pixels, **decoding))
     out_dir.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.", dir=out_dir.parent))
     try:

@@ -1,7 +1,8 @@
 """The caption server's FastAPI application: the web page, ``POST /caption`` and ``GET /health``.
 
 ``POST /caption`` takes ``multipart/form-data`` with the photo in the field ``image`` and, optionally,
-``beam_size`` (default 3) and ``num_captions`` (default 1, at most ``beam_size``), and answers::
+``beam_size`` (default: the model's stored beam width) and ``num_captions`` (default 1, at most ``beam_size``);
+every other decoding setting is the model's stored one. It answers::
 
     {"captions": [{"caption": "a dog runs on the grass", "score": -0.61, "log_prob": -4.02}, ...],
      "beam_size": 3, "image": {"filename": "dog.jpg", "width": 500, "height": 375, "format": "JPEG"},
@@ -68,7 +69,8 @@ _CAPTION_REQUEST_DOC = {
             "required": ["image"],
             "properties": {
                 "image": {"type": "string", "format": "binary", "description": "the photo (JPEG, PNG, ...)"},
-                "beam_size": {"type": "integer", "default": 3, "minimum": 1, "description": "1 = greedy"},
+                "beam_size": {"type": "integer", "minimum": 1,
+                              "description": "1 = greedy; default: the model's stored beam width"},
                 "num_captions": {"type": "integer", "default": 1, "minimum": 1,
                                  "description": "best captions to return, at most beam_size"},
             },
@@ -156,6 +158,7 @@ def create_app(batcher: CaptionBatcher, settings: ServingSettings, model_name: s
     app.add_middleware(_AnswerWhenStopping, retry_after_s=settings.retry_after_s)
     decode_slots = anyio.CapacityLimiter(settings.decode_threads)
     height, width = batcher.captioner.image_size
+    default_beam_size = batcher.captioner.model.decoding.beam_size
     page = _page_html()
     # Requests admitted and not yet answered; only the event loop's thread touches it.
     in_flight = 0
@@ -201,6 +204,7 @@ def create_app(batcher: CaptionBatcher, settings: ServingSettings, model_name: s
             "pid": os.getpid(),
             "image_size": [height, width],
             "vocabulary_size": len(batcher.captioner.model.text_encoder.vocabulary),
+            "decoding": batcher.captioner.model.decoding_settings().get_config(),
             "limits": {"max_upload_bytes": settings.max_upload_bytes, "max_pixels": settings.max_pixels,
                        "max_beam_size": settings.max_beam_size, "max_queue": settings.max_queue,
                        "max_batch": settings.max_batch, "max_requests": settings.max_requests,
@@ -247,7 +251,7 @@ def create_app(batcher: CaptionBatcher, settings: ServingSettings, model_name: s
             if not isinstance(upload, UploadFile):
                 raise ServingError(422, "missing_image", "No file in the form field 'image'; attach the photo "
                                                          "there.")
-            beam_size = _int_option(form, "beam_size", 3, 1, settings.max_beam_size)
+            beam_size = _int_option(form, "beam_size", default_beam_size, 1, settings.max_beam_size)
             num_captions = _int_option(form, "num_captions", 1, 1, beam_size)
             data = await upload.read()
             filename, declared_type = upload.filename or "upload", upload.content_type

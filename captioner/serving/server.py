@@ -43,6 +43,7 @@ from uvicorn.protocols.http.h11_impl import H11Protocol
 from uvicorn.supervisors.multiprocess import Multiprocess
 
 from captioner.errors import CaptionerError
+from captioner.presets import DEFAULT_PRESET, resolve_preset
 from captioner.serving.settings import ServingSettings
 
 # Connections waiting to be accepted: a burst of a few hundred clients is queued by the kernel, not dropped.
@@ -153,14 +154,18 @@ def make_batcher(captioner, settings: ServingSettings):
 
 
 def serve(
-    model_path: str | Path,
+    model_path: str | Path | None = None,
     host: str = "127.0.0.1",
     port: int = 8000,
     settings: ServingSettings | None = None,
     log_level: str = "warning",
     workers: int = 1,
+    decoding: dict | None = None,
 ) -> None:
-    """Serve ``model_path`` on ``http://host:port`` with ``workers`` processes until SIGTERM or Ctrl+C.
+    """Serve ``model_path`` (a ``.keras`` file or a preset's name; None: the default preset) on
+    ``http://host:port`` with ``workers`` processes until SIGTERM or Ctrl+C, decoding with the model's stored
+    settings overridden by ``decoding`` (``{setting: value}``). Each process loads the model and warms it up
+    (traces every batch shape) before it answers, so no request waits for tracing.
 
     `CaptionerError` when the warm-up fails (the server then stops) or a worker cannot start.
     """
@@ -176,10 +181,12 @@ def serve(
         bound_host, bound_port = sock.getsockname()[:2]
         shown_host = f"[{bound_host}]" if ":" in bound_host else bound_host
         url = f"http://{shown_host}:{bound_port}"
+        # A preset's file is located (and its digest checked) once, here.
+        model_path = resolve_preset(DEFAULT_PRESET if model_path is None else model_path)
         if workers == 1:
-            _serve_here(model_path, sock, url, settings, log_level)
+            _serve_here(model_path, sock, url, settings, log_level, decoding or {})
         else:
-            _serve_with_workers(model_path, sock, url, settings, log_level, int(workers))
+            _serve_with_workers(model_path, sock, url, settings, log_level, int(workers), decoding or {})
     except _Terminated:
         pass
     finally:
@@ -188,12 +195,20 @@ def serve(
             signal.signal(signal.SIGTERM, previous)
 
 
-def _serve_here(model_path, sock: socket.socket, url: str, settings: ServingSettings, log_level: str) -> None:
+def _load_captioner(model_path, decoding: dict):
     from captioner.api import Captioner
+
+    captioner = Captioner.load(model_path)
+    captioner.model.decoding = captioner.model.decoding.replace(**decoding)
+    return captioner
+
+
+def _serve_here(model_path, sock: socket.socket, url: str, settings: ServingSettings, log_level: str,
+                decoding: dict) -> None:
     from captioner.serving.app import create_app
 
     name = Path(model_path).name
-    batcher = make_batcher(Captioner.load(model_path), settings)
+    batcher = make_batcher(_load_captioner(model_path, decoding), settings)
     batcher.start()
     try:
         server = uvicorn.Server(uvicorn_config(create_app(batcher, settings, model_name=name), settings, log_level))
@@ -217,10 +232,10 @@ def _announce_when_ready(batcher, server: uvicorn.Server, line: str) -> None:
 
 
 def _serve_with_workers(model_path, sock: socket.socket, url: str, settings: ServingSettings, log_level: str,
-                        workers: int) -> None:
+                        workers: int, decoding: dict) -> None:
     _check_captioner_file(model_path)
     name = Path(model_path).name
-    factory = functools.partial(_worker_app, str(model_path), settings, name)
+    factory = functools.partial(_worker_app, str(model_path), settings, name, decoding)
     supervisor = _Supervisor(uvicorn_config(factory, settings, log_level, workers), [sock],
                              f"serving {name} at {url} with {workers} worker processes (Ctrl+C to stop)")
     try:
@@ -245,14 +260,13 @@ def _check_captioner_file(model_path) -> None:
                                  "(CaptionModel)")
 
 
-def _worker_app(model_path: str, settings: ServingSettings, model_name: str):
+def _worker_app(model_path: str, settings: ServingSettings, model_name: str, decoding: dict):
     """In each worker process: load the model, warm it up, and only then hand uvicorn the application (so the
     worker accepts no connection while cold)."""
-    from captioner.api import Captioner
     from captioner.serving.app import create_app
 
     try:
-        batcher = make_batcher(Captioner.load(model_path), settings)
+        batcher = make_batcher(_load_captioner(model_path, decoding), settings)
         batcher.start()
         batcher.wait_until_ready()
     except (CaptionerError, OSError, RuntimeError) as error:

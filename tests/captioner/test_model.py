@@ -81,7 +81,7 @@ def test_beam_of_one_is_greedy_on_the_real_model():
     features = model.encode_images(_images(rows=4))
     start, step = model.decoding_functions()
     greedy = greedy_search(step, start(features), 4, bos_id=Vocabulary.bos_id, eos_id=Vocabulary.eos_id,
-                           max_length=model.max_caption_length + 1, banned_ids=(0, 1, 2))
+                           max_length=model.max_caption_length + 1, banned_ids=(0, 1, 2), eos_at_max_length=True)
     beam = model.generate(features, beam_size=1)
     assert [hyps[0].tokens for hyps in beam] == greedy
 
@@ -93,9 +93,9 @@ def test_beam_log_probs_are_the_models_own():
     for row, hyps in enumerate(hypotheses):
         assert [h.score for h in hyps] == sorted((h.score for h in hyps), reverse=True)
         for hyp in hyps:
-            if len(hyp.tokens) < model.max_caption_length + 1:  # finished with <eos>
-                rescored = model.sequence_log_probs(features[row : row + 1], [hyp.tokens])[0]
-                assert rescored == pytest.approx(hyp.log_prob, abs=1e-4)
+            assert len(hyp.tokens) <= model.max_caption_length  # every hypothesis ends with <eos>
+            rescored = model.sequence_log_probs(features[row : row + 1], [hyp.tokens])[0]
+            assert rescored == pytest.approx(hyp.log_prob, abs=1e-4)
 
 
 def test_sampling_is_seeded_and_scored():

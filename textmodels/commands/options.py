@@ -264,10 +264,12 @@ def add_validation_option(parser, help: str) -> None:
 
 
 def add_decoding_options(parser, *, beam_size: int | None = 3, temperature: float | None = None,
-                         filters: bool = True) -> None:
-    """``--beam-size``, ``--temperature``, ``--seed`` and (with ``filters``) ``--top-k``, ``--top-p``."""
-    parser.add_argument("--beam-size", type=positive_int, default=beam_size,
-                        help="beam search of this width (1 = greedy)" + (f"; default {beam_size}" if beam_size else ""))
+                         filters: bool = True, beam: bool = True) -> None:
+    """``--beam-size`` (unless ``beam`` is False: a command that adds it itself, e.g. with the model's stored
+    width as its default), ``--temperature``, ``--seed`` and (with ``filters``) ``--top-k``, ``--top-p``."""
+    if beam:
+        parser.add_argument("--beam-size", type=positive_int, default=beam_size, help="beam search of this width "
+                            "(1 = greedy)" + (f"; default {beam_size}" if beam_size else ""))
     parser.add_argument("--temperature", type=non_negative_float, default=temperature,
                         help="sampling temperature (0 = greedy)" + (f"; default {temperature}" if temperature else ""))
     if filters:

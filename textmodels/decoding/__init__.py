@@ -4,6 +4,7 @@
 - `greedy_search`, `beam_search`, `sample_search`: whole sequences from any step function
   ``step(tokens, state) -> (log_probs, state)``, batched, the state carried (never a re-run of the prefix).
 - `compile_step`: that step compiled for the active backend.
+- `DEFAULT_LENGTH_PENALTY`: beam search's one default length normalisation (every model and command uses it).
 
 Example:
     >>> import numpy as np
@@ -27,6 +28,7 @@ from textmodels.decoding.samplers import (
     validate_sampling_args,
 )
 from textmodels.decoding.search import (
+    DEFAULT_LENGTH_PENALTY,
     Hypothesis,
     SearchError,
     beam_search,
@@ -36,6 +38,7 @@ from textmodels.decoding.search import (
 )
 
 __all__ = [
-    "Hypothesis", "SamplingError", "SearchError", "ban_tokens", "beam_search", "compile_step", "greedy_search",
-    "log_softmax", "reorder_state", "sample_next", "sample_search", "validate_sampling_args",
+    "DEFAULT_LENGTH_PENALTY", "Hypothesis", "SamplingError", "SearchError", "ban_tokens", "beam_search",
+    "compile_step", "greedy_search", "log_softmax", "reorder_state", "sample_next", "sample_search",
+    "validate_sampling_args",
 ]

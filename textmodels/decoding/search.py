@@ -37,6 +37,10 @@ from textmodels.errors import TextmodelsError
 
 StepFn = Callable[[np.ndarray, Any], tuple[np.ndarray, Any]]
 
+# Beam search's default length normalisation, score = log p / steps ** 0.7 (between raw log-probability, which
+# favours short generic sequences, and the per-token mean): the one default every model and command takes.
+DEFAULT_LENGTH_PENALTY = 0.7
+
 
 class SearchError(TextmodelsError, ValueError):
     """Invalid search arguments or a step function that returned arrays of the wrong shape."""
@@ -60,7 +64,8 @@ def reorder_state(state: Any, indices: np.ndarray) -> Any:
     """Pick rows ``indices`` (axis 0) of every array in a nested list/tuple/dict ``state``; None stays None.
 
     NumPy arrays stay NumPy; a backend tensor (a compiled step's state, see `compile_step`) is picked with
-    ``keras.ops.take``, on its own device.
+    ``keras.ops.take``, on its own device; an object with a ``reorder_rows(indices)`` method reorders itself
+    (a compiled step can then pick the rows inside its own call: one device call per token instead of three).
 
     Example:
         >>> import numpy as np
@@ -70,6 +75,8 @@ def reorder_state(state: Any, indices: np.ndarray) -> Any:
     """
     if state is None:
         return None
+    if hasattr(state, "reorder_rows"):
+        return state.reorder_rows(indices)
     if isinstance(state, dict):
         return {key: reorder_state(value, indices) for key, value in state.items()}
     if isinstance(state, tuple) and hasattr(state, "_fields"):
@@ -84,8 +91,10 @@ def reorder_state(state: Any, indices: np.ndarray) -> Any:
 
 
 def greedy_search(step_fn: StepFn, initial_state: Any, batch_size: int, bos_id: int, eos_id: int | None,
-                  max_length: int, *, banned_ids: Iterable[int] = ()) -> list[list[int]]:
-    """The most likely next token at every step, for each of ``batch_size`` rows, up to ``max_length`` tokens.
+                  max_length: int, *, banned_ids: Iterable[int] = (), min_length: int = 0,
+                  eos_at_max_length: bool = False) -> list[list[int]]:
+    """The most likely next token at every step, for each of ``batch_size`` rows, up to ``max_length`` tokens
+    (``min_length`` and ``eos_at_max_length`` as in `beam_search`).
 
     Example:
         >>> import numpy as np
@@ -95,13 +104,16 @@ def greedy_search(step_fn: StepFn, initial_state: Any, batch_size: int, bos_id: 
         [[1], [1]]
     """
     return sample_search(step_fn, initial_state, batch_size, bos_id, eos_id, max_length, temperature=0.0,
-                         banned_ids=banned_ids)
+                         banned_ids=banned_ids, min_length=min_length, eos_at_max_length=eos_at_max_length)
 
 
 def sample_search(step_fn: StepFn, initial_state: Any, batch_size: int, bos_id: int, eos_id: int | None,
                   max_length: int, *, temperature: float = 1.0, top_k: int | None = None, top_p: float | None = None,
-                  banned_ids: Iterable[int] = (), rng: np.random.Generator | None = None) -> list[list[int]]:
-    """Draw each next token with `textmodels.decoding.sample_next` (temperature 0 is greedy).
+                  banned_ids: Iterable[int] = (), rng: np.random.Generator | None = None,
+                  min_length: int = 0, eos_at_max_length: bool = False) -> list[list[int]]:
+    """Draw each next token with `textmodels.decoding.sample_next` (temperature 0 is greedy); <eos> cannot end a
+    row before it holds ``min_length`` tokens. ``eos_at_max_length``: the last step emits <eos>, so a row holds
+    at most ``max_length - 1`` tokens.
 
     Example:
         >>> import numpy as np
@@ -114,18 +126,24 @@ def sample_search(step_fn: StepFn, initial_state: Any, batch_size: int, bos_id: 
     validate_sampling_args(temperature, top_k, top_p)
     if temperature > 0 and rng is None:
         raise SearchError("sample_search needs rng (a numpy.random.Generator) when temperature > 0")
+    _check_min_length(min_length, max_length)
     banned = tuple(banned_ids)
-    return _decode_token_by_token(
-        step_fn, initial_state, batch_size, bos_id, eos_id, max_length,
-        choose=lambda log_probs: sample_next(
-            log_probs, temperature=temperature, top_k=top_k, top_p=top_p, banned_ids=banned, rng=rng
-        ),
-    )
+    too_short = tuple(token for token in (*banned, eos_id) if token is not None)
+    ends = eos_at_max_length and eos_id is not None
+
+    def choose(log_probs: np.ndarray, step: int) -> np.ndarray:
+        if ends and step == max_length - 1:
+            return np.full(len(log_probs), eos_id)
+        return sample_next(log_probs, temperature=temperature, top_k=top_k, top_p=top_p,
+                           banned_ids=too_short if step < min_length else banned, rng=rng)
+
+    return _decode_token_by_token(step_fn, initial_state, batch_size, bos_id, eos_id, max_length, choose=choose)
 
 
 def beam_search(step_fn: StepFn, initial_state: Any, batch_size: int, bos_id: int, eos_id: int | None,
-                max_length: int, beam_size: int = 3, length_penalty: float = 0.7, block_ngram: int = 0,
-                banned_ids: Iterable[int] = (), num_return: int = 1) -> list[list[Hypothesis]]:
+                max_length: int, beam_size: int = 3, length_penalty: float = DEFAULT_LENGTH_PENALTY,
+                block_ngram: int = 0, banned_ids: Iterable[int] = (), num_return: int = 1,
+                min_length: int = 0, eos_at_max_length: bool = False) -> list[list[Hypothesis]]:
     """Beam search: for each of ``batch_size`` rows, the ``num_return`` best hypotheses, best first.
 
     A hypothesis' score is ``log_prob / length ** length_penalty`` where length counts decoding steps (its
@@ -135,7 +153,9 @@ def beam_search(step_fn: StepFn, initial_state: Any, batch_size: int, bos_id: in
     list; a row stops once ``beam_size`` hypotheses have finished, or earlier when ``num_return`` have
     finished and no live beam can still beat them, or at ``max_length`` (live beams then count as hypotheses).
     With ``beam_size=1`` this is exactly `greedy_search`. ``block_ngram=n`` forbids any n-gram from occurring
-    twice in a hypothesis; ``banned_ids`` are never emitted.
+    twice in a hypothesis; ``banned_ids`` are never emitted; <eos> is not emitted before ``min_length`` tokens.
+    ``eos_at_max_length``: the last step may only emit <eos>, so every hypothesis ends, with at most
+    ``max_length - 1`` tokens (a caption's word limit), its log-probability including that <eos>.
 
     Example:
         >>> import numpy as np
@@ -158,6 +178,7 @@ def beam_search(step_fn: StepFn, initial_state: Any, batch_size: int, bos_id: in
         raise SearchError(f"length_penalty must be a finite number >= 0, got {length_penalty!r}")
     if isinstance(block_ngram, bool) or not isinstance(block_ngram, (int, np.integer)) or block_ngram < 0:
         raise SearchError(f"block_ngram must be an int >= 0 (0 = off), got {block_ngram!r}")
+    _check_min_length(min_length, max_length)
     banned = sorted({int(token) for token in banned_ids})
 
     def score_of(log_prob: float, steps: int) -> float:
@@ -180,12 +201,18 @@ def beam_search(step_fn: StepFn, initial_state: Any, batch_size: int, bos_id: in
         log_probs = log_probs.reshape(batch_size, beam_size, vocab_size)
         if banned:
             log_probs[:, :, banned] = -np.inf
+        if step < min_length and eos_id is not None:
+            log_probs[:, :, eos_id] = -np.inf
+        if eos_at_max_length and eos_id is not None and step == max_length - 1:
+            ending = log_probs[:, :, eos_id].copy()
+            log_probs[:] = -np.inf
+            log_probs[:, :, eos_id] = ending
         if block_ngram:
             _block_repeated_ngrams(log_probs, histories, block_ngram)
         candidates = (beam_log_probs[:, :, None] + log_probs).reshape(batch_size, -1)
         # 2K candidates always leave K that do not end, however many of the best ones are <eos>.
         num_candidates = min(2 * beam_size, candidates.shape[1])
-        ranked = np.argsort(-candidates, axis=1, kind="stable")[:, :num_candidates]
+        ranked = _top_candidates(candidates, num_candidates)
 
         source_beams = np.zeros((batch_size, beam_size), dtype=np.int64)
         # Beams left unfilled are dead (log-prob -inf); they are fed <eos> (or 0), which they never leave.
@@ -241,6 +268,20 @@ def beam_search(step_fn: StepFn, initial_state: Any, batch_size: int, bos_id: in
     return [sorted(hyps, key=lambda hyp: -hyp.score)[:num_return] for hyps in finished]
 
 
+def _top_candidates(candidates: np.ndarray, count: int) -> np.ndarray:
+    """The ``count`` largest entries of each row, best first, equal values in index order: exactly the first
+    ``count`` of a stable descending sort. A partial partition finds each row's ``count``-th largest value; only the
+    entries at or above it are sorted (a full stable sort of K x V candidates took most of a search's time)."""
+    if 4 * count >= candidates.shape[1]:
+        return np.argsort(-candidates, axis=1, kind="stable")[:, :count]
+    thresholds = np.partition(candidates, candidates.shape[1] - count, axis=1)[:, -count]
+    ranked = np.empty((len(candidates), count), dtype=np.int64)
+    for row, threshold in enumerate(thresholds):
+        chosen = np.flatnonzero(candidates[row] >= threshold)  # ties at the threshold all kept, in index order
+        ranked[row] = chosen[np.argsort(-candidates[row, chosen], kind="stable")[:count]]
+    return ranked
+
+
 def _row_is_done(
     finished: Sequence[Hypothesis], live_log_probs: np.ndarray, beam_size: int, num_return: int, max_scale: float
 ) -> bool:
@@ -269,15 +310,15 @@ def _block_repeated_ngrams(log_probs: np.ndarray, histories: np.ndarray, n: int)
 
 
 def _decode_token_by_token(step_fn: StepFn, initial_state: Any, batch_size: int, bos_id: int, eos_id: int | None,
-                           max_length: int, choose: Callable[[np.ndarray], np.ndarray]) -> list[list[int]]:
+                           max_length: int, choose: Callable[[np.ndarray, int], np.ndarray]) -> list[list[int]]:
     _check_common(batch_size, bos_id, eos_id, max_length)
     tokens = np.full(batch_size, bos_id, dtype=np.int64)
     state = initial_state
     outputs: list[list[int]] = [[] for _ in range(batch_size)]
     finished = np.zeros(batch_size, dtype=bool)
-    for _ in range(max_length):
+    for step in range(max_length):
         log_probs, state = step_fn(tokens, state)
-        tokens = choose(_checked_log_probs(log_probs, batch_size, eos_id, ()))
+        tokens = choose(_checked_log_probs(log_probs, batch_size, eos_id, ()), step)
         for row in np.nonzero(~finished)[0]:
             if eos_id is not None and tokens[row] == eos_id:
                 finished[row] = True
@@ -295,6 +336,14 @@ def _check_common(batch_size: int, bos_id: int, eos_id: int | None, max_length: 
     for name, value, minimum in checked:
         if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < minimum:
             raise SearchError(f"{name} must be an int >= {minimum}, got {value!r}")
+
+
+def _check_min_length(min_length: int, max_length: int) -> None:
+    if isinstance(min_length, bool) or not isinstance(min_length, (int, np.integer)) or min_length < 0:
+        raise SearchError(f"min_length must be an int >= 0, got {min_length!r}")
+    if min_length >= max_length:
+        raise SearchError(f"min_length ({min_length}) must be below max_length ({max_length}), which counts the "
+                          "final <eos> step")
 
 
 def _checked_log_probs(log_probs: Any, rows: int, eos_id: int | None, banned: Sequence[int]) -> np.ndarray:

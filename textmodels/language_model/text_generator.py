@@ -31,7 +31,13 @@ import keras
 import numpy as np
 from keras import ops
 
-from textmodels.decoding import beam_search, compile_step, sample_search, validate_sampling_args
+from textmodels.decoding import (
+    DEFAULT_LENGTH_PENALTY,
+    beam_search,
+    compile_step,
+    sample_search,
+    validate_sampling_args,
+)
 from textmodels.errors import ConfigurationError, TextmodelsError
 from textmodels.language_model.language_model import LanguageModel
 from textmodels.text import BOS, EOS, PAD, RESERVED, UNK
@@ -187,7 +193,7 @@ class TextGenerator:
         seed: int | None = None,
         stop_at_eos: bool = True,
         beam_size: int | None = None,
-        length_penalty: float = 0.7,
+        length_penalty: float = DEFAULT_LENGTH_PENALTY,
     ) -> Generation:
         """Continues ``prime`` by up to ``max_tokens`` tokens, stopping early at ``<eos>`` (not included).
 

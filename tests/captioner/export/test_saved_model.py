@@ -52,12 +52,37 @@ def test_graph_beam_search_equals_generate_to_the_last_bit(inject, cell, layers,
         search = tf.function(lambda features: graph_beam_search(
             model.decoder, features, bos_id=vocabulary.bos_id, eos_id=vocabulary.eos_id,
             banned_ids=(vocabulary.pad_id, vocabulary.unk_id, vocabulary.bos_id), max_length=8,
-            beam_size=beam_size, num_return=num_return))  # noqa: B023 - traced and run in this iteration
+            beam_size=beam_size, num_return=num_return, eos_at_max_length=True))  # noqa: B023 - traced and run here
         result = search(features)
-        expected = model.generate(features, beam_size=beam_size, num_return=num_return, max_length=8)
+        expected = model.generate(features, beam_size=beam_size, num_return=num_return, max_length=7)  # words
         for item, hyps in enumerate(expected):
             assert _hypotheses(result, item, num_return) == [(h.tokens, h.log_prob, h.score) for h in hyps], (
                 beam_size, num_return, item)
+
+
+@pytest.mark.parametrize("beam_size, num_return, min_length, block_ngram, length_penalty", [
+    (3, 3, 2, 0, 0.7), (3, 2, 0, 1, 0.7), (4, 2, 3, 2, 1.0), (2, 1, 5, 3, 0.0), (3, 3, 0, 2, 0.5)])
+def test_graph_min_length_and_ngram_blocking_equal_generate(beam_size, num_return, min_length, block_ngram,
+                                                              length_penalty):
+    model = CaptionModel.create(fit_caption_vocabulary(CAPTIONS, min_count=1, max_length=7), ENCODER,
+                                embedding_dim=6, units=10)
+    features = np.random.default_rng(1).normal(0, 3, (5, 12)).astype("float32")
+    vocabulary = model.text_encoder.vocabulary
+    search = tf.function(lambda features: graph_beam_search(
+        model.decoder, features, bos_id=vocabulary.bos_id, eos_id=vocabulary.eos_id,
+        banned_ids=(vocabulary.pad_id, vocabulary.unk_id, vocabulary.bos_id), max_length=8, beam_size=beam_size,
+        num_return=num_return, length_penalty=length_penalty, min_length=min_length, block_ngram=block_ngram,
+        eos_at_max_length=True))
+    result = search(features)
+    expected = model.generate(features, beam_size=beam_size, num_return=num_return, max_length=7,
+                              min_length=min_length, block_ngram=block_ngram, length_penalty=length_penalty)
+    for item, hyps in enumerate(expected):
+        assert _hypotheses(result, item, num_return) == [(h.tokens, h.log_prob, h.score) for h in hyps], item
+        for tokens, _, _ in _hypotheses(result, item, num_return):
+            assert len(tokens) >= min_length
+            if block_ngram:
+                grams = [tuple(tokens[i : i + block_ngram]) for i in range(len(tokens) - block_ngram + 1)]
+                assert len(grams) == len(set(grams)), tokens
 
 
 def test_graph_detokenizer_equals_nltk_on_sequences_full_of_punctuation():

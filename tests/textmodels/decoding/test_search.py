@@ -231,3 +231,42 @@ def test_invalid_arguments_raise_clear_errors():
     with pytest.raises(SearchError, match="rng"):
         sample_search(step_fn, state, 1, BOS, EOS, 5, temperature=1.0)
     assert isinstance(Hypothesis([1], -1.0, -0.5), Hypothesis)
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_top_candidates_equal_a_stable_sort_with_ties_and_dead_beams(seed):
+    from textmodels.decoding.search import _top_candidates
+
+    rng = np.random.default_rng(seed)
+    candidates = rng.integers(-6, 0, (4, 300)).astype(np.float64)  # many exact ties
+    candidates[0, 100:] = -np.inf  # a row with dead beams
+    candidates[1, :] = -np.inf
+    candidates[1, [7, 250, 3]] = -1.0  # fewer finite entries than asked for
+    for count in (1, 6, 10):
+        expected = np.argsort(-candidates, axis=1, kind="stable")[:, :count]
+        np.testing.assert_array_equal(_top_candidates(candidates, count), expected)
+
+
+def test_min_length_keeps_eos_away_until_enough_tokens():
+    tables = np.log(np.full((5, 5), 0.01))
+    tables[:, EOS] = np.log(0.96)  # <eos> is by far the likeliest everywhere
+    step_fn = lambda tokens, state: (tables[tokens], state)  # noqa: E731
+    for min_length in (0, 2, 4):
+        beams = beam_search(step_fn, None, 1, BOS, EOS, 6, beam_size=2, min_length=min_length)[0]
+        assert len(beams[0].tokens) == min_length
+        sampled = sample_search(step_fn, None, 1, BOS, EOS, 6, temperature=0.0, min_length=min_length)[0]
+        assert len(sampled) == min_length
+    with pytest.raises(SearchError, match="min_length"):
+        beam_search(step_fn, None, 1, BOS, EOS, 3, min_length=3)
+
+
+def test_eos_at_max_length_ends_every_hypothesis_within_the_limit():
+    tables = np.log(np.full((5, 5), 0.24))
+    tables[:, EOS] = np.log(0.04)  # <eos> is the least likely token everywhere
+    step_fn = lambda tokens, state: (tables[tokens], state)  # noqa: E731
+    free = beam_search(step_fn, None, 1, BOS, EOS, 5, beam_size=2, num_return=2)[0]
+    assert [len(hyp.tokens) for hyp in free] == [5, 5]  # never ended: max_length tokens
+    ended = beam_search(step_fn, None, 1, BOS, EOS, 5, beam_size=2, num_return=2, eos_at_max_length=True)[0]
+    assert [len(hyp.tokens) for hyp in ended] == [4, 4]
+    assert ended[0].log_prob == pytest.approx(4 * np.log(0.24) + np.log(0.04))
+    assert len(greedy_search(step_fn, None, 1, BOS, EOS, 5, eos_at_max_length=True)[0]) == 4
