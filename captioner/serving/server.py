@@ -181,12 +181,13 @@ def serve(
         bound_host, bound_port = sock.getsockname()[:2]
         shown_host = f"[{bound_host}]" if ":" in bound_host else bound_host
         url = f"http://{shown_host}:{bound_port}"
-        # A preset's file is located (and its digest checked) once, here.
+        # A preset's file is located (and its digest checked) once, here; the page names what the user named.
+        name = Path(DEFAULT_PRESET if model_path is None else model_path).name
         model_path = resolve_preset(DEFAULT_PRESET if model_path is None else model_path)
         if workers == 1:
-            _serve_here(model_path, sock, url, settings, log_level, decoding or {})
+            _serve_here(model_path, name, sock, url, settings, log_level, decoding or {})
         else:
-            _serve_with_workers(model_path, sock, url, settings, log_level, int(workers), decoding or {})
+            _serve_with_workers(model_path, name, sock, url, settings, log_level, int(workers), decoding or {})
     except _Terminated:
         pass
     finally:
@@ -203,11 +204,10 @@ def _load_captioner(model_path, decoding: dict):
     return captioner
 
 
-def _serve_here(model_path, sock: socket.socket, url: str, settings: ServingSettings, log_level: str,
+def _serve_here(model_path, name: str, sock: socket.socket, url: str, settings: ServingSettings, log_level: str,
                 decoding: dict) -> None:
     from captioner.serving.app import create_app
 
-    name = Path(model_path).name
     batcher = make_batcher(_load_captioner(model_path, decoding), settings)
     batcher.start()
     try:
@@ -231,10 +231,9 @@ def _announce_when_ready(batcher, server: uvicorn.Server, line: str) -> None:
     print(f"{line} (Ctrl+C to stop)", flush=True)
 
 
-def _serve_with_workers(model_path, sock: socket.socket, url: str, settings: ServingSettings, log_level: str,
-                        workers: int, decoding: dict) -> None:
+def _serve_with_workers(model_path, name: str, sock: socket.socket, url: str, settings: ServingSettings,
+                        log_level: str, workers: int, decoding: dict) -> None:
     _check_captioner_file(model_path)
-    name = Path(model_path).name
     factory = functools.partial(_worker_app, str(model_path), settings, name, decoding)
     supervisor = _Supervisor(uvicorn_config(factory, settings, log_level, workers), [sock],
                              f"serving {name} at {url} with {workers} worker processes (Ctrl+C to stop)")

@@ -153,7 +153,7 @@ def test_caption_refuses_an_altered_default_preset(copied_registry, photo, capsy
 def test_export_without_a_model_uses_the_default_preset(presets_env, photo, tmp_path, capsys):
     import tensorflow as tf
 
-    assert main(["export", str(tmp_path / "exported")]) == 0
+    assert main(["export", "--out-dir", str(tmp_path / "exported")]) == 0
     assert "saved" in capsys.readouterr().out
     serve = tf.saved_model.load(str(tmp_path / "exported")).signatures["serve"]
     caption = serve(images=tf.constant([photo.read_bytes()]))["captions"][0, 0].numpy().decode()
