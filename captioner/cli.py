@@ -12,7 +12,7 @@ Example:
     True
     >>> args = main.parser().parse_args(["caption", "m.keras", "photo.jpg", "--beam-size", "5"])
     >>> args.inputs, args.beam_size
-    (['photo.jpg'], 5)
+    (['m.keras', 'photo.jpg'], 5)
 """
 
 from __future__ import annotations

@@ -10,7 +10,7 @@ Example:
     >>> args = parser.parse_args(["export", "model.keras", "--out-dir", "exported/", "--beam-size", "5"])
     >>> args.out_dir, args.beam_size, args.num_captions
     ('exported/', 5, None)
-    >>> parser.parse_args(["export", "exported/"]).model is None
+    >>> parser.parse_args(["export", "--out-dir", "exported/"]).model is None
     True
 """
 

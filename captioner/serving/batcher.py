@@ -176,7 +176,7 @@ class CaptionBatcher:
         for size in self.batch_sizes:
             features = model.encode_images(np.zeros((size, height, width, 3), np.float32))
             for beam_size in range(1, self.max_beam_size + 1):
-                model.generate(features, beam_size=beam_size, num_return=beam_size, max_length=2)
+                model.generate(features, beam_size=beam_size, num_return=beam_size, max_length=2, min_length=0)
 
     def _run(self) -> None:
         if not self.ready.is_set():

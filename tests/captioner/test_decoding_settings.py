@@ -175,6 +175,7 @@ def test_the_api_the_caption_command_the_server_and_the_savedmodel_give_the_same
     batcher = CaptionBatcher(captioner)
     batcher.start()
     try:
+        batcher.wait_until_ready()  # the server answers 503 until its warm-up has traced every batch shape
         client = TestClient(create_app(batcher, ServingSettings(), model_name=path.name))
         answers = [client.post("/caption", files={"image": (photo, open(photo, "rb").read(), "image/png")}).json()
                    for photo in photos]
