@@ -40,6 +40,7 @@ from captioner.cider_d import CiderD  # noqa: E402
 from captioner.data import read_coco  # noqa: E402
 from captioner.data.pipeline import caption_batches  # noqa: E402
 from captioner.encoder import FeatureCache  # noqa: E402
+from captioner.evaluation import generate_captions  # noqa: E402
 from captioner.metrics import simple_tokenize  # noqa: E402
 from captioner.photo_demo import photo_config  # noqa: E402
 from captioner.self_critical import SelfCriticalConfig, finetune_self_critical  # noqa: E402
@@ -124,6 +125,9 @@ def epoch_speed(records, cache, weights: str, photos: int | None) -> dict:
     val_data = caption_batches(val_features, caption_examples(val_kept, model), config.batch_size)
     cross_entropy = EpochTimer()
     model.fit(train_data, validation_data=val_data, epochs=2, shuffle=False, callbacks=[cross_entropy], verbose=0)
+    # The starting point of fine-tuning, scored as its epochs are (greedy captions of the validation photos).
+    greedy = generate_captions(model, val_kept, beam_size=1, features=cache)
+    val_cider_before = CiderD({record.image_id: list(record.captions) for record in val_kept}).corpus_score(greedy)
     self_critical = EpochTimer()
     finetune_self_critical(model, train + val, SelfCriticalConfig(epochs=2, patience=None), features=cache,
                            progress=False, callbacks=[self_critical])
@@ -134,6 +138,7 @@ def epoch_speed(records, cache, weights: str, photos: int | None) -> dict:
         "cross_entropy_epoch_seconds": [round(value, 1) for value in cross_entropy.seconds],
         "self_critical_epoch_seconds": [round(value, 1) for value in self_critical.seconds],
         "ratio_second_epoch": round(self_critical.seconds[-1] / cross_entropy.seconds[-1], 2),
+        "val_cider_of_the_cross_entropy_model": round(val_cider_before, 4),
         "cross_entropy_logs": cross_entropy.logs,
         "self_critical_logs": self_critical.logs,
     }

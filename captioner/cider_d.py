@@ -14,11 +14,11 @@ How it differs from calling pycocoevalcap:
   call, so scoring every image of the fitted set gives exactly its numbers.
 - Text is tokenised by `captioner.metrics.simple_tokenize` (lower case, punctuation dropped, clitics split), the
   Java-free stand-in for the PTB tokenizer that `captioner.metrics.caption_metrics` runs before pycocoevalcap.
-  On ordinary captions the two agree token for token; they differ on symbols that are neither letters nor digits
-  nor the punctuation PTB removes (``&``, ``$``, ``%``, ``#``, ``+``: PTB keeps them as tokens, here they are
-  dropped) and on numbers with separators (PTB keeps ``1,000`` and ``3.5`` whole, here they are two tokens).
-  Letters outside ASCII are letters (``café`` is one word), lower-cased by Python's ``str.lower``, with no Unicode
-  normalisation (as PTB).
+  They agree token for token on 39,959 of Flickr8k's 40,000 captions; the others differ by symbols PTB keeps as
+  tokens (``#``, ``&``, brackets as ``-lrb-``) and abbreviations PTB keeps whole (``mr.``, ``jr.``,
+  ``s.c.u.b.a.``), which are dropped or split here. On the 1,000 test photos (first caption against the other
+  four) CIDEr-D is 0.7886 with PTB tokens and 0.7887 with these. Letters outside ASCII are letters (``café`` is
+  one word), lower-cased by Python's ``str.lower``, with no Unicode normalisation (as PTB).
 - ``eos=True`` appends an end token to every reference and to every candidate that ended (`score`'s ``ended``),
   as self-critical training does (Rennie et al. 2017; ``<eos>`` in the references and in finished samples, as the
   widest PyTorch captioning codebase scores them): the reward then sees how a caption ends, and a caption cut off

@@ -1,6 +1,8 @@
 """The loss of self-critical training: the advantage-weighted negative log-likelihood of sampled captions.
 
-With the advantages passed as Keras sample weights (one per caption), minimising this loss is a step of
+With the advantages passed as Keras sample weights (each caption's advantage on each of its tokens, an (N, T)
+array: Keras multiplies the padding mask into it in place, which PyTorch cannot broadcast from (N, 1)),
+minimising this loss is a step of
 REINFORCE with a baseline (Williams 1992; Rennie et al. 2017):
 ``loss = -1/B * sum_i advantage_i * sum_t log q(w_it | w_i<t, image_i)``,
 where ``q`` is the model's next-word distribution with ``banned_ids`` removed (renormalised), exactly the
@@ -53,7 +55,7 @@ class PolicyGradientLoss(keras.losses.Loss):
         token_losses = ops.sparse_categorical_crossentropy(targets, y_pred, from_logits=True)
         kept = ops.cast(ops.not_equal(targets, 0), token_losses.dtype)
         per_token = token_losses * kept / ops.cast(ops.shape(targets)[0], token_losses.dtype)
-        # (B, T): Keras multiplies each caption's row by its sample weight, then sums.
+        # (B, T): Keras multiplies it by the sample weights (the advantages), then sums.
         return per_token
 
     def get_config(self):

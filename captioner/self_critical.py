@@ -77,8 +77,9 @@ MIN_VOCABULARY_COVERAGE = 0.9
 VALIDATION_BATCH = 256
 
 
-def vocabulary_coverage(model: CaptionModel, records: Sequence[CaptionRecord]) -> float:
-    """The share of the words of ``records``' captions (as the model tokenises them) in the model's vocabulary.
+def vocabulary_coverage(model: CaptionModel, records: Sequence[CaptionRecord], most: int = 2000) -> float:
+    """The share of the words of ``records``' captions (as the model tokenises them) in the model's vocabulary,
+    measured on at most ``most`` captions spread evenly over them (tokenising is slow, the estimate is not).
 
     Example:
         >>> from pathlib import Path
@@ -89,7 +90,9 @@ def vocabulary_coverage(model: CaptionModel, records: Sequence[CaptionRecord]) -
         0.667
     """
     text_encoder = model.text_encoder
-    ids = [token_id for record in records for caption in record.captions
+    captions = [caption for record in records for caption in record.captions]
+    captions = captions[:: max(1, -(-len(captions) // most))]
+    ids = [token_id for caption in captions
            for token_id in text_encoder.vocabulary.encode(text_encoder.tokenizer.tokenize(caption))]
     return 1.0 - ids.count(Vocabulary.unk_id) / len(ids) if ids else 1.0
 
@@ -287,10 +290,10 @@ def _rewards(reward: CiderD, token_lists, keys, words_of_id, max_steps: int) -> 
 
 
 def _teacher_forcing(token_lists, max_steps: int) -> tuple[np.ndarray, np.ndarray]:
-    """``(inputs, targets)``: ``<bos> w_1 .. w_n`` and ``w_1 .. w_n <eos>`` (no ``<eos>`` for a caption that
-    never ended), zero-padded to the longest of the batch (as the cross-entropy batches are cut)."""
-    steps = max(min(len(tokens) + 1, max_steps) for tokens in token_lists)
-    ids = np.zeros((len(token_lists), steps + 1), np.int32)
+    """``(inputs, targets)``, each ``(N, max_steps)``: ``<bos> w_1 .. w_n`` and ``w_1 .. w_n <eos>`` (no
+    ``<eos>`` for a caption that never ended), zero-padded. One shape for every batch: JAX compiles the update
+    once (cutting each batch to its longest sample would compile it again for every length)."""
+    ids = np.zeros((len(token_lists), max_steps + 1), np.int32)
     ids[:, 0] = Vocabulary.bos_id
     for row, tokens in enumerate(token_lists):
         ids[row, 1 : len(tokens) + 1] = tokens
@@ -315,8 +318,10 @@ def _update(model, config, photo_features, keys, reward, words_of_id, rng) -> di
         baselines = ((per_photo.sum(axis=1, keepdims=True) - per_photo) / (config.samples - 1)).ravel()
     inputs, targets = _teacher_forcing(samples, search["max_length"])
     logs = model.train_on_batch({"features": repeated, "tokens": inputs}, targets,
-                                # (N, 1): Keras multiplies it into the (N, T) token losses (and their mask).
-                                sample_weight=(rewards - baselines).astype(np.float32)[:, None], return_dict=True)
+                                # Per token, the shape of the token losses: Keras multiplies the mask of the
+                                # padding into it in place, which PyTorch refuses to broadcast from (N, 1).
+                                sample_weight=np.repeat((rewards - baselines).astype(np.float32)[:, None],
+                                                        targets.shape[1], axis=1), return_dict=True)
     return {"loss": float(logs["loss"]), "reward": float(rewards.mean()), "baseline": float(baselines.mean())}
 
 

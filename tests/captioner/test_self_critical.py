@@ -88,15 +88,15 @@ def test_an_update_makes_a_sample_with_positive_advantage_likelier_and_one_with_
     before = model.sequence_log_probs(image, [good, bad])
     for _ in range(5):
         model.train_on_batch({"features": image, "tokens": inputs}, targets,
-                             sample_weight=np.array([[1.0], [-1.0]], "float32"))
+                             sample_weight=np.array([[1.0], [-1.0]], "float32") * np.ones_like(targets, "float32"))
     after = model.sequence_log_probs(image, [good, bad])
     assert after[0] > before[0] + 0.5 and after[1] < before[1] - 0.5
 
 
-def test_teacher_forcing_ends_finished_samples_and_cuts_to_the_longest():
-    inputs, targets = _teacher_forcing([[4, 5], [6, 7, 8]], max_steps=3)  # the second one never ended
-    assert inputs.tolist() == [[2, 4, 5], [2, 6, 7]]
-    assert targets.tolist() == [[4, 5, 3], [6, 7, 8]]
+def test_teacher_forcing_ends_finished_samples_only():
+    inputs, targets = _teacher_forcing([[4], [6, 7, 8]], max_steps=3)  # the second one never ended
+    assert inputs.tolist() == [[2, 4, 3], [2, 6, 7]]  # (the <eos> input predicts padding: ignored)
+    assert targets.tolist() == [[4, 3, 0], [6, 7, 8]]
 
 
 def test_rewarded_words_of_token_ids_are_the_words_of_the_decoded_text():
