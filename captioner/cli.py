@@ -1,4 +1,4 @@
-"""The ``captioner`` command: train, extract-features, evaluate, gallery, caption, make-synthetic, demo, serve
+"""The ``captioner`` command: train, finetune, extract-features, evaluate, gallery, caption, make-synthetic, demo, serve
 and export.
 
 A thin dispatcher (`textmodels.cli.make_main`) over the modules in `captioner.commands`; each handler imports
@@ -26,6 +26,7 @@ from textmodels.cli import USER_ERRORS, make_main
 COMMAND_MODULES = (
     "captioner.commands.demo",
     "captioner.commands.train",
+    "captioner.commands.finetune",
     "captioner.commands.features",
     "captioner.commands.evaluate",
     "captioner.commands.gallery",

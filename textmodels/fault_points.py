@@ -2,7 +2,9 @@
 
 `textmodels.atomic_files.replace_atomically` calls `reached` at each step of a save: ``begin`` (nothing written yet),
 ``written`` (the temporary file is complete), ``synced`` (it is on disk), ``renamed`` (it replaced the target)
-and ``folder synced``. Two ways to stop there:
+and ``folder synced``. A training loop that updates the weights outside Keras' ``fit`` (self-critical fine-tuning)
+also calls it with `TRAINING_STEP` after every update, so that a test can kill a run in the middle of an epoch.
+Two ways to stop there:
 
 - ``TEXTMODELS_KILL_AT=N`` in the environment makes the process send itself SIGKILL at the Nth point it
   reaches (counted from 1 over the whole process): a real ``kill -9`` at a chosen moment of the save sequence.
@@ -26,6 +28,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 POINTS = ("begin", "written", "synced", "renamed", "folder synced")
+TRAINING_STEP = "training step"
 KILL_VARIABLE = "TEXTMODELS_KILL_AT"
 
 _observers: list[Callable[[str, str], None]] = []
@@ -33,7 +36,8 @@ _count = 0
 
 
 def reached(point: str, path: str | Path) -> None:
-    """Called by the savers at ``point`` (one of `POINTS`) of writing ``path``."""
+    """Called by the savers at ``point`` (one of `POINTS`) of writing ``path``, and by training loops with
+    `TRAINING_STEP` and their run folder."""
     global _count
     _count += 1
     for observer in list(_observers):

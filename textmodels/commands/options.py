@@ -196,11 +196,13 @@ def add_verbose_option(parser, help: str = "also print TensorFlow's own log line
     parser.add_argument("--verbose", action="store_true", help=help)
 
 
-def add_run_options(parser, *, epochs: int = 10, batch_size: int = 32, patience: int = 3, seed: int = 0) -> None:
-    """``--out``, ``--run-dir``, ``--resume``, ``--epochs``, ``--batch-size``, ``--patience``, ``--seed``."""
+def add_run_options(parser, *, epochs: int = 10, batch_size: int = 32, patience: int = 3, seed: int = 0,
+                    criterion: str | None = None) -> None:
+    """``--out``, ``--run-dir``, ``--resume``, ``--epochs``, ``--batch-size``, ``--patience``, ``--seed``;
+    ``criterion`` names what picks the best epoch when it is not the validation loss (e.g. a validation score)."""
     parser.add_argument("--out", type=Path, required=True, metavar="MODEL.keras",
-                        help="receives the best epoch's model (lowest validation loss, or training loss without "
-                        "validation data)")
+                        help="receives the best epoch's model (" + (f"best {criterion}" if criterion else
+                        "lowest validation loss, or training loss without validation data") + ")")
     parser.add_argument("--run-dir", type=Path, metavar="DIR",
                         help="run folder: a checkpoint every epoch, the best one, the state to resume from "
                         "(default: OUT with .keras replaced by .run)")
@@ -210,8 +212,8 @@ def add_run_options(parser, *, epochs: int = 10, batch_size: int = 32, patience:
     parser.add_argument("--batch-size", type=positive_int, default=batch_size,
                         help=f"examples per training step, over all devices (default {batch_size})")
     parser.add_argument("--patience", type=non_negative_int, default=patience,
-                        help=f"stop after this many epochs without a better validation loss; 0: never stop early "
-                        f"(default {patience})")
+                        help=f"stop after this many epochs without a better {criterion or 'validation loss'}; 0: "
+                        f"never stop early (default {patience})")
     parser.add_argument("--seed", type=int, default=seed, help=f"seed of initialisation and shuffling (default {seed})")
 
 
@@ -220,7 +222,8 @@ def add_optimizer_options(parser, *, optimizer: str = "adam", learning_rate: flo
     """``--optimizer``, ``--learning-rate``, ``--clipnorm`` (0: no clipping)."""
     parser.add_argument("--optimizer", choices=OPTIMIZERS, default=optimizer, help=f"default {optimizer}")
     parser.add_argument("--learning-rate", type=positive_float, default=learning_rate,
-                        help="default: the optimizer's own (1e-3 for adam and rmsprop, 1 for sgd)")
+                        help=f"default {learning_rate}" if learning_rate is not None else
+                        "default: the optimizer's own (1e-3 for adam and rmsprop, 1 for sgd)")
     parser.add_argument("--clipnorm", type=non_negative_float, default=clipnorm or 0.0,
                         help=f"rescale gradients whose global norm exceeds this; 0: no clipping (default "
                         f"{clipnorm or 0})")
