@@ -29,7 +29,8 @@ def register(subparsers) -> None:
         "export", help="write a TensorFlow SavedModel: image bytes in, captions and scores out (no Python needed)")
     parser.add_argument("model", nargs="?", default=None, metavar="MODEL",
                         help="a .keras file or a preset's name (default: the default preset)")
-    options.add_out_dir_option(parser, "folder for the SavedModel (replaced if it holds one; required)")
+    options.add_out_dir_option(parser, "folder for the SavedModel (replaced if it holds one; required)",
+                               old_positional=True)
     add_decoding_overrides(parser)
     parser.add_argument("--num-captions", type=options.positive_int, default=None,
                         help="captions returned per image, best first (default: the beam width)")

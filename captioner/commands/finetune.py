@@ -49,7 +49,7 @@ def register(subparsers) -> None:
                             patience=DEFAULTS.patience or 0, seed=DEFAULTS.seed,
                             criterion="validation CIDEr-D (greedy captions)")
     options.add_optimizer_options(parser, learning_rate=DEFAULTS.learning_rate, clipnorm=DEFAULTS.clipnorm)
-    parser.add_argument("--quiet", action="store_true", help="no progress bar")
+    options.add_quiet_option(parser)
     parser.set_defaults(handler=run)
 
 
