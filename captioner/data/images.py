@@ -42,7 +42,29 @@ def _describe(source: object) -> str:
     return f"object of type {type(source).__name__}"
 
 
-def _open_file(path: Path, max_pixels: int) -> Image.Image:
+def draft_for_size(image: Image.Image, size: tuple[int, int]) -> None:
+    """Before ``image`` is loaded: let a JPEG decode at 1/2, 1/4 or 1/8 scale (libjpeg's DCT scaling) while it
+    stays at least twice ``size`` on both sides; other images are left alone.
+
+    A 12-megapixel phone photo then decodes several times faster in a sixteenth of the memory, and the
+    antialiased resize that follows still has twice the pixels it keeps. The exported SavedModel decodes at the
+    same scale by the same rule (`captioner.export.graph_images`), to the same pixels.
+
+    Example:
+        >>> import io
+        >>> buffer = io.BytesIO()
+        >>> Image.new("RGB", (2000, 1500)).save(buffer, format="JPEG")
+        >>> image = Image.open(buffer)
+        >>> draft_for_size(image, (224, 224))
+        >>> image.size
+        (1000, 750)
+    """
+    if image.format == "JPEG":
+        side = 2 * max(size)
+        image.draft(None, (side, side))
+
+
+def _open_file(path: Path, max_pixels: int, size: tuple[int, int]) -> Image.Image:
     try:
         path.stat()
     except FileNotFoundError:
@@ -70,6 +92,7 @@ def _open_file(path: Path, max_pixels: int) -> Image.Image:
                     f"image file {str(path)!r} has {width}x{height} = {width * height} pixels, more than the "
                     f"limit of {max_pixels} (possible decompression bomb; raise max_pixels if intended)"
                 )
+            draft_for_size(image, size)
             image.load()
     except ImageLoadError:
         raise
@@ -147,8 +170,8 @@ def load_image(
     """``source`` as a float32 RGB array of shape ``(size[0], size[1], 3)`` with values in 0..255.
 
     Files and PIL images are turned upright by their EXIF orientation; transparent images are composited on
-    white. Raises `ImageLoadError` for missing, empty, corrupt, truncated or oversized files and for arrays of
-    the wrong shape or dtype.
+    white; a large JPEG file decodes at a reduced scale (`draft_for_size`). Raises `ImageLoadError` for missing,
+    empty, corrupt, truncated or oversized files and for arrays of the wrong shape or dtype.
 
     Example:
         >>> from PIL import Image
@@ -162,7 +185,7 @@ def load_image(
     if isinstance(source, np.ndarray):
         return _resize(_array_rgb_float(source, label), size)
     if isinstance(source, (str, Path)):
-        image = _open_file(Path(source), max_pixels)
+        image = _open_file(Path(source), max_pixels, size)
     elif isinstance(source, Image.Image):
         if source.width * source.height > max_pixels:
             raise ImageLoadError(f"{label}: more than the limit of {max_pixels} pixels")

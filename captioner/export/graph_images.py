@@ -2,8 +2,9 @@
 
 Matches `captioner.data.images.load_image`, so that the export captions a photo as the Python API does:
 
-- JPEGs decode with the accurate integer DCT, which is what Pillow uses (the pixels come out identical);
-  CMYK and grayscale JPEGs convert to RGB as Pillow converts them (within one grey level).
+- JPEGs decode with the accurate integer DCT, which is what Pillow uses (the pixels come out identical), a
+  large one at 1/2, 1/4 or 1/8 scale as `captioner.data.images.draft_for_size` decodes it; CMYK and grayscale
+  JPEGs convert to RGB as Pillow converts them.
 - EXIF orientation (tags 1-8, from a JPEG's APP1 ``Exif`` segment or a PNG's ``eXIf`` chunk) turns the image
   upright before anything else, as ``PIL.ImageOps.exif_transpose`` does: phone photos are stored sideways
   with a tag saying so. Read by walking the file's segments in the graph (`exif_orientation`).
@@ -191,17 +192,34 @@ def header_pixels(data: tf.Tensor) -> tf.Tensor:
     return tf.cond(tf.io.is_jpeg(data), jpeg, png_or_other)
 
 
-def decode_rgb(data: tf.Tensor, max_pixels: int = DEFAULT_MAX_PIXELS) -> tf.Tensor:
+def _jpeg_scale_index(data: tf.Tensor, size: tuple[int, int]) -> tf.Tensor:
+    """Which of the scales 1, 1/2, 1/4, 1/8 `captioner.data.images.draft_for_size` (Pillow's ``draft``) picks: the
+    smallest that keeps both sides at least twice the largest side of ``size``."""
+    side = 2 * max(int(size[0]), int(size[1]))
+    shape = tf.image.extract_jpeg_shape(data, output_type=tf.int64)
+    scale = tf.minimum(shape[0] // side, shape[1] // side)
+    return tf.cast(tf.where(scale >= 8, 3, tf.where(scale >= 4, 2, tf.where(scale >= 2, 1, 0))), tf.int32)
+
+
+def decode_rgb(data: tf.Tensor, max_pixels: int = DEFAULT_MAX_PIXELS, for_size: tuple[int, int] | None = None
+               ) -> tf.Tensor:
     """``(H, W, 3)`` float32 RGB in 0..255, upright, from encoded JPEG/PNG (or GIF/BMP/WebP) bytes.
 
     Raises ``tf.errors.InvalidArgumentError`` for bytes that are not an image, and for images over
-    ``max_pixels`` (checked from the header before decoding JPEG and PNG).
+    ``max_pixels`` (checked from the header before decoding JPEG and PNG). With ``for_size`` (the size it will
+    be resized to), a large JPEG decodes at a reduced scale, as the Python loader decodes it.
     """
     tf.debugging.assert_less_equal(header_pixels(data), tf.constant(max_pixels, tf.int64),
                                    message=f"the image has more than {max_pixels} pixels")
 
+    def jpeg_at(ratio: int):
+        return lambda: tf.cast(tf.io.decode_jpeg(data, channels=3, ratio=ratio, dct_method="INTEGER_ACCURATE"),
+                               tf.float32)
+
     def jpeg():
-        return tf.cast(tf.io.decode_jpeg(data, channels=3, dct_method="INTEGER_ACCURATE"), tf.float32)
+        if for_size is None:
+            return jpeg_at(1)()
+        return tf.switch_case(_jpeg_scale_index(data, for_size), [jpeg_at(ratio) for ratio in (1, 2, 4, 8)])
 
     def on_white(rgba):
         alpha = rgba[..., 3:] / 255.0
@@ -243,7 +261,7 @@ def decode_rgb(data: tf.Tensor, max_pixels: int = DEFAULT_MAX_PIXELS) -> tf.Tens
 
 def decode_and_resize(data: tf.Tensor, size: tuple[int, int], max_pixels: int = DEFAULT_MAX_PIXELS) -> tf.Tensor:
     """``(size[0], size[1], 3)`` float32 RGB in 0..255: decoded, then resized bicubically with antialiasing."""
-    image = decode_rgb(data, max_pixels)
+    image = decode_rgb(data, max_pixels, for_size=size)
     height, width = int(size[0]), int(size[1])
     same_size = tf.reduce_all(tf.equal(tf.shape(image)[:2], [height, width]))
 

@@ -1,8 +1,9 @@
 """An uploaded file to the captioner's input pixels, with a clear `ServingError` for every kind of bad upload.
 
 The bytes are opened with Pillow and then go through `captioner.data.images.load_image`, exactly as
-``Captioner.caption("photo.jpg")`` reads a file (EXIF orientation, grayscale, palette and transparent images,
-the same resize), so the server's captions equal the Python API's for the same file.
+``Captioner.caption("photo.jpg")`` reads a file (a large JPEG decoded at a reduced scale, EXIF orientation,
+grayscale, palette and transparent images, the same resize), so the server's captions equal the Python API's
+for the same file.
 
 Example:
     >>> import io
@@ -28,7 +29,7 @@ from dataclasses import dataclass
 import numpy as np
 from PIL import Image, UnidentifiedImageError
 
-from captioner.data.images import ImageLoadError, load_image
+from captioner.data.images import ImageLoadError, draft_for_size, load_image
 from captioner.serving.http_errors import ServingError
 
 # Declared types a browser or client may send for an image file (octet-stream: a client that does not know).
@@ -83,6 +84,7 @@ def read_upload(data: bytes, filename: str, content_type: str | None, size: tupl
                                f"{name} is {width}x{height} = {width * height / 1e6:.1f} megapixels, over the limit "
                                f"of {max_pixels / 1e6:.1f}; scale it down and upload it again.")
         try:
+            draft_for_size(image, size)
             image.load()
         except (OSError, SyntaxError, ValueError) as error:
             # Truncated files end up here ("image file is truncated").
