@@ -89,6 +89,7 @@ class TextClassifier(LabeledTextEstimator):
         attention_units: int = 64,
         recurrent_dropout: float = 0.0,
         embedding_dropout: float = 0.2,
+        token_dropout: float = 0.0,
         filter_widths: Sequence[int] = (3, 4, 5),
         filters: int = 100,
         dropout: float = 0.5,
@@ -128,6 +129,7 @@ class TextClassifier(LabeledTextEstimator):
         self.rnn_options = dict(
             units=units, cell=cell, layers=layers, bidirectional=bidirectional, pooling=pooling, k=k,
             attention_units=attention_units, recurrent_dropout=recurrent_dropout, embedding_dropout=embedding_dropout,
+            token_dropout=token_dropout,
         )
         self.cnn_options = dict(filter_widths=tuple(filter_widths), filters=filters)
         self.dropout = dropout
