@@ -12,6 +12,6 @@ from textmodels.layers.token_dropout import TokenDropout
 
 __all__ = [
     "AttentionPooling", "CELLS", "CoupledLSTMCell", "EMBEDDING_MODES", "FirstStepSimpleRNNCell", "MERGE_MODES",
-    "POOLING_MODES", "PeepholeLSTMCell", "RecurrentBlock", "SequencePooling", "TextEmbedding", "TokenDropout", "halve_mask",
-    "halve_time", "last_valid_step", "with_first_step_input",
+    "POOLING_MODES", "PeepholeLSTMCell", "RecurrentBlock", "SequencePooling", "TextEmbedding", "TokenDropout",
+    "halve_mask", "halve_time", "last_valid_step", "with_first_step_input",
 ]

@@ -64,11 +64,13 @@ class LayerwiseAdam(keras.optimizers.Adam):
         if self.built:
             return
         super().build(variables)
+        first_epoch = self.factors_for_epoch(0) if self.rate_groups else np.ones(1, "float32")
+        # The values go in through the initializer: an assign() during build may run in a symbolic scope
+        # that discards it.
         self.rate_factors = self.add_variable(
-            shape=(max(len(self.rate_groups), 1),), initializer="ones", name="rate_factors"
+            shape=first_epoch.shape, name="rate_factors",
+            initializer=lambda shape, dtype=None: ops.convert_to_tensor(first_epoch, dtype=dtype),
         )
-        if self.rate_groups:
-            self.rate_factors.assign(self.factors_for_epoch(0))
 
     def start_epoch(self, epoch: int) -> None:
         """Sets the factors of ``epoch``; builds nothing (call after the first step or after `build`)."""

@@ -19,8 +19,9 @@ class TransferReport:
 
     Example:
         >>> report = TransferReport("lm.keras", ("embedding",), 120, 100, 20, 0.93)
-        >>> print(report.summary())
-        Initialised embedding from lm.keras: 100 rows copied, 20 new words start fresh; the language model knows 93.0% of the training tokens.
+        >>> print(*report.summary().split("; "), sep="\n")
+        Initialised embedding from lm.keras: 100 rows copied, 20 new words start fresh
+        the language model knows 93.0% of the training tokens.
     """
 
     source: str
