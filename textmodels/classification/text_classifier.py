@@ -66,8 +66,9 @@ class TextClassifier(LabeledTextEstimator):
     Args:
         model: ``textrnn`` or ``textcnn``.
         level, lowercase, min_count, max_vocabulary, max_length: the `TextEncoder` built by `fit`. ``max_length``
-            None chooses from the training texts: the length that holds 95% of them whole (short texts: the
-            longest), at most `DEFAULT_LENGTH_CAP`; longer texts keep their head and tail (`truncate_ids`).
+            None chooses from the training texts: the longest, at most `DEFAULT_LENGTH_CAP` tokens; when that
+            cuts training texts (long documents) a long text keeps its head and tail, else its head
+            (`chosen_length`).
         vectors: a GloVe/word2vec text file for ``embedding`` ``static`` | ``non-static`` | ``multichannel``.
         embedding: ``rand`` (default) | ``static`` | ``non-static`` | ``multichannel`` (TextCNN only).
         embedding_dim: embedding width (ignored with ``vectors``: the file decides).
@@ -314,8 +315,7 @@ class TextClassifier(LabeledTextEstimator):
         else:
             shape = self._encoder_shape()
             encoder = TextEncoder.fit(texts, level=shape["level"], **self.encoder_options)
-        encoder.max_length = self.max_length or chosen_max_length(encoder, texts)
-        encoder.truncation = "middle"
+        encoder.max_length, encoder.truncation = chosen_length(encoder, texts, self.max_length)
         matrix = None
         embedding_dim = shape["embedding_dim"]
         if self.vectors is not None:
@@ -560,18 +560,21 @@ def hold_out(texts: list[str], labels: list, fraction: float, seed: int = 0):
         ([texts[i] for i in val_ids], [labels[i] for i in val_ids])
 
 
-def chosen_max_length(encoder, texts: Sequence[str]) -> int:
-    """The length that ``max_length=None`` chooses: the longest training text, at most `DEFAULT_LENGTH_CAP`
-    tokens (the encoder's markers included).
+def chosen_length(encoder, texts: Sequence[str], max_length: int | None = None) -> tuple[int, str]:
+    """``(max_length, truncation)`` for a classifier trained on ``texts``: ``max_length`` None takes the longest
+    training text, at most `DEFAULT_LENGTH_CAP` tokens. When training texts are longer than that (long
+    documents), a long text keeps its first quarter and last three quarters (``"middle"``: a review's verdict
+    is often at its end); otherwise (short texts, all kept whole) its head (``"end"``).
 
     Example:
         >>> from textmodels.text import TextEncoder
         >>> texts = ["a b c", "a b"]
-        >>> chosen_max_length(TextEncoder.fit(texts), texts)
-        3
+        >>> chosen_length(TextEncoder.fit(texts), texts), chosen_length(TextEncoder.fit(texts), texts, 2)
+        ((3, 'end'), (2, 'middle'))
     """
     longest = max(len(encoder.encode_one(text)) for text in texts)
-    return max(1, min(longest, DEFAULT_LENGTH_CAP))
+    length = max_length or max(1, min(longest, DEFAULT_LENGTH_CAP))
+    return length, "middle" if longest > length else "end"
 
 
 def _copy_from_language_model(language_model, network, source: str, coverage: float, fresh_words: int):

@@ -63,8 +63,9 @@ def register(subparsers) -> None:
                        help=f"TextCNN feature maps per filter width (default {DEFAULTS.filters})")
     options.add_vocabulary_options(
         train, min_count=DEFAULTS.min_count, max_length=DEFAULTS.max_length,
-        max_length_help="longest sequence kept, in tokens; longer texts keep their first quarter and last three "
-        "quarters (default: chosen from DATA: its longest text, at most 500 tokens)",
+        max_length_help="longest sequence kept, in tokens (default: chosen from DATA: its longest text, at most "
+        "500 tokens); when DATA's own texts are longer (long documents), a text keeps its first quarter and last "
+        "three quarters, else its head",
     )
     train.add_argument("--level", choices=("word", "char"), default=None,
                        help=f"tokens (default {DEFAULTS.level}, or the --init-from model's)")
