@@ -70,7 +70,8 @@ class TextClassifier(LabeledTextEstimator):
             cuts training texts (long documents) a long text keeps its head and tail, else its head
             (`chosen_length`).
         vectors: a GloVe/word2vec text file for ``embedding`` ``static`` | ``non-static`` | ``multichannel``.
-        embedding: ``rand`` (default) | ``static`` | ``non-static`` | ``multichannel`` (TextCNN only).
+        embedding: ``rand`` (default; with ``init_from``: the pretrained rows, fine-tuned) | ``static`` (the
+            pretrained vectors or rows, frozen) | ``non-static`` | ``multichannel`` (TextCNN only).
         embedding_dim: embedding width (ignored with ``vectors``: the file decides).
         units, cell, layers, bidirectional, pooling, k, attention_units, recurrent_dropout,
             embedding_dropout, token_dropout: the `TextRNN`.
@@ -147,8 +148,10 @@ class TextClassifier(LabeledTextEstimator):
         check_all(POSITIVE_INT, **{f"filter_widths[{index}]": width for index, width in enumerate(filter_widths)})
         check_all(NON_NEGATIVE_INT, lm_epochs=lm_epochs)
         check("threshold", threshold, OPEN_FRACTION)
-        if embedding != "rand" and vectors is None:
-            raise ConfigurationError(f"embedding={embedding!r} needs a pretrained vectors file (vectors=...).")
+        if embedding != "rand" and vectors is None and init_from is None:
+            raise ConfigurationError(
+                f"embedding={embedding!r} needs pretrained vectors (vectors=... or init_from=...)."
+            )
         if embedding == "multichannel" and model != "textcnn":
             raise ConfigurationError(
                 "embedding='multichannel' is a TextCNN option; TextRNN takes rand, static or non-static."

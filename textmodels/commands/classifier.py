@@ -56,8 +56,9 @@ def register(subparsers) -> None:
                        help="share of training tokens replaced by <unk>, which trains the row unseen test words "
                        f"fall on (default {DEFAULTS.token_dropout})")
     train.add_argument("--embedding", choices=("rand", "static", "non-static", "multichannel"), default="rand",
-                       help="rand: learned from scratch; the others start from --vectors (frozen, fine-tuned, "
-                       "both); multichannel: TextCNN only")
+                       help="rand: learned from scratch (with --init-from: the language model's rows, "
+                       "fine-tuned); the others start from --vectors or --init-from (frozen, fine-tuned, both); "
+                       "multichannel: TextCNN only")
     train.add_argument("--vectors", help="pretrained word vectors (GloVe / word2vec text format)")
     train.add_argument("--filters", type=options.positive_int, default=DEFAULTS.filters,
                        help=f"TextCNN feature maps per filter width (default {DEFAULTS.filters})")
