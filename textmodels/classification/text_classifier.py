@@ -25,10 +25,22 @@ import numpy as np
 
 from textmodels.classification.labeled_text_estimator import LabeledTextEstimator, check_settings
 from textmodels.classification.prediction import Prediction
+from textmodels.classifier_config import DEFAULTS
 from textmodels.data.bucketed_batches import BucketedBatches
 from textmodels.data.labeled_texts import LabeledTexts
-from textmodels.errors import OPEN_FRACTION, POSITIVE_INT, ConfigurationError, DataError, check, check_all
+from textmodels.errors import (
+    DROPOUT_RATE,
+    NON_NEGATIVE_INT,
+    OPEN_FRACTION,
+    POSITIVE_INT,
+    POSITIVE_NUMBER,
+    ConfigurationError,
+    DataError,
+    check,
+    check_all,
+)
 from textmodels.metrics import classification_report, multilabel_report
+from textmodels.training.layerwise_adam import LayerwiseAdam
 
 MODELS = ("textrnn", "textcnn")
 # When no max_length is given, the longest training text decides it, up to this many tokens.
@@ -48,15 +60,21 @@ class UnknownLabelError(DataError):
 class TextClassifier(LabeledTextEstimator):
     """A TextRNN or TextCNN text classifier with its preprocessing; binary, multi-class or multi-label.
 
+    Every default comes from `textmodels.classifier_config.DEFAULTS`, which ``textmodels train-classifier``
+    reads too.
+
     Args:
         model: ``textrnn`` or ``textcnn``.
-        level, lowercase, min_count, max_vocabulary, max_length: the `TextEncoder` built by `fit` (``max_length``
-            None: the longest training text, at most `DEFAULT_LENGTH_CAP` tokens; longer texts are truncated).
+        level, lowercase, min_count, max_vocabulary, max_length: the `TextEncoder` built by `fit`. ``max_length``
+            None chooses from the training texts: the longest, at most `DEFAULT_LENGTH_CAP` tokens; when that
+            cuts training texts (long documents) a long text keeps its head and tail, else its head
+            (`chosen_length`).
         vectors: a GloVe/word2vec text file for ``embedding`` ``static`` | ``non-static`` | ``multichannel``.
-        embedding: ``rand`` (default) | ``static`` | ``non-static`` | ``multichannel`` (TextCNN only).
+        embedding: ``rand`` (default; with ``init_from``: the pretrained rows, fine-tuned) | ``static`` (the
+            pretrained vectors or rows, frozen) | ``non-static`` | ``multichannel`` (TextCNN only).
         embedding_dim: embedding width (ignored with ``vectors``: the file decides).
         units, cell, layers, bidirectional, pooling, k, attention_units, recurrent_dropout,
-            embedding_dropout: the `TextRNN`.
+            embedding_dropout, token_dropout: the `TextRNN`.
         filter_widths, filters: the `TextCNN`.
         dropout: before the output layer.
         problem: ``binary`` | ``multiclass`` | ``multilabel``; None infers it from the labels (a list of labels
@@ -64,79 +82,121 @@ class TextClassifier(LabeledTextEstimator):
         threshold: decision threshold of sigmoid outputs (binary and multi-label).
         optimizer, learning_rate, clipnorm: see `textmodels.training.make_optimizer`.
         batch_size: for training and prediction.
+        init_from: a `LanguageModel` or the ``.keras`` file of one (``textmodels train-lm``): the embedding and
+            every recurrent layer start from its weights, the vocabulary is its own plus the task's new words
+            (`textmodels.transfer`); ``level``, ``embedding_dim``, ``units``, ``cell`` and ``layers`` left at
+            None take the language model's, and the network reads left to right.
+        lm_epochs: with ``init_from``, first train the language model this many epochs on the training texts.
+        gradual_unfreezing, layer_rate_decay: ULMFiT's fine-tuning (`textmodels.training.LayerwiseAdam`):
+            unfreeze one layer group per epoch from the top; each group learns ``layer_rate_decay`` times slower
+            than the one above (Adam only).
+
+    The encoder's shape settings default to None: `DEFAULTS`' values, or the language model's with
+    ``init_from`` (an explicit value that differs from the language model's is a `ConfigurationError`
+    naming both).
     """
 
     what = "text classifier"
 
     def __init__(
         self,
-        model: str = "textrnn",
+        model: str = DEFAULTS.model,
         *,
-        level: str = "word",
-        lowercase: bool | None = None,
-        min_count: int = 1,
-        max_vocabulary: int | None = None,
-        max_length: int | None = None,
+        level: str | None = None,
+        lowercase: bool | None = DEFAULTS.lowercase,
+        min_count: int = DEFAULTS.min_count,
+        max_vocabulary: int | None = DEFAULTS.max_vocabulary,
+        max_length: int | None = DEFAULTS.max_length,
         vectors: str | Path | None = None,
         embedding: str = "rand",
-        embedding_dim: int = 128,
-        units: int = 64,
-        cell: str = "lstm",
-        layers: int = 1,
-        bidirectional: bool = True,
-        pooling: str = "max",
-        k: int = 2,
-        attention_units: int = 64,
-        recurrent_dropout: float = 0.0,
-        embedding_dropout: float = 0.2,
-        filter_widths: Sequence[int] = (3, 4, 5),
-        filters: int = 100,
-        dropout: float = 0.5,
-        problem: str | None = None,
-        threshold: float = 0.5,
-        optimizer: str = "adam",
-        learning_rate: float | None = None,
-        clipnorm: float | None = 5.0,
-        batch_size: int = 32,
+        embedding_dim: int | None = None,
+        units: int | None = None,
+        cell: str | None = None,
+        layers: int | None = None,
+        bidirectional: bool | None = None,
+        pooling: str = DEFAULTS.pooling,
+        k: int = DEFAULTS.k,
+        attention_units: int = DEFAULTS.attention_units,
+        recurrent_dropout: float = DEFAULTS.recurrent_dropout,
+        embedding_dropout: float = DEFAULTS.embedding_dropout,
+        token_dropout: float = DEFAULTS.token_dropout,
+        filter_widths: Sequence[int] = DEFAULTS.filter_widths,
+        filters: int = DEFAULTS.filters,
+        dropout: float = DEFAULTS.dropout,
+        problem: str | None = DEFAULTS.problem,
+        threshold: float = DEFAULTS.threshold,
+        optimizer: str = DEFAULTS.optimizer,
+        learning_rate: float | None = DEFAULTS.learning_rate,
+        clipnorm: float | None = DEFAULTS.clipnorm,
+        batch_size: int = DEFAULTS.batch_size,
+        init_from=None,
+        lm_epochs: int = DEFAULTS.lm_epochs,
+        gradual_unfreezing: bool = DEFAULTS.gradual_unfreezing,
+        layer_rate_decay: float | None = DEFAULTS.layer_rate_decay,
     ):
         if model not in MODELS:
             raise ConfigurationError(f"Unknown model {model!r}; choose one of {', '.join(MODELS)}.")
         check_settings(
-            sizes=dict(min_count=min_count, embedding_dim=embedding_dim, units=units, layers=layers, k=k,
-                       attention_units=attention_units, filters=filters, batch_size=batch_size),
-            optional_sizes=dict(max_vocabulary=max_vocabulary, max_length=max_length),
+            sizes=dict(min_count=min_count, k=k, attention_units=attention_units, filters=filters,
+                       batch_size=batch_size),
+            optional_sizes=dict(max_vocabulary=max_vocabulary, max_length=max_length, embedding_dim=embedding_dim,
+                                units=units, layers=layers),
             dropout_rates=dict(recurrent_dropout=recurrent_dropout, embedding_dropout=embedding_dropout,
-                               dropout=dropout),
+                               token_dropout=token_dropout, dropout=dropout),
             learning_rate=learning_rate, clipnorm=clipnorm,
         )
         check_all(POSITIVE_INT, **{f"filter_widths[{index}]": width for index, width in enumerate(filter_widths)})
+        check_all(NON_NEGATIVE_INT, lm_epochs=lm_epochs)
         check("threshold", threshold, OPEN_FRACTION)
-        if embedding != "rand" and vectors is None:
-            raise ConfigurationError(f"embedding={embedding!r} needs a pretrained vectors file (vectors=...).")
+        if embedding != "rand" and vectors is None and init_from is None:
+            raise ConfigurationError(
+                f"embedding={embedding!r} needs pretrained vectors (vectors=... or init_from=...)."
+            )
         if embedding == "multichannel" and model != "textcnn":
             raise ConfigurationError(
                 "embedding='multichannel' is a TextCNN option; TextRNN takes rand, static or non-static."
             )
+        if init_from is not None and vectors is not None:
+            raise ConfigurationError("Start from a language model (init_from) or from word vectors, not both.")
+        if init_from is not None and bidirectional:
+            raise ConfigurationError(
+                "A language model reads left to right, so its recurrent weights fit a unidirectional network; "
+                "leave bidirectional out (or False) with init_from."
+            )
+        if init_from is None and lm_epochs:
+            raise ConfigurationError("lm_epochs fine-tunes the language model of init_from; give init_from too.")
+        if layer_rate_decay is not None:
+            check("layer_rate_decay", layer_rate_decay, POSITIVE_NUMBER)
+        if (gradual_unfreezing or layer_rate_decay is not None) and optimizer != "adam":
+            raise ConfigurationError(
+                f"gradual_unfreezing and layer_rate_decay use per-layer Adam; optimizer={optimizer!r} has no such "
+                "variant."
+            )
         if vectors is not None and embedding == "rand":
             embedding = "non-static"
         self.model_kind = model
-        self.encoder_options = dict(level=level, lowercase=lowercase, min_count=min_count, max_size=max_vocabulary)
+        self.encoder_options = dict(lowercase=lowercase, min_count=min_count, max_size=max_vocabulary)
+        self.shape_options = dict(level=level, embedding_dim=embedding_dim, units=units, cell=cell, layers=layers,
+                                  bidirectional=bidirectional)
         self.max_length = max_length
         self.vectors = vectors
         self.embedding = embedding
-        self.embedding_dim = embedding_dim
         self.rnn_options = dict(
-            units=units, cell=cell, layers=layers, bidirectional=bidirectional, pooling=pooling, k=k,
-            attention_units=attention_units, recurrent_dropout=recurrent_dropout, embedding_dropout=embedding_dropout,
+            pooling=pooling, k=k, attention_units=attention_units, recurrent_dropout=recurrent_dropout,
+            embedding_dropout=embedding_dropout, token_dropout=token_dropout,
         )
         self.cnn_options = dict(filter_widths=tuple(filter_widths), filters=filters)
         self.dropout = dropout
         self.problem_option = problem
         self.threshold = threshold
         self.optimizer_options = dict(name=optimizer, learning_rate=learning_rate, clipnorm=clipnorm)
+        self.fine_tuning = dict(gradual_unfreezing=gradual_unfreezing, layer_rate_decay=layer_rate_decay)
+        self.init_from = init_from
+        self.lm_epochs = lm_epochs
         self.batch_size = batch_size
         self.network = None
         self.vectors_report = None
+        self.transfer_report = None
 
     # --- the trained state -------------------------------------------------------------------------------------
 
@@ -172,7 +232,9 @@ class TextClassifier(LabeledTextEstimator):
         texts: Sequence[str] | LabeledTexts,
         labels: Sequence | None = None,
         validation: LabeledTexts | tuple[Sequence[str], Sequence] | None = None,
-        epochs: int = 5,
+        epochs: int = DEFAULTS.epochs,
+        patience: int | None = DEFAULTS.patience,
+        validation_fraction: float = DEFAULTS.validation_fraction,
         callbacks: Sequence = (),
         initial_epoch: int = 0,
         verbose="auto",
@@ -184,42 +246,81 @@ class TextClassifier(LabeledTextEstimator):
         `textmodels.training.distribution.Distribution` or its name (``"mirrored"``, ...); ``batch_size`` is then
         the global batch, split over the replicas.
 
+        The stopping rule: without ``validation``, ``validation_fraction`` of the examples is held out (stratified
+        by label, seed 0; 0 holds out nothing); with validation data, training stops after ``patience`` epochs
+        without a better validation loss and keeps the best epoch's weights (None: train all ``epochs``; an
+        ``EarlyStopping`` among ``callbacks`` replaces this one).
+
         Returns the Keras ``History``.
         """
-        from textmodels.training.distribution import as_distribution
+        import keras
 
+        from textmodels.training.distribution import as_distribution
+        from textmodels.training.layer_rate_schedule import LayerRateSchedule
+
+        check("validation_fraction", validation_fraction, DROPOUT_RATE)
+        check("patience", patience, NON_NEGATIVE_INT, optional=True)
         distribution = as_distribution(distribution)
         texts, labels = _unpack(texts, labels)
+        if validation is None and validation_fraction > 0:
+            (texts, labels), validation = hold_out(texts, labels, validation_fraction)
         if self.network is None:
             with distribution.scope():
-                self.network = self._build_network(texts, labels)
+                self.network = self._build_network(texts, labels, verbose)
         batches = BucketedBatches(*self._arrays(texts, labels, "training"), batch_size=self.batch_size)
         validation_batches = None
         if validation is not None:
             validation_arrays = self._arrays(*_unpack(*_validation_pair(validation)), "validation")
             validation_batches = BucketedBatches(*validation_arrays, batch_size=self.batch_size, shuffle=False)
+        callbacks = list(callbacks)
+        if isinstance(self.network.optimizer, LayerwiseAdam):
+            callbacks.append(LayerRateSchedule())
+        stopping = any(isinstance(callback, keras.callbacks.EarlyStopping) for callback in callbacks)
+        if validation_batches is not None and patience and not stopping:
+            callbacks.append(keras.callbacks.EarlyStopping(patience=patience, restore_best_weights=True))
         # shuffle=False: BucketedBatches reshuffles itself every epoch from its seed. Keras would also shuffle the
         # batch order with Python's global random, which a distributed fit draws from once more (its symbolic
         # build), so one device and several would see different batches.
         return distribution.fit(
-            self.network, batches, epochs=epochs, validation_data=validation_batches, callbacks=list(callbacks),
+            self.network, batches, epochs=epochs, validation_data=validation_batches, callbacks=callbacks,
             initial_epoch=initial_epoch, verbose=verbose, shuffle=False,
         )
 
-    def _build_network(self, texts: list[str], labels: list):
+    def _encoder_shape(self, language_model=None, source: str = "") -> dict:
+        """The encoder's shape settings: the given ones, the rest from `DEFAULTS` or ``language_model``."""
+        requested = dict(self.shape_options)
+        if language_model is None:
+            return {key: getattr(DEFAULTS, key) if value is None else value for key, value in requested.items()}
+        from textmodels.transfer import resolve_encoder_settings
+
+        if self.model_kind == "textcnn":  # only the embedding transfers to a CNN
+            requested = {key: requested[key] for key in ("level", "embedding_dim")}
+        settings = resolve_encoder_settings(language_model, source, requested)
+        return {**settings, "bidirectional": False}
+
+    def _build_network(self, texts: list[str], labels: list, verbose="auto"):
         from textmodels.text import TextEncoder
-        from textmodels.training import make_optimizer
 
         problem = self.problem_option or _infer_problem(labels)
         label_names = _label_names(labels, problem)
-        encoder = TextEncoder.fit(texts, **self.encoder_options)
-        if self.max_length is None:
-            longest = max(len(encoder.encode_one(text)) for text in texts)
-            encoder.max_length = max(1, min(longest, DEFAULT_LENGTH_CAP))
+        language_model = source = None
+        if self.init_from is not None:
+            from textmodels.transfer import fine_tune_language_model, load_language_model, transfer_vocabulary
+
+            language_model, source = load_language_model(self.init_from)
+            shape = self._encoder_shape(language_model, source)
+            if self.lm_epochs:
+                language_model = fine_tune_language_model(language_model, texts, self.lm_epochs,
+                                                          batch_size=self.batch_size, verbose=verbose)
+            encoder, coverage, fresh_words = transfer_vocabulary(
+                language_model, texts, self.encoder_options["min_count"], self.encoder_options["max_size"]
+            )
         else:
-            encoder.max_length = self.max_length
+            shape = self._encoder_shape()
+            encoder = TextEncoder.fit(texts, level=shape["level"], **self.encoder_options)
+        encoder.max_length, encoder.truncation = chosen_length(encoder, texts, self.max_length)
         matrix = None
-        embedding_dim = self.embedding_dim
+        embedding_dim = shape["embedding_dim"]
         if self.vectors is not None:
             from textmodels.text.vectors import load_vectors
 
@@ -238,13 +339,30 @@ class TextClassifier(LabeledTextEstimator):
         else:
             from textmodels.classification.text_rnn import TextRNN
 
-            network = TextRNN(embedding_mode=self.embedding, **self.rnn_options, **common)
+            network = TextRNN(embedding_mode=self.embedding, units=shape["units"], cell=shape["cell"],
+                              layers=shape["layers"], bidirectional=shape["bidirectional"], **self.rnn_options,
+                              **common)
         network.build((None, encoder.max_length))
         if matrix is not None:
             network.set_embedding_matrix(matrix)
+        if language_model is not None:
+            self.transfer_report = _copy_from_language_model(language_model, network, source, coverage,
+                                                             fresh_words)
         loss = "sparse_categorical_crossentropy" if problem == "multiclass" else "binary_crossentropy"
-        network.compile(optimizer=make_optimizer(**self.optimizer_options), loss=loss, metrics=["accuracy"])
+        network.compile(optimizer=self._optimizer(network), loss=loss, metrics=["accuracy"])
         return network
+
+    def _optimizer(self, network):
+        from textmodels.training import make_optimizer
+
+        if not self.fine_tuning["gradual_unfreezing"] and self.fine_tuning["layer_rate_decay"] is None:
+            return make_optimizer(**self.optimizer_options)
+        groups = ["embedding/"]
+        if self.model_kind == "textrnn":
+            groups += [f"{network.recurrent.name}/{layer.name}/" for layer in network.recurrent.recurrent_layers]
+        options = self.optimizer_options
+        return LayerwiseAdam(groups, **self.fine_tuning, learning_rate=options["learning_rate"] or 1e-3,
+                             global_clipnorm=options["clipnorm"])
 
     def _arrays(self, texts: list[str], labels: list, role: str) -> tuple[np.ndarray, np.ndarray]:
         ids = self.text_encoder.encode(texts)
@@ -332,7 +450,7 @@ class TextClassifier(LabeledTextEstimator):
         network = self._require_network()
         if getattr(network, "pooling_mode", None) != "attention":
             raise ValueError("explain() needs a TextRNN trained with pooling='attention'.")
-        tokens = self.text_encoder.tokenizer.tokenize(text)[: self.text_encoder.max_length]
+        tokens = self.text_encoder.truncated(self.text_encoder.tokenizer.tokenize(text))
         if not tokens:
             raise DataError("Cannot explain an empty text: it has no tokens.")
         weights = network.attention_weights(self.text_encoder.encode([text]))[0]
@@ -423,3 +541,51 @@ def _label_names(labels: Iterable, problem: str) -> list[str]:
     if problem == "multilabel" and not names:
         raise DataError("The multi-label targets name no labels at all.")
     return names
+
+
+def hold_out(texts: list[str], labels: list, fraction: float, seed: int = 0):
+    """``((train texts, train labels), (validation texts, validation labels) or None)``: ``fraction`` of the
+    examples held out, stratified by label (single-label problems), seeded; None when that leaves no example.
+
+    Example:
+        >>> (train, validation) = hold_out(["a", "b", "c", "d"] * 5, ["x", "y"] * 10, 0.2)
+        >>> len(train[0]), len(validation[0]), sorted(set(validation[1]))
+        (16, 4, ['x', 'y'])
+    """
+    from textmodels.data.splits import train_val_test_split
+
+    stratify = None if any(isinstance(label, _MULTI) for label in labels) else [str(label) for label in labels]
+    train_ids, val_ids, _ = train_val_test_split(len(texts), (1 - fraction, fraction, 0.0), seed=seed,
+                                                 stratify_labels=stratify)
+    if not len(val_ids) or not len(train_ids):
+        return (texts, labels), None
+    return ([texts[i] for i in train_ids], [labels[i] for i in train_ids]), \
+        ([texts[i] for i in val_ids], [labels[i] for i in val_ids])
+
+
+def chosen_length(encoder, texts: Sequence[str], max_length: int | None = None) -> tuple[int, str]:
+    """``(max_length, truncation)`` for a classifier trained on ``texts``: ``max_length`` None takes the longest
+    training text, at most `DEFAULT_LENGTH_CAP` tokens. When training texts are longer than that (long
+    documents), a long text keeps its first quarter and last three quarters (``"middle"``: a review's verdict
+    is often at its end); otherwise (short texts, all kept whole) its head (``"end"``).
+
+    Example:
+        >>> from textmodels.text import TextEncoder
+        >>> texts = ["a b c", "a b"]
+        >>> chosen_length(TextEncoder.fit(texts), texts), chosen_length(TextEncoder.fit(texts), texts, 2)
+        ((3, 'end'), (2, 'middle'))
+    """
+    longest = max(len(encoder.encode_one(text)) for text in texts)
+    length = max_length or max(1, min(longest, DEFAULT_LENGTH_CAP))
+    return length, "middle" if longest > length else "end"
+
+
+def _copy_from_language_model(language_model, network, source: str, coverage: float, fresh_words: int):
+    from textmodels.transfer import TransferReport, copy_embedding, copy_recurrent_layers
+
+    copy_embedding(language_model, network.embedding)
+    layers = ["embedding"]
+    if hasattr(network, "recurrent"):
+        layers += copy_recurrent_layers(language_model, network.recurrent)
+    return TransferReport(source, tuple(layers), len(network.text_encoder.vocabulary),
+                          language_model.vocabulary_size, fresh_words, coverage)

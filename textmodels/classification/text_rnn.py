@@ -8,7 +8,7 @@ from keras import ops
 
 from textmodels.classification.labeled_text_model import LabeledTextModel
 from textmodels.errors import ConfigurationError, check_choice
-from textmodels.layers import AttentionPooling, RecurrentBlock, SequencePooling, TextEmbedding
+from textmodels.layers import AttentionPooling, RecurrentBlock, SequencePooling, TextEmbedding, TokenDropout
 
 TEXT_RNN_POOLING = ("last", "mean", "max", "topk", "attention")
 
@@ -24,7 +24,8 @@ class TextRNN(LabeledTextModel):
             expect `set_embedding_matrix` with pretrained vectors).
         units, cell, layers, bidirectional, recurrent_dropout: the `RecurrentBlock`.
         pooling: ``last`` | ``mean`` | ``max`` | ``topk`` (k-max, ``k``) | ``attention`` (``attention_units``).
-        dropout: on the pooled vector; ``embedding_dropout`` on the embedded tokens.
+        dropout: on the pooled vector; ``embedding_dropout`` on the embedded tokens; ``token_dropout``: the share
+            of training tokens replaced by ``<unk>`` (`TokenDropout`).
         text_encoder, label_names, problem, threshold: see `LabeledTextModel`.
 
     Example:
@@ -50,6 +51,7 @@ class TextRNN(LabeledTextModel):
         dropout: float = 0.5,
         embedding_dropout: float = 0.2,
         recurrent_dropout: float = 0.0,
+        token_dropout: float = 0.0,
         **kwargs,
     ):
         super().__init__(**kwargs)
@@ -70,7 +72,9 @@ class TextRNN(LabeledTextModel):
         self.dropout_rate = dropout
         self.embedding_dropout_rate = embedding_dropout
         self.recurrent_dropout = recurrent_dropout
+        self.token_dropout_rate = token_dropout
 
+        self.token_dropout = TokenDropout(token_dropout, name="token_dropout")
         self.embedding = TextEmbedding(vocabulary_size, embedding_dim, mode=embedding_mode, name="embedding")
         self.embedding_dropout = keras.layers.Dropout(embedding_dropout, name="embedding_dropout")
         self.recurrent = RecurrentBlock(
@@ -99,7 +103,7 @@ class TextRNN(LabeledTextModel):
 
     def _encode(self, ids, training=None):
         mask = ops.not_equal(ids, 0)
-        x = self.embedding_dropout(self.embedding(ids), training=training)
+        x = self.embedding_dropout(self.embedding(self.token_dropout(ids, training=training)), training=training)
         hidden = self.recurrent(x, mask=mask, training=training)
         if self.pooling_mode == "attention":
             return self.pooling(hidden, mask=mask)
@@ -140,6 +144,7 @@ class TextRNN(LabeledTextModel):
             "dropout": self.dropout_rate,
             "embedding_dropout": self.embedding_dropout_rate,
             "recurrent_dropout": self.recurrent_dropout,
+            "token_dropout": self.token_dropout_rate,
         }
 
 

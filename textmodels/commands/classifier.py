@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import sys
 
+from textmodels.classifier_config import DEFAULTS
 from textmodels.commands import options
 from textmodels.commands.labeled_data import add_table_options, read_labeled_data
 from textmodels.commands.runs import open_run, train_in_run, worker_is_chief
@@ -21,37 +22,76 @@ POOLING = ("last", "mean", "max", "topk", "attention")  # textmodels.classificat
 
 
 def register(subparsers) -> None:
-    """Adds the classifier subcommands to an argparse ``subparsers`` object."""
+    """Adds the classifier subcommands to an argparse ``subparsers`` object; every default is
+    `textmodels.classifier_config.DEFAULTS`' (the Python API's)."""
     train = subparsers.add_parser(
         "train-classifier",
         help="train a TextRNN / TextCNN text classifier",
         description="Train a text classifier with a progress bar, early stopping on validation data, a "
-        "checkpoint after every epoch in --run-dir (continue with --resume) and the best epoch written to --out.",
+        "checkpoint after every epoch in --run-dir (continue with --resume) and the best epoch written to --out. "
+        "With no options: a bidirectional LSTM with max pooling, token and embedding dropout, Adam, early "
+        "stopping on a held-out tenth of DATA; the sequence length is chosen from the data. --init-from starts "
+        "from a language model written by train-lm (docs/text_classification.md).",
     )
     train.add_argument("data", help="training data: CSV/TSV, a folder or zip of class folders, the MR "
                        "rt-polarity files (folder or zip), or tfds:NAME[:SPLIT]")
     options.add_validation_option(train, help="validation data (same kinds as DATA); default: --val-fraction of DATA")
-    train.add_argument("--val-fraction", type=options.probability, default=0.1,
-                       help="share of DATA held out for validation when --val is absent (0 disables; default 0.1)")
-    train.add_argument("--model", choices=("textrnn", "textcnn"), default="textrnn",
-                       help="recurrent TextRNN (default) or convolutional TextCNN")
-    options.add_network_options(train, units=64, embedding_dim=128, dropout=0.5)
-    train.add_argument("--pooling", choices=POOLING, default="max", help="TextRNN pooling (default max)")
-    train.add_argument("--unidirectional", action="store_true", help="a forward-only recurrent block")
+    train.add_argument("--val-fraction", type=options.probability, default=DEFAULTS.validation_fraction,
+                       help="share of DATA held out for validation (early stopping) when --val is absent (0 "
+                       f"disables; default {DEFAULTS.validation_fraction})")
+    train.add_argument("--model", choices=("textrnn", "textcnn"), default=DEFAULTS.model,
+                       help=f"textrnn: embedding, recurrent block, pooling; textcnn: Kim's CNN (default "
+                       f"{DEFAULTS.model})")
+    options.add_network_options(train, cell=DEFAULTS.cell, units=DEFAULTS.units, layers=DEFAULTS.layers,
+                                embedding_dim=DEFAULTS.embedding_dim, dropout=DEFAULTS.dropout,
+                                shape_from="--init-from")
+    train.add_argument("--pooling", choices=POOLING, default=DEFAULTS.pooling,
+                       help=f"TextRNN pooling over time (default {DEFAULTS.pooling})")
+    train.add_argument("--unidirectional", dest="bidirectional", action="store_const", const=False, default=None,
+                       help="a forward-only recurrent block (the default is bidirectional; with --init-from, "
+                       "forward-only like the language model)")
+    train.add_argument("--embedding-dropout", type=options.probability, default=DEFAULTS.embedding_dropout,
+                       help=f"dropout on the embedded tokens (default {DEFAULTS.embedding_dropout})")
+    train.add_argument("--token-dropout", type=options.probability, default=DEFAULTS.token_dropout,
+                       help="share of training tokens replaced by <unk>, which trains the row unseen test words "
+                       f"fall on (default {DEFAULTS.token_dropout})")
     train.add_argument("--embedding", choices=("rand", "static", "non-static", "multichannel"), default="rand",
-                       help="multichannel: TextCNN only")
+                       help="rand: learned from scratch (with --init-from: the language model's rows, "
+                       "fine-tuned); the others start from --vectors or --init-from (frozen, fine-tuned, both); "
+                       "multichannel: TextCNN only")
     train.add_argument("--vectors", help="pretrained word vectors (GloVe / word2vec text format)")
-    train.add_argument("--filters", type=options.positive_int, default=100,
-                       help="TextCNN feature maps per filter width")
-    options.add_vocabulary_options(train)
-    train.add_argument("--level", choices=("word", "char"), default="word",
-                       help="tokens are words or characters (default word)")
-    train.add_argument("--problem", choices=("binary", "multiclass", "multilabel"),
+    train.add_argument("--filters", type=options.positive_int, default=DEFAULTS.filters,
+                       help=f"TextCNN feature maps per filter width (default {DEFAULTS.filters})")
+    options.add_vocabulary_options(
+        train, min_count=DEFAULTS.min_count, max_length=DEFAULTS.max_length,
+        max_length_help="longest sequence kept, in tokens (default: chosen from DATA: its longest text, at most "
+        "500 tokens); when DATA's own texts are longer (long documents), a text keeps its first quarter and last "
+        "three quarters, else its head",
+    )
+    train.add_argument("--level", choices=("word", "char"), default=None,
+                       help=f"tokens (default {DEFAULTS.level}, or the --init-from model's)")
+    train.add_argument("--problem", choices=("binary", "multiclass", "multilabel"), default=DEFAULTS.problem,
                        help="default: inferred (multilabel when --label-separator is given)")
-    train.add_argument("--threshold", type=options.open_fraction, default=0.5,
-                       help="decision threshold of binary and multi-label outputs (default 0.5)")
-    options.add_run_options(train, epochs=10, batch_size=32, patience=3)
-    options.add_optimizer_options(train)
+    train.add_argument("--threshold", type=options.open_fraction, default=DEFAULTS.threshold,
+                       help=f"decision threshold of binary and multi-label outputs (default {DEFAULTS.threshold})")
+    options.add_run_options(train, epochs=DEFAULTS.epochs, batch_size=DEFAULTS.batch_size,
+                            patience=DEFAULTS.patience)
+    options.add_optimizer_options(train, optimizer=DEFAULTS.optimizer, learning_rate=DEFAULTS.learning_rate,
+                                  clipnorm=DEFAULTS.clipnorm)
+    pretraining = train.add_argument_group("starting from a pretrained language model (ULMFiT)")
+    pretraining.add_argument("--init-from", metavar="LM.keras",
+                             help="a word- or char-level language model written by train-lm: its embedding and "
+                             "recurrent layers start the classifier, its vocabulary maps word by word (words it "
+                             "never saw start fresh); the network takes its shape")
+    pretraining.add_argument("--lm-epochs", type=options.non_negative_int, default=DEFAULTS.lm_epochs,
+                             help="first train the language model this many epochs on DATA's texts (labels "
+                             f"unused; default {DEFAULTS.lm_epochs})")
+    pretraining.add_argument("--gradual-unfreezing", action="store_true", default=DEFAULTS.gradual_unfreezing,
+                             help="epoch 1 trains the output layers only, each later epoch unfreezes one more "
+                             "layer from the top (Adam)")
+    pretraining.add_argument("--layer-rate-decay", type=options.positive_float, default=DEFAULTS.layer_rate_decay,
+                             help="each layer learns this many times slower than the one above it (ULMFiT: 2.6; "
+                             "default: one rate for all; Adam)")
     options.add_distribute_option(train)
     options.add_quiet_option(train)
     add_table_options(train)
@@ -93,18 +133,24 @@ def train_classifier(args) -> int:
             args.model, level=args.level, min_count=args.min_count, max_vocabulary=args.max_vocab,
             max_length=args.max_length, vectors=args.vectors, embedding=args.embedding,
             embedding_dim=args.embedding_dim, units=args.units, cell=args.cell, layers=args.layers,
-            bidirectional=not args.unidirectional, pooling=args.pooling, filters=args.filters, dropout=args.dropout,
+            bidirectional=args.bidirectional, pooling=args.pooling, embedding_dropout=args.embedding_dropout,
+            token_dropout=args.token_dropout, filters=args.filters, dropout=args.dropout,
             problem=args.problem or ("multilabel" if args.label_separator else None), threshold=args.threshold,
             optimizer=args.optimizer, learning_rate=args.learning_rate, clipnorm=options.clipnorm(args),
-            batch_size=args.batch_size,
+            batch_size=args.batch_size, init_from=args.init_from, lm_epochs=args.lm_epochs,
+            gradual_unfreezing=args.gradual_unfreezing, layer_rate_decay=args.layer_rate_decay,
         )
 
-    classifier, source = train_in_run(run, args, TextClassifier, build, data, validation)
+    # The held-out part was split above (seeded by --seed); fit must not hold out another.
+    classifier, source = train_in_run(run, args, TextClassifier, build, data, validation,
+                                      fit_options={"validation_fraction": 0.0})
     if not worker_is_chief(args):
         return 0
     if classifier.vectors_report is not None:
         report = classifier.vectors_report
         print(f"Pretrained vectors covered {report.found} of {report.searched} words.", file=sys.stderr)
+    if classifier.transfer_report is not None:
+        print(classifier.transfer_report.summary(), file=sys.stderr)
     summary = f"Wrote {args.out} (from {source.name})"
     if validation is not None:
         metrics = TextClassifier.load(args.out).evaluate(validation)

@@ -230,26 +230,39 @@ def add_optimizer_options(parser, *, optimizer: str = "adam", learning_rate: flo
 
 
 def add_network_options(parser, *, cell: str = "lstm", units: int = 64, layers: int = 1,
-                        embedding_dim: int | None = 128, dropout: float = 0.0, cells=CELLS) -> None:
-    """``--cell``, ``--units``, ``--layers``, ``--embedding-dim``, ``--dropout``."""
-    parser.add_argument("--cell", choices=cells, default=cell, help=f"recurrent cell (default {cell})")
-    parser.add_argument("--units", type=positive_int, default=units,
-                        help=f"recurrent units per layer (default {units})")
-    parser.add_argument("--layers", type=positive_int, default=layers, help=f"recurrent layers (default {layers})")
-    parser.add_argument("--embedding-dim", type=positive_int, default=embedding_dim,
-                        help=f"embedding width (default {embedding_dim or '--units'})")
+                        embedding_dim: int | None = 128, dropout: float = 0.0, cells=CELLS,
+                        shape_from: str | None = None) -> None:
+    """``--cell``, ``--units``, ``--layers``, ``--embedding-dim``, ``--dropout``. With ``shape_from`` (an
+    option naming a pretrained model, e.g. ``"--init-from"``) the first four default to None: the value given
+    here, or that model's."""
+
+    def default(value):
+        return None if shape_from else value
+
+    def shown(value) -> str:
+        return f"default {value}" + (f", or the {shape_from} model's" if shape_from else "")
+
+    parser.add_argument("--cell", choices=cells, default=default(cell), help=f"recurrent cell ({shown(cell)})")
+    parser.add_argument("--units", type=positive_int, default=default(units),
+                        help=f"recurrent units per layer ({shown(units)})")
+    parser.add_argument("--layers", type=positive_int, default=default(layers),
+                        help=f"recurrent layers ({shown(layers)})")
+    parser.add_argument("--embedding-dim", type=positive_int, default=default(embedding_dim),
+                        help=f"embedding width ({shown(embedding_dim or '--units')})")
     parser.add_argument("--dropout", type=probability, default=dropout,
                         help=f"dropout rate during training (default {dropout})")
 
 
-def add_vocabulary_options(parser, *, min_count: int = 1, max_length: int | None = None) -> None:
-    """``--min-count``, ``--max-vocab``, ``--max-length``."""
+def add_vocabulary_options(parser, *, min_count: int = 1, max_length: int | None = None,
+                           max_length_help: str | None = None) -> None:
+    """``--min-count``, ``--max-vocab``, ``--max-length`` (``max_length_help``: a command's own words for it)."""
     parser.add_argument("--min-count", type=positive_int, default=min_count,
                         help=f"rarer tokens become <unk> (default {min_count})")
     parser.add_argument("--max-vocab", type=positive_int, help="vocabulary size cap, reserved ids included")
     add_deprecated_alias(parser, "--max-vocabulary", "--max-vocab", "max_vocab", type=positive_int)
     parser.add_argument("--max-length", type=positive_int, default=max_length,
-                        help="longest sequence kept, in tokens" + (f" (default {max_length})" if max_length else ""))
+                        help=max_length_help or "longest sequence kept, in tokens"
+                        + (f" (default {max_length})" if max_length else ""))
 
 
 def add_errors_option(parser) -> None:

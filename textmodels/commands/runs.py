@@ -32,12 +32,13 @@ def open_run(args):
     return TrainingRun(distribution.run_directory(run_directory(args), args.resume), resume=args.resume)
 
 
-def train_in_run(run, args, model_class, build: Callable, train, validation) -> tuple[object, Path]:
+def train_in_run(run, args, model_class, build: Callable, train, validation,
+                 fit_options: dict | None = None) -> tuple[object, Path]:
     """Restores the model of an interrupted ``run`` (``model_class.from_network``) or builds a new one
     (``build()``), fits it on ``train`` until ``--epochs`` with the run's callbacks (early stopping on the
     validation loss with ``--patience`` when there is validation data), then copies the best epoch to ``--out``.
     Returns the model and the checkpoint copied. Under ``--distribute`` the model is restored or built and
-    trained under the strategy; only the chief writes ``--out``."""
+    trained under the strategy; only the chief writes ``--out``. ``fit_options`` go to ``fit`` as they are."""
     from textmodels.training.distribution import select_distribution
 
     distribution = select_distribution(args.distribute)
@@ -55,7 +56,7 @@ def train_in_run(run, args, model_class, build: Callable, train, validation) -> 
             train, validation=validation if validated else None, epochs=args.epochs, initial_epoch=run.initial_epoch,
             verbose=0 if args.quiet else 1, callbacks=run.callbacks(monitor="val_loss" if validated else "loss",
                                                patience=patience(args, validated)),
-            distribution=distribution,
+            distribution=distribution, **(fit_options or {}),
         )
         run.raise_if_diverged()
     return model, finish_run(run.directory, distribution.output_path(args.out), model_class.load)

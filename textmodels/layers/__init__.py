@@ -8,9 +8,10 @@ from textmodels.layers.peephole_lstm_cell import PeepholeLSTMCell
 from textmodels.layers.recurrent_block import CELLS, MERGE_MODES, RecurrentBlock, halve_mask, halve_time
 from textmodels.layers.sequence_pooling import POOLING_MODES, SequencePooling, last_valid_step
 from textmodels.layers.text_embedding import EMBEDDING_MODES, TextEmbedding
+from textmodels.layers.token_dropout import TokenDropout
 
 __all__ = [
     "AttentionPooling", "CELLS", "CoupledLSTMCell", "EMBEDDING_MODES", "FirstStepSimpleRNNCell", "MERGE_MODES",
-    "POOLING_MODES", "PeepholeLSTMCell", "RecurrentBlock", "SequencePooling", "TextEmbedding", "halve_mask",
-    "halve_time", "last_valid_step", "with_first_step_input",
+    "POOLING_MODES", "PeepholeLSTMCell", "RecurrentBlock", "SequencePooling", "TextEmbedding", "TokenDropout",
+    "halve_mask", "halve_time", "last_valid_step", "with_first_step_input",
 ]

@@ -19,10 +19,12 @@ from collections.abc import Iterable, Sequence
 import keras
 import numpy as np
 
-from textmodels.errors import ConfigurationError, DataError
+from textmodels.errors import ConfigurationError, DataError, check_choice
 from textmodels.text.packing import pack_ids
 from textmodels.text.tokenizers import CharTokenizer, WordTokenizer, get_tokenizer
 from textmodels.text.vocabulary import Vocabulary
+
+TRUNCATIONS = ("end", "middle")
 
 
 @keras.saving.register_keras_serializable(package="textmodels")
@@ -35,6 +37,8 @@ class TextEncoder:
         max_length: sequences are post-padded to at most this many ids, ``<bos>``/``<eos>`` included; longer
             texts lose words from their end, never their markers (`textmodels.text.packing.pack_ids`).
         add_bos, add_eos: wrap every sequence in ``<bos>`` / ``<eos>``.
+        truncation: what a text longer than ``max_length`` loses: ``"end"`` (its last words) or ``"middle"``
+            (keeps its first quarter and its last three quarters: a review's verdict is often at its end).
     """
 
     def __init__(
@@ -44,7 +48,9 @@ class TextEncoder:
         max_length: int | None = None,
         add_bos: bool = False,
         add_eos: bool = False,
+        truncation: str = "end",
     ):
+        check_choice("truncation", truncation, TRUNCATIONS)
         if max_length is not None and max_length <= add_bos + add_eos:
             raise ConfigurationError(
                 f"max_length must leave room for a token beside the <bos>/<eos> markers, got {max_length}."
@@ -54,6 +60,7 @@ class TextEncoder:
         self.max_length = max_length
         self.add_bos = add_bos
         self.add_eos = add_eos
+        self.truncation = truncation
 
     @classmethod
     def fit(
@@ -66,6 +73,7 @@ class TextEncoder:
         max_length: int | None = None,
         add_bos: bool = False,
         add_eos: bool = False,
+        truncation: str = "end",
     ) -> TextEncoder:
         """Builds the vocabulary from ``texts``."""
         tokenizer = get_tokenizer(level, lowercase)
@@ -78,7 +86,7 @@ class TextEncoder:
         if not counts:
             raise DataError("Cannot build a vocabulary: the texts contain no tokens.")
         vocabulary = Vocabulary.build(counts, min_count=min_count, max_size=max_size)
-        return cls(tokenizer, vocabulary, max_length, add_bos, add_eos)
+        return cls(tokenizer, vocabulary, max_length, add_bos, add_eos, truncation)
 
     def encode_one(self, text: str) -> list[int]:
         """Unpadded ids of one text (``<bos>``/``<eos>`` added as configured)."""
@@ -92,6 +100,9 @@ class TextEncoder:
             >>> encoder = TextEncoder.fit(["a b c"], max_length=4, add_bos=True, add_eos=True)
             >>> encoder.encode(["a b c", ""]).tolist()
             [[2, 4, 5, 3], [2, 3, 0, 0]]
+            >>> encoder = TextEncoder.fit(["a b c d e f g h"], max_length=4, truncation="middle")
+            >>> encoder.decode(encoder.encode(["a b c d e f g h"])[0])
+            'a f g h'
         """
         if isinstance(texts, str):
             raise TypeError("encode() takes a list of texts; wrap a single text in a list.")
@@ -102,8 +113,27 @@ class TextEncoder:
             except TypeError as error:
                 raise TypeError(f"Text #{position}: {error}") from None
         vocabulary = self.vocabulary
+        if self.truncation == "middle":
+            sequences = [self.truncated(ids) for ids in sequences]
         return pack_ids(sequences, self.max_length, vocabulary.bos_id if self.add_bos else None,
                         vocabulary.eos_id if self.add_eos else None)
+
+    def truncated(self, items: Sequence) -> list:
+        """The part of one text's tokens (or ids) that `encode` keeps: all of them when they fit in
+        ``max_length`` beside the markers, else the head (``truncation="end"``) or the first quarter and the
+        last three quarters (``"middle"``).
+
+        Example:
+            >>> encoder = TextEncoder.fit(["a"], max_length=4, truncation="middle")
+            >>> encoder.truncated(list("abcdefgh")), encoder.truncated(list("ab"))
+            (['a', 'f', 'g', 'h'], ['a', 'b'])
+        """
+        items = list(items)
+        if self.max_length is None or len(items) <= self.max_length - self.add_bos - self.add_eos:
+            return items
+        words = self.max_length - self.add_bos - self.add_eos
+        head = words // 4 if self.truncation == "middle" else words
+        return items[:head] + items[len(items) - (words - head):]
 
     def decode(self, ids: Iterable[int]) -> str:
         """Text for ``ids`` (stops at ``<eos>``, drops padding)."""
@@ -116,6 +146,7 @@ class TextEncoder:
             "max_length": self.max_length,
             "add_bos": self.add_bos,
             "add_eos": self.add_eos,
+            "truncation": self.truncation,
         }
 
     @classmethod

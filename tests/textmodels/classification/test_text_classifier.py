@@ -99,7 +99,8 @@ def test_multilabel_learns_each_label_and_reports_per_label_metrics():
         tokens = list(rng.choice(fillers, 3)) + [rng.choice(words[c]) for c in chosen]
         texts.append(" ".join(rng.permutation(tokens)))
         labels.append(chosen)
-    classifier = TextClassifier(embedding_dim=12, units=12, pooling="max", dropout=0.0, learning_rate=0.02)
+    classifier = TextClassifier(embedding_dim=12, units=12, pooling="max", dropout=0.0, embedding_dropout=0.0,
+                                token_dropout=0.0, learning_rate=0.02)
     history = classifier.fit(texts[:200], labels[:200], epochs=8, verbose=0)
     assert classifier.problem == "multilabel" and classifier.label_names == ["blue", "green", "red"]
     assert history.history["loss"][-1] < 0.5 * history.history["loss"][0]

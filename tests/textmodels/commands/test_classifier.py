@@ -124,3 +124,45 @@ def test_console_script_help_lists_the_commands():
     assert result.returncode == 0
     for command in ("train-classifier", "classify", "evaluate", "train-tagger", "tag"):
         assert command in result.stdout
+
+
+@pytest.fixture(scope="module")
+def language_model_file(tmp_path_factory):
+    from textmodels.language_model import LanguageModel, fit_lm_encoder
+
+    corpus = " ".join(POSITIVE + NEGATIVE + FILLER) + "\n"
+    model = LanguageModel(fit_lm_encoder(corpus), embedding_dim=8, units=8, layers=1)
+    model.build((None, None))
+    path = tmp_path_factory.mktemp("lm") / "lm.keras"
+    model.save(path)
+    return path
+
+
+def test_init_from_a_language_model_reports_the_transfer(workspace, language_model_file, tmp_path, capsys):
+    root, _ = workspace
+    out = tmp_path / "pretrained.keras"
+    assert main(["train-classifier", str(root / "train.tsv"), "--out", str(out), "--epochs", "2",
+                 "--init-from", str(language_model_file), "--gradual-unfreezing", "--layer-rate-decay", "2.6"]) == 0
+    err = capsys.readouterr().err
+    assert f"Initialised embedding, recurrent/lstm_0 from {language_model_file}" in err
+    assert "0 new words start fresh; the language model knows 100.0% of the training tokens" in err
+    assert out.is_file()
+
+
+@pytest.mark.parametrize(
+    ("extra", "message"),
+    [
+        (["--init-from", "{model}"], "holds a TextRNN model, not a language model"),
+        (["--init-from", "{root}/train.tsv"], "not a .keras model archive"),
+        (["--init-from", "{lm}", "--units", "16"], "has 8 units per layer but this classifier asks for 16"),
+        (["--init-from", "{lm}", "--optimizer", "sgd", "--gradual-unfreezing"], "per-layer Adam"),
+        (["--lm-epochs", "1"], "give init_from too"),
+    ],
+)
+def test_init_from_errors_are_one_line(workspace, language_model_file, tmp_path, extra, message, capsys):
+    root, model = workspace
+    argv = ["train-classifier", str(root / "train.tsv"), "--out", str(tmp_path / "m.keras")]
+    argv += [part.format(root=root, model=model, lm=language_model_file) for part in extra]
+    assert main(argv) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("error: ") and message in err and "Traceback" not in err
