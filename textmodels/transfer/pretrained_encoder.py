@@ -86,7 +86,7 @@ def resolve_encoder_settings(language_model, name: str, requested: dict, what: s
         >>> try:
         ...     resolve_encoder_settings(lm, "lm.keras", {"units": 64, "cell": None})
         ... except ConfigurationError as error:
-        ...     print(*str(error).split("; "), sep="\n")
+        ...     print(*str(error).split("; "), sep="\\n")
         lm.keras: the language model has 8 units per layer but this classifier asks for 64 units per layer
         leave units out to take the language model's.
     """

@@ -120,7 +120,7 @@ def test_multiclass_inferred_for_three_labels():
     ("options", "message"),
     [
         ({"model": "transformer"}, "Unknown model"),
-        ({"embedding": "static"}, "vectors file"),
+        ({"embedding": "static"}, "needs pretrained vectors"),
         ({"embedding": "multichannel", "vectors": "v.txt"}, "TextCNN option"),
     ],
 )
