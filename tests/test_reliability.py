@@ -23,6 +23,7 @@ from PIL import Image
 
 from captioner.api import Captioner, CaptionerLoadError
 from captioner.data.images import ImageLoadError
+from captioner.errors import DecodingSettingsError
 from textmodels.classification import TextClassifier
 from textmodels.errors import ConfigurationError
 from textmodels.saving import ModelFileError, save_model
@@ -420,17 +421,17 @@ CASES = [
     (
         "caption(max_length=0)",
         caption_with(max_length=0),
-        (ConfigurationError, r"max_length must be a positive integer, got 0"),
+        (DecodingSettingsError, r"max_length must be None or an integer from 1 to 200, got 0"),
     ),
     (
         "caption(max_length=-1)",
         caption_with(max_length=-1),
-        (ConfigurationError, r"max_length must be a positive integer, got -1"),
+        (DecodingSettingsError, r"max_length must be None or an integer from 1 to 200, got -1"),
     ),
     (
         "caption(beam_size=0)",
         caption_with(beam_size=0),
-        (ConfigurationError, r"beam_size must be a positive integer, got 0"),
+        (DecodingSettingsError, r"beam_size must be an integer from 1 to 100, got 0"),
     ),
     (
         "caption(temperature=-1)",
@@ -631,7 +632,7 @@ CASES = [
     (
         "--resume with a corrupt state.json",
         resume_classifier(lambda w: run_folder_with(w, "bad.run", w.classifier, "{epoch")),
-        exit_with(2, r"Cannot resume: the state in .*bad\.run/state\.json is corrupt"),
+        exit_with(2, r"Cannot resume: .*bad\.run/state\.json is damaged"),
     ),
     # --- tables, corpora, caption files --------------------------------------------------------------------
     (

@@ -193,6 +193,8 @@ def resolve_preset(preset: str | Path, folder: str | Path | None = None) -> Path
         path = candidates[0]
     if path.is_file():
         return _verified_if_registered(path)
+    if path.is_symlink():
+        raise PresetError(f"{path}: a symbolic link to a missing file ({os.readlink(path)})")
     if isinstance(preset, Path) or path.suffix == ".keras" or os.sep in name:
         raise PresetError(f"{path}: no such model file or folder")
     if presets:
