@@ -48,7 +48,9 @@ def test_serve_refuses_settings_that_cannot_work(trained_captioner, capsys):
 def test_the_serve_command_serves_on_localhost_and_stops_cleanly(trained_captioner):
     model, _, photos = trained_captioner
     env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"}
-    process = subprocess.Popen([sys.executable, "-m", "captioner.cli", "serve", str(model), "--port", "0"],
+    # Few batch shapes to warm up (JAX compiles each one before the server says it is ready).
+    process = subprocess.Popen([sys.executable, "-m", "captioner.cli", "serve", str(model), "--port", "0",
+                                "--max-batch", "4", "--max-beam-size", "3"],
                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
     try:
         line = process.stdout.readline()

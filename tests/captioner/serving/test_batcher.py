@@ -19,13 +19,19 @@ def pixels(trained_captioner, loaded_captioner):
     return [load_image(path, size=loaded_captioner.image_size) for path in trained_captioner[2][:6]]
 
 
+def _started(batcher: CaptionBatcher) -> CaptionBatcher:
+    """Started and warmed up (few shapes: JAX compiles each), so that timeouts time the batching alone."""
+    batcher.start()
+    assert batcher.wait_until_ready(timeout=600)
+    return batcher
+
+
 def _captions(candidates):
     return [candidate["caption"] for candidate in candidates]
 
 
 def test_requests_arriving_together_are_captioned_in_one_batch(loaded_captioner, pixels):
-    batcher = CaptionBatcher(loaded_captioner, max_batch=16, max_wait_s=0.2)
-    batcher.start()
+    batcher = _started(CaptionBatcher(loaded_captioner, max_batch=8, max_wait_s=0.2, max_beam_size=3))
     try:
         futures = [batcher.submit(image, beam_size=3, num_captions=2) for image in pixels]
         results = [future.result(timeout=60) for future in futures]
@@ -39,8 +45,7 @@ def test_requests_arriving_together_are_captioned_in_one_batch(loaded_captioner,
 
 
 def test_one_batch_serves_different_beam_widths_each_with_its_own(loaded_captioner, pixels):
-    batcher = CaptionBatcher(loaded_captioner, max_wait_s=0.2)
-    batcher.start()
+    batcher = _started(CaptionBatcher(loaded_captioner, max_batch=4, max_wait_s=0.2, max_beam_size=4))
     try:
         asks = [(pixels[0], 1, 1), (pixels[1], 4, 4), (pixels[2], 1, 1), (pixels[3], 2, 1)]
         futures = [batcher.submit(*ask) for ask in asks]
@@ -55,8 +60,7 @@ def test_one_batch_serves_different_beam_widths_each_with_its_own(loaded_caption
 
 
 def test_a_batch_never_exceeds_max_batch(loaded_captioner, pixels):
-    batcher = CaptionBatcher(loaded_captioner, max_batch=2, max_wait_s=0.2)
-    batcher.start()
+    batcher = _started(CaptionBatcher(loaded_captioner, max_batch=2, max_wait_s=0.2, max_beam_size=2))
     try:
         for future in [batcher.submit(image, 2, 1) for image in pixels[:5]]:
             future.result(timeout=60)
@@ -78,8 +82,7 @@ class _FailsOnce:
 
 
 def test_a_failing_batch_fails_its_requests_and_the_thread_keeps_serving(loaded_captioner, pixels):
-    batcher = CaptionBatcher(_FailsOnce(loaded_captioner), max_wait_s=0.0)
-    batcher.start()
+    batcher = _started(CaptionBatcher(_FailsOnce(loaded_captioner), max_batch=1, max_wait_s=0.0, max_beam_size=2))
     try:
         with pytest.raises(RuntimeError, match="decoder exploded"):
             batcher.submit(pixels[0], 2, 1).result(timeout=60)
@@ -89,8 +92,7 @@ def test_a_failing_batch_fails_its_requests_and_the_thread_keeps_serving(loaded_
 
 
 def test_a_full_queue_refuses_at_once_and_stop_cancels_what_waits(gated_captioner, pixels):
-    batcher = CaptionBatcher(gated_captioner, max_batch=1, max_wait_s=0.0, max_queue=2)
-    batcher.start()
+    batcher = _started(CaptionBatcher(gated_captioner, max_batch=1, max_wait_s=0.0, max_queue=2, max_beam_size=2))
     held = batcher.submit(pixels[0], 2, 1)
     while batcher.stats.batches == 0:  # the thread took it and waits at the gate
         time.sleep(0.01)
