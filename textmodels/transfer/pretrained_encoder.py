@@ -86,7 +86,7 @@ def resolve_encoder_settings(language_model, name: str, requested: dict, what: s
         >>> try:
         ...     resolve_encoder_settings(lm, "lm.keras", {"units": 64, "cell": None})
         ... except ConfigurationError as error:
-        ...     print(*str(error).split("; "), sep="\n")
+        ...     print(*str(error).split("; "), sep="\\n")
         lm.keras: the language model has 8 units per layer but this classifier asks for 64 units per layer
         leave units out to take the language model's.
     """
@@ -103,15 +103,30 @@ def resolve_encoder_settings(language_model, name: str, requested: dict, what: s
 
 def transfer_vocabulary(language_model, texts: Sequence[str], min_count: int = 1,
                         max_size: int | None = None) -> tuple[TextEncoder, float, int]:
-    """``(encoder, coverage, fresh words)``: a `TextEncoder` with the language model's tokenizer and a
-    vocabulary of its tokens (same ids) followed by the words of ``texts`` it lacks (seen ``min_count`` times,
-    most frequent first, as many as fit in ``max_size`` beyond the language model's own), the share of the
-    tokens of ``texts`` it knows, and how many words were added. Below `MIN_COVERAGE` a warning gives the
-    figure."""
+    """``(encoder, coverage, fresh words)``: a `TextEncoder` with the language model's tokenizer and the
+    `extended_vocabulary` of the tokens of ``texts``."""
     tokenizer = keras.saving.deserialize_keras_object(
         keras.saving.serialize_keras_object(language_model.text_encoder.tokenizer)
     )
     counts = Counter(token for text in texts for token in tokenizer.tokenize(text))
+    vocabulary, coverage, fresh = extended_vocabulary(language_model, counts, min_count, max_size)
+    return TextEncoder(tokenizer, vocabulary), coverage, fresh
+
+
+def extended_vocabulary(language_model, counts: Counter, min_count: int = 1,
+                        max_size: int | None = None) -> tuple[Vocabulary, float, int]:
+    """``(vocabulary, coverage, fresh words)``: the language model's tokens (same ids) followed by the task's
+    words (``counts``: token -> count) that it lacks, seen ``min_count`` times, most frequent first, as many as
+    fit in ``max_size`` beyond the language model's own; the share of the task's tokens it knows; how many words
+    were added. Below `MIN_COVERAGE` a warning gives the figure.
+
+    Example:
+        >>> from textmodels.language_model import LanguageModel, fit_lm_encoder
+        >>> lm = LanguageModel(fit_lm_encoder("a b\\n"), embedding_dim=4, units=4, layers=1)
+        >>> vocabulary, coverage, fresh = extended_vocabulary(lm, Counter({"a": 3, "c": 1}))
+        >>> vocabulary.tokens[4:], coverage, fresh
+        (['a', 'b', 'c'], 0.75, 1)
+    """
     total = sum(counts.values())
     if not total:
         raise DataError("Cannot build a vocabulary: the texts contain no tokens.")
@@ -126,9 +141,9 @@ def transfer_vocabulary(language_model, texts: Sequence[str], min_count: int = 1
     if coverage < MIN_COVERAGE:
         warnings.warn(
             f"The language model knows only {100 * coverage:.1f}% of the training tokens ({len(new):,} new "
-            f"words); was it trained on text like this (language, tokenization, case)?", stacklevel=3
+            f"words); was it trained on text like this (language, tokenization, case)?", stacklevel=4
         )
-    return TextEncoder(tokenizer, Vocabulary([*pretrained, *new])), coverage, len(new)
+    return Vocabulary([*pretrained, *new]), coverage, len(new)
 
 
 def copy_embedding(language_model, embedding) -> None:

@@ -19,7 +19,7 @@ class TransferReport:
 
     Example:
         >>> report = TransferReport("lm.keras", ("embedding",), 120, 100, 20, 0.93)
-        >>> print(*report.summary().split("; "), sep="\n")
+        >>> print(*report.summary().split("; "), sep="\\n")
         Initialised embedding from lm.keras: 100 rows copied, 20 new words start fresh
         the language model knows 93.0% of the training tokens.
     """

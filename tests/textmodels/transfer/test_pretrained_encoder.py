@@ -170,3 +170,18 @@ def test_fine_tuning_the_language_model_on_the_task_texts_first(language_model):
     original = numpy(language_model.block.recurrent_layers[0].cell.weights[0])
     assert not np.allclose(tuned, original)
     assert classifier.transfer_report.layers[0] == "embedding"
+
+
+def test_a_tagger_starts_its_word_embedding_from_the_language_model(language_model):
+    from textmodels.tagging import SequenceTagger
+
+    sentences = [[("the", "DT"), ("film", "NN"), ("glistens", "VBZ")], [("it", "PRP"), ("was", "VBD")]] * 3
+    tagger = SequenceTagger(init_from=language_model, units=4, min_count=1)
+    tagger.fit(sentences, epochs=0, verbose=0)
+    words, pretrained = tagger.features.words, language_model.text_encoder.vocabulary
+    assert words.tokens[: len(pretrained)] == pretrained.tokens and words.tokens[len(pretrained):] == ["glistens"]
+    assert tagger.transfer_report.layers == ("word_embedding",) and tagger.network.embedding_dim == 12
+    source, target = numpy(language_model.embedding.embeddings), numpy(tagger.network.word_embedding.embeddings)
+    np.testing.assert_array_equal(target[words["film"]], source[pretrained["film"]])
+    with pytest.raises(ConfigurationError, match="has embedding width 12 but this tagger asks for embedding width 8"):
+        SequenceTagger(init_from=language_model, embedding_dim=8).fit(sentences, epochs=0, verbose=0)
