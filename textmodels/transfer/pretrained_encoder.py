@@ -164,17 +164,19 @@ def copy_embedding(language_model, embedding) -> None:
 
 def copy_recurrent_layers(language_model, block) -> list[str]:
     """Copies every recurrent layer of the language model into the same layer of ``block`` (a built
-    unidirectional `RecurrentBlock` of the same cell, width and depth); returns the layers' names."""
+    `RecurrentBlock` of the same cell, width and depth; a bidirectional layer takes it into its forward
+    direction, the backward one keeps its fresh weights); returns the layers' names."""
     copied = []
     for source, target in zip(language_model.block.recurrent_layers, block.recurrent_layers, strict=True):
-        for source_weight, target_weight in zip(source.cell.weights, target.cell.weights, strict=True):
+        forward = target.forward_layer if isinstance(target, keras.layers.Bidirectional) else target
+        for source_weight, target_weight in zip(source.cell.weights, forward.cell.weights, strict=True):
             if tuple(source_weight.shape) != tuple(target_weight.shape):
                 raise ConfigurationError(
                     f"Recurrent layer {source.name}: the language model's {source_weight.name} is "
                     f"{tuple(source_weight.shape)}, this network's {tuple(target_weight.shape)}."
                 )
             target_weight.assign(source_weight)
-        copied.append(f"{block.name}/{target.name}")
+        copied.append(f"{block.name}/{target.name}" + ("/forward" if forward is not target else ""))
     return copied
 
 

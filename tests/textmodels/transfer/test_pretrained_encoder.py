@@ -138,9 +138,21 @@ def test_a_shape_mismatch_names_both_sizes(options, lm_options, message):
         classifier.fit(["the film", "it was"], ["a", "b"], epochs=1, verbose=0)
 
 
-def test_a_bidirectional_network_cannot_take_a_left_to_right_model(language_model):
-    with pytest.raises(ConfigurationError, match="reads left to right"):
-        TextClassifier(init_from=language_model, bidirectional=True)
+def test_a_bidirectional_network_takes_the_model_into_its_forward_direction():
+    language_model = pretrain("the film a1 good\nit b2 bad\n", epochs=0)
+    classifier = TextClassifier(init_from=language_model, bidirectional=True)
+    classifier.fit(["the film", "it was"], ["a", "b"], epochs=0, verbose=0)
+    layer = classifier.network.recurrent.recurrent_layers[0]
+    assert classifier.transfer_report.layers == ("embedding", "recurrent/bidirectional_0/forward")
+    pretrained = language_model.block.recurrent_layers[0].cell.weights
+    for lm_weight, weight in zip(pretrained, layer.forward_layer.cell.weights, strict=True):
+        np.testing.assert_array_equal(numpy(weight), numpy(lm_weight))
+    assert not np.array_equal(numpy(layer.backward_layer.cell.weights[0]), numpy(layer.forward_layer.cell.weights[0]))
+
+
+def test_a_bidirectional_network_takes_one_layer_only(language_model):
+    with pytest.raises(ConfigurationError, match="forward direction, which needs one layer; this one has 2"):
+        TextClassifier(init_from=language_model, bidirectional=True).fit(["a b"] * 2, ["x", "y"], epochs=0)
 
 
 def test_init_from_another_kind_of_file_names_what_it_holds(tmp_path):
