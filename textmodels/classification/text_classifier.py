@@ -85,7 +85,9 @@ class TextClassifier(LabeledTextEstimator):
         init_from: a `LanguageModel` or the ``.keras`` file of one (``textmodels train-lm``): the embedding and
             every recurrent layer start from its weights, the vocabulary is its own plus the task's new words
             (`textmodels.transfer`); ``level``, ``embedding_dim``, ``units``, ``cell`` and ``layers`` left at
-            None take the language model's, and the network reads left to right.
+            None take the language model's, and the network reads left to right (``bidirectional=True``, for
+            a one-layer model: the language model's layer becomes the forward direction, the backward one
+            starts fresh).
         lm_epochs: with ``init_from``, first train the language model this many epochs on the training texts.
         gradual_unfreezing, layer_rate_decay: ULMFiT's fine-tuning (`textmodels.training.LayerwiseAdam`):
             unfreeze one layer group per epoch from the top; each group learns ``layer_rate_decay`` times slower
@@ -158,11 +160,6 @@ class TextClassifier(LabeledTextEstimator):
             )
         if init_from is not None and vectors is not None:
             raise ConfigurationError("Start from a language model (init_from) or from word vectors, not both.")
-        if init_from is not None and bidirectional:
-            raise ConfigurationError(
-                "A language model reads left to right, so its recurrent weights fit a unidirectional network; "
-                "leave bidirectional out (or False) with init_from."
-            )
         if init_from is None and lm_epochs:
             raise ConfigurationError("lm_epochs fine-tunes the language model of init_from; give init_from too.")
         if layer_rate_decay is not None:
@@ -296,7 +293,14 @@ class TextClassifier(LabeledTextEstimator):
         if self.model_kind == "textcnn":  # only the embedding transfers to a CNN
             requested = {key: requested[key] for key in ("level", "embedding_dim")}
         settings = resolve_encoder_settings(language_model, source, requested)
-        return {**settings, "bidirectional": False}
+        bidirectional = bool(self.shape_options["bidirectional"])
+        if bidirectional and settings["layers"] > 1:
+            raise ConfigurationError(
+                f"{source}: a bidirectional network can take a left-to-right language model's weights only into "
+                f"its forward direction, which needs one layer; this one has {settings['layers']}. Leave "
+                "bidirectional out (a left-to-right network takes every layer)."
+            )
+        return {**settings, "bidirectional": bidirectional}
 
     def _build_network(self, texts: list[str], labels: list, verbose="auto"):
         from textmodels.text import TextEncoder

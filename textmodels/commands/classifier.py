@@ -47,9 +47,13 @@ def register(subparsers) -> None:
                                 shape_from="--init-from")
     train.add_argument("--pooling", choices=POOLING, default=DEFAULTS.pooling,
                        help=f"TextRNN pooling over time (default {DEFAULTS.pooling})")
-    train.add_argument("--unidirectional", dest="bidirectional", action="store_const", const=False, default=None,
-                       help="a forward-only recurrent block (the default is bidirectional; with --init-from, "
-                       "forward-only like the language model)")
+    direction = train.add_mutually_exclusive_group()
+    direction.add_argument("--unidirectional", dest="bidirectional", action="store_const", const=False, default=None,
+                           help="a forward-only recurrent block (the default with --init-from, like the language "
+                           "model)")
+    direction.add_argument("--bidirectional", dest="bidirectional", action="store_const", const=True,
+                           help="both directions (the default without --init-from; with it, a one-layer language "
+                           "model becomes the forward direction and the backward one starts fresh)")
     train.add_argument("--embedding-dropout", type=options.probability, default=DEFAULTS.embedding_dropout,
                        help=f"dropout on the embedded tokens (default {DEFAULTS.embedding_dropout})")
     train.add_argument("--token-dropout", type=options.probability, default=DEFAULTS.token_dropout,

@@ -34,6 +34,7 @@ def register(subparsers) -> None:
                        help="the N files before those validate (default 10)")
     options.add_network_options(train, cell=DEFAULTS.cell, units=DEFAULTS.units, layers=DEFAULTS.layers,
                                 embedding_dim=DEFAULTS.embedding_dim, dropout=DEFAULTS.dropout)
+    train.set_defaults(embedding_dim=None)  # as SequenceTagger's: None is TAGGER_DEFAULTS.embedding_dim
     train.add_argument("--min-count", type=options.positive_int, default=DEFAULTS.min_count,
                        help=f"rarer words become <unk> (default {DEFAULTS.min_count})")
     options.add_run_options(train, epochs=DEFAULTS.epochs, batch_size=DEFAULTS.batch_size,

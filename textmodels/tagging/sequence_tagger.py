@@ -12,6 +12,7 @@ Example:
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Sequence
 
 import numpy as np
@@ -25,16 +26,22 @@ from textmodels.tagging.config import TAGGER_DEFAULTS
 TaggedSentence = Sequence[tuple[str, str]]
 
 
+
 class SequenceTagger(LabeledTextEstimator):
     """A bidirectional recurrent tagger (`RecurrentTagger`) with its `TokenFeatures`.
 
     Args:
-        embedding_dim, suffix_dim, shape_dim: embedding widths of word, suffix and word-shape features.
+        embedding_dim, suffix_dim, shape_dim: embedding widths of word, suffix and word-shape features
+            (``embedding_dim`` None: ``TAGGER_DEFAULTS.embedding_dim``, or the language model's with ``init_from``).
         units, cell, layers, dropout: the bidirectional recurrent block.
         min_count: words (and suffixes) seen fewer times become ``<unk>``, which teaches the model unknown words.
         suffix_length: characters in the suffix feature.
         max_length: longer sentences are truncated (None: no limit).
         optimizer, learning_rate, clipnorm, batch_size: training.
+        init_from: a word-level `LanguageModel` or its ``.keras`` file: the word embedding starts from its rows,
+            the vocabulary is its own plus the training words it lacks (`textmodels.transfer`; the recurrent
+            block reads word, suffix and shape vectors, so it does not transfer). ``transfer_report`` says what
+            was copied.
 
     Every default is `textmodels.tagging.config.TAGGER_DEFAULTS`' (``textmodels train-tagger`` uses them too).
     """
@@ -43,7 +50,7 @@ class SequenceTagger(LabeledTextEstimator):
 
     def __init__(
         self,
-        embedding_dim: int = TAGGER_DEFAULTS.embedding_dim,
+        embedding_dim: int | None = None,
         suffix_dim: int = TAGGER_DEFAULTS.suffix_dim,
         shape_dim: int = TAGGER_DEFAULTS.shape_dim,
         units: int = TAGGER_DEFAULTS.units,
@@ -57,11 +64,13 @@ class SequenceTagger(LabeledTextEstimator):
         learning_rate: float | None = TAGGER_DEFAULTS.learning_rate,
         clipnorm: float | None = TAGGER_DEFAULTS.clipnorm,
         batch_size: int = TAGGER_DEFAULTS.batch_size,
+        init_from=None,
     ):
         check_settings(
-            sizes=dict(embedding_dim=embedding_dim, suffix_dim=suffix_dim, shape_dim=shape_dim, units=units,
-                       layers=layers, min_count=min_count, suffix_length=suffix_length, batch_size=batch_size),
-            optional_sizes=dict(max_length=max_length), dropout_rates=dict(dropout=dropout),
+            sizes=dict(suffix_dim=suffix_dim, shape_dim=shape_dim, units=units, layers=layers, min_count=min_count,
+                       suffix_length=suffix_length, batch_size=batch_size),
+            optional_sizes=dict(max_length=max_length, embedding_dim=embedding_dim),
+            dropout_rates=dict(dropout=dropout),
             learning_rate=learning_rate, clipnorm=clipnorm,
         )
         self.network_options = dict(
@@ -71,7 +80,9 @@ class SequenceTagger(LabeledTextEstimator):
         self.feature_options = dict(min_count=min_count, suffix_length=suffix_length, max_length=max_length)
         self.optimizer_options = dict(name=optimizer, learning_rate=learning_rate, clipnorm=clipnorm)
         self.batch_size = batch_size
+        self.init_from = init_from
         self.network = None
+        self.transfer_report = None
 
     @classmethod
     def network_classes(cls) -> list[type]:
@@ -127,11 +138,33 @@ class SequenceTagger(LabeledTextEstimator):
 
         features = TokenFeatures.fit(([word for word, _ in s] for s in sentences), **self.feature_options)
         tags = sorted({tag for sentence in sentences for _, tag in sentence})
+        network_options = dict(self.network_options)
+        language_model = None
+        if self.init_from is not None:
+            from textmodels.transfer import extended_vocabulary, load_language_model, resolve_encoder_settings
+
+            language_model, source = load_language_model(self.init_from)
+            settings = resolve_encoder_settings(
+                language_model, source, {"level": "word", "embedding_dim": network_options["embedding_dim"]},
+                what="tagger",
+            )
+            network_options["embedding_dim"] = settings["embedding_dim"]
+            words = Counter(word.lower() if features.lowercase else word for s in sentences for word, _ in s)
+            features.words, coverage, fresh_words = extended_vocabulary(
+                language_model, words, self.feature_options["min_count"]
+            )
+        network_options["embedding_dim"] = network_options["embedding_dim"] or TAGGER_DEFAULTS.embedding_dim
         network = RecurrentTagger(
             len(features.words), len(features.suffixes), features.num_shapes, len(tags),
-            text_encoder=features, label_names=tags, **self.network_options,
+            text_encoder=features, label_names=tags, **network_options,
         )
         network.build((None, None, 3))
+        if language_model is not None:
+            from textmodels.transfer import TransferReport, copy_embedding
+
+            copy_embedding(language_model, network.word_embedding)
+            self.transfer_report = TransferReport(source, ("word_embedding",), len(features.words),
+                                                  language_model.vocabulary_size, fresh_words, coverage)
         # Per-token sample weights (0 on padding, see BucketedBatches) keep padding out of the loss and accuracy.
         network.compile(
             optimizer=make_optimizer(**self.optimizer_options),

@@ -13,6 +13,7 @@ from textmodels.transfer.pretrained_encoder import (
     copy_embedding,
     copy_recurrent_layers,
     encoder_settings,
+    extended_vocabulary,
     fine_tune_language_model,
     load_language_model,
     resolve_encoder_settings,
@@ -22,6 +23,6 @@ from textmodels.transfer.transfer_report import TransferReport
 
 __all__ = [
     "ENCODER_SETTINGS", "MIN_COVERAGE", "TransferReport", "copy_embedding", "copy_recurrent_layers",
-    "encoder_settings", "fine_tune_language_model", "load_language_model", "resolve_encoder_settings",
-    "transfer_vocabulary",
+    "encoder_settings", "extended_vocabulary", "fine_tune_language_model", "load_language_model",
+    "resolve_encoder_settings", "transfer_vocabulary",
 ]

@@ -103,15 +103,30 @@ def resolve_encoder_settings(language_model, name: str, requested: dict, what: s
 
 def transfer_vocabulary(language_model, texts: Sequence[str], min_count: int = 1,
                         max_size: int | None = None) -> tuple[TextEncoder, float, int]:
-    """``(encoder, coverage, fresh words)``: a `TextEncoder` with the language model's tokenizer and a
-    vocabulary of its tokens (same ids) followed by the words of ``texts`` it lacks (seen ``min_count`` times,
-    most frequent first, as many as fit in ``max_size`` beyond the language model's own), the share of the
-    tokens of ``texts`` it knows, and how many words were added. Below `MIN_COVERAGE` a warning gives the
-    figure."""
+    """``(encoder, coverage, fresh words)``: a `TextEncoder` with the language model's tokenizer and the
+    `extended_vocabulary` of the tokens of ``texts``."""
     tokenizer = keras.saving.deserialize_keras_object(
         keras.saving.serialize_keras_object(language_model.text_encoder.tokenizer)
     )
     counts = Counter(token for text in texts for token in tokenizer.tokenize(text))
+    vocabulary, coverage, fresh = extended_vocabulary(language_model, counts, min_count, max_size)
+    return TextEncoder(tokenizer, vocabulary), coverage, fresh
+
+
+def extended_vocabulary(language_model, counts: Counter, min_count: int = 1,
+                        max_size: int | None = None) -> tuple[Vocabulary, float, int]:
+    """``(vocabulary, coverage, fresh words)``: the language model's tokens (same ids) followed by the task's
+    words (``counts``: token -> count) that it lacks, seen ``min_count`` times, most frequent first, as many as
+    fit in ``max_size`` beyond the language model's own; the share of the task's tokens it knows; how many words
+    were added. Below `MIN_COVERAGE` a warning gives the figure.
+
+    Example:
+        >>> from textmodels.language_model import LanguageModel, fit_lm_encoder
+        >>> lm = LanguageModel(fit_lm_encoder("a b\\n"), embedding_dim=4, units=4, layers=1)
+        >>> vocabulary, coverage, fresh = extended_vocabulary(lm, Counter({"a": 3, "c": 1}))
+        >>> vocabulary.tokens[4:], coverage, fresh
+        (['a', 'b', 'c'], 0.75, 1)
+    """
     total = sum(counts.values())
     if not total:
         raise DataError("Cannot build a vocabulary: the texts contain no tokens.")
@@ -126,9 +141,9 @@ def transfer_vocabulary(language_model, texts: Sequence[str], min_count: int = 1
     if coverage < MIN_COVERAGE:
         warnings.warn(
             f"The language model knows only {100 * coverage:.1f}% of the training tokens ({len(new):,} new "
-            f"words); was it trained on text like this (language, tokenization, case)?", stacklevel=3
+            f"words); was it trained on text like this (language, tokenization, case)?", stacklevel=4
         )
-    return TextEncoder(tokenizer, Vocabulary([*pretrained, *new])), coverage, len(new)
+    return Vocabulary([*pretrained, *new]), coverage, len(new)
 
 
 def copy_embedding(language_model, embedding) -> None:
@@ -149,17 +164,19 @@ def copy_embedding(language_model, embedding) -> None:
 
 def copy_recurrent_layers(language_model, block) -> list[str]:
     """Copies every recurrent layer of the language model into the same layer of ``block`` (a built
-    unidirectional `RecurrentBlock` of the same cell, width and depth); returns the layers' names."""
+    `RecurrentBlock` of the same cell, width and depth; a bidirectional layer takes it into its forward
+    direction, the backward one keeps its fresh weights); returns the layers' names."""
     copied = []
     for source, target in zip(language_model.block.recurrent_layers, block.recurrent_layers, strict=True):
-        for source_weight, target_weight in zip(source.cell.weights, target.cell.weights, strict=True):
+        forward = target.forward_layer if isinstance(target, keras.layers.Bidirectional) else target
+        for source_weight, target_weight in zip(source.cell.weights, forward.cell.weights, strict=True):
             if tuple(source_weight.shape) != tuple(target_weight.shape):
                 raise ConfigurationError(
                     f"Recurrent layer {source.name}: the language model's {source_weight.name} is "
                     f"{tuple(source_weight.shape)}, this network's {tuple(target_weight.shape)}."
                 )
             target_weight.assign(source_weight)
-        copied.append(f"{block.name}/{target.name}")
+        copied.append(f"{block.name}/{target.name}" + ("/forward" if forward is not target else ""))
     return copied
 
 

@@ -114,3 +114,18 @@ def test_text_encoder_serializes_with_every_choice():
     restored = keras.saving.deserialize_keras_object(keras.saving.serialize_keras_object(encoder))
     np.testing.assert_array_equal(restored.encode(["Abba"]), encoder.encode(["Abba"]))
     assert restored.decode(encoder.encode(["Ab"])[0]) == "Ab"
+
+
+def test_middle_truncation_keeps_head_and_tail_and_the_markers():
+    words = " ".join(f"w{i}" for i in range(20))
+    encoder = TextEncoder.fit([words], max_length=10, add_bos=True, add_eos=True, truncation="middle")
+    ids = encoder.encode([words, "w1 w2"])
+    # 8 words fit beside the markers: the first 2 (a quarter) and the last 6.
+    assert encoder.decode(ids[0]) == "w0 w1 w14 w15 w16 w17 w18 w19"
+    assert ids[0, 0] == encoder.vocabulary.bos_id and ids[0, -1] == encoder.vocabulary.eos_id
+    assert encoder.decode(ids[1]) == "w1 w2"
+    restored = keras.saving.deserialize_keras_object(keras.saving.serialize_keras_object(encoder))
+    assert restored.truncation == "middle"
+    np.testing.assert_array_equal(restored.encode([words]), ids[:1])
+    with pytest.raises(ValueError, match="truncation"):
+        TextEncoder.fit([words], truncation="start")

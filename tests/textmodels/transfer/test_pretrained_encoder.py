@@ -138,9 +138,21 @@ def test_a_shape_mismatch_names_both_sizes(options, lm_options, message):
         classifier.fit(["the film", "it was"], ["a", "b"], epochs=1, verbose=0)
 
 
-def test_a_bidirectional_network_cannot_take_a_left_to_right_model(language_model):
-    with pytest.raises(ConfigurationError, match="reads left to right"):
-        TextClassifier(init_from=language_model, bidirectional=True)
+def test_a_bidirectional_network_takes_the_model_into_its_forward_direction():
+    language_model = pretrain("the film a1 good\nit b2 bad\n", epochs=0)
+    classifier = TextClassifier(init_from=language_model, bidirectional=True)
+    classifier.fit(["the film", "it was"], ["a", "b"], epochs=0, verbose=0)
+    layer = classifier.network.recurrent.recurrent_layers[0]
+    assert classifier.transfer_report.layers == ("embedding", "recurrent/bidirectional_0/forward")
+    pretrained = language_model.block.recurrent_layers[0].cell.weights
+    for lm_weight, weight in zip(pretrained, layer.forward_layer.cell.weights, strict=True):
+        np.testing.assert_array_equal(numpy(weight), numpy(lm_weight))
+    assert not np.array_equal(numpy(layer.backward_layer.cell.weights[0]), numpy(layer.forward_layer.cell.weights[0]))
+
+
+def test_a_bidirectional_network_takes_one_layer_only(language_model):
+    with pytest.raises(ConfigurationError, match="forward direction, which needs one layer; this one has 2"):
+        TextClassifier(init_from=language_model, bidirectional=True).fit(["a b"] * 2, ["x", "y"], epochs=0)
 
 
 def test_init_from_another_kind_of_file_names_what_it_holds(tmp_path):
@@ -170,3 +182,18 @@ def test_fine_tuning_the_language_model_on_the_task_texts_first(language_model):
     original = numpy(language_model.block.recurrent_layers[0].cell.weights[0])
     assert not np.allclose(tuned, original)
     assert classifier.transfer_report.layers[0] == "embedding"
+
+
+def test_a_tagger_starts_its_word_embedding_from_the_language_model(language_model):
+    from textmodels.tagging import SequenceTagger
+
+    sentences = [[("the", "DT"), ("film", "NN"), ("glistens", "VBZ")], [("it", "PRP"), ("was", "VBD")]] * 3
+    tagger = SequenceTagger(init_from=language_model, units=4, min_count=1)
+    tagger.fit(sentences, epochs=0, verbose=0)
+    words, pretrained = tagger.features.words, language_model.text_encoder.vocabulary
+    assert words.tokens[: len(pretrained)] == pretrained.tokens and words.tokens[len(pretrained):] == ["glistens"]
+    assert tagger.transfer_report.layers == ("word_embedding",) and tagger.network.embedding_dim == 12
+    source, target = numpy(language_model.embedding.embeddings), numpy(tagger.network.word_embedding.embeddings)
+    np.testing.assert_array_equal(target[words["film"]], source[pretrained["film"]])
+    with pytest.raises(ConfigurationError, match="has embedding width 12 but this tagger asks for embedding width 8"):
+        SequenceTagger(init_from=language_model, embedding_dim=8).fit(sentences, epochs=0, verbose=0)
