@@ -52,7 +52,7 @@ def register(subparsers) -> None:
                         help="on SIGTERM or Ctrl+C, seconds to finish the requests in flight before cancelling them")
     parser.add_argument("--workers", type=options.positive_int, default=1,
                         help="worker processes, each with its own copy of the model (default 1; see "
-                             "docs/serving_operations.md for the throughput and memory of more)")
+                             "docs/serving.md for the throughput and memory of more)")
     add_decoding_overrides(parser)
     options.add_verbose_option(parser, help="log every request, and TensorFlow's own log lines")
     parser.set_defaults(handler=run)
