@@ -3,7 +3,7 @@
 
 Example:
     >>> SelfCriticalConfig().learning_rate
-    5e-05
+    0.0005
 """
 
 from __future__ import annotations
@@ -45,9 +45,9 @@ class SelfCriticalConfig:
     samples: int = 5
     # "greedy": the reward of the photo's greedy caption; "mean": the mean reward of its other samples.
     baseline: str = "greedy"
-    # Adam at 5e-5, the rate Rennie et al. fine-tuned with: the model starts from a good cross-entropy solution
-    # and each step's gradient comes from a few samples per photo, so steps stay small.
-    learning_rate: float = 5e-5
+    # Adam at 5e-4: on Flickr8k (188 updates an epoch) it raised validation CIDEr-D from 0.336 to 0.392 in 15
+    # epochs where Rennie et al.'s 5e-5 (tuned on COCO, ~20x the updates an epoch) did not move it in two.
+    learning_rate: float = 5e-4
     optimizer: str = "adam"
     # Gradients are rescaled when their global norm exceeds this (None: no clipping).
     clipnorm: float | None = 5.0

@@ -7,7 +7,7 @@ Example:
     >>> register(parser.add_subparsers())
     >>> args = parser.parse_args(["finetune", "m.keras", "c.json", "--images", "imgs", "--out", "m2.keras"])
     >>> args.reward, args.samples, args.baseline, args.learning_rate, args.reward_eos
-    ('cider', 5, 'greedy', 5e-05, True)
+    ('cider', 5, 'greedy', 0.0005, True)
 """
 
 from __future__ import annotations
