@@ -61,7 +61,7 @@ from captioner.encoder import CacheMismatchError, FeatureCache
 from captioner.encoder.cache import config_hash
 from captioner.errors import CaptionDataError
 from captioner.metrics import simple_tokenize
-from captioner.model import _NEVER_EMITTED as NEVER_EMITTED
+from captioner.decoding_steps import NEVER_EMITTED
 from captioner.model import CaptionModel
 from captioner.policy_gradient_loss import PolicyGradientLoss
 from captioner.self_critical_config import SelfCriticalConfig, check_self_critical_config

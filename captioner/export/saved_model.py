@@ -50,7 +50,7 @@ def serving_function(model, num_captions: int | None = None, max_pixels: int = S
     from captioner.export.graph_text import detokenizer, ids_to_text
 
     # The tokens CaptionModel.generate never emits: the same list, so both searches ban the same ones.
-    from captioner.model import _NEVER_EMITTED as NEVER_EMITTED
+    from captioner.decoding_steps import NEVER_EMITTED
 
     settings = model.decoding_settings(**decoding)
     beam_size = settings.beam_size
