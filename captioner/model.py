@@ -32,14 +32,12 @@ from keras import ops
 
 from captioner.decoder import CaptionDecoder
 from captioner.decoding_settings import DecodingSettings
+from captioner.decoding_steps import NEVER_EMITTED, compile_decoding_steps
 from captioner.encoder import build_encoder
 from captioner.errors import DecodingSettingsError
 from textmodels.decoding import Hypothesis, beam_search, compile_step, sample_search
 from textmodels.errors import ConfigurationError
 from textmodels.text import TextEncoder, Vocabulary, pack_ids
-
-# Tokens never worth emitting inside a caption.
-_NEVER_EMITTED = (Vocabulary.pad_id, Vocabulary.unk_id, Vocabulary.bos_id)
 
 
 def fit_caption_vocabulary(captions: Iterable[str], min_count: int = 5, max_length: int = 20) -> TextEncoder:
@@ -128,19 +126,15 @@ class CaptionModel(keras.Model):
         text_encoder: TextEncoder,
         encoder_config: Mapping,
         *,
-        embedding_dim: int = 128,
-        units: int = 256,
-        cell: str = "lstm",
-        layers: int = 1,
-        inject: str = "first_step",
-        dropout: float = 0.0,
         image_blind: bool = False,
         train_encoder: bool = True,
-        feature_normalization: str = "standardize",
         decoding: DecodingSettings | None = None,
         name: str = "captioner",
+        **decoder_settings,
     ) -> CaptionModel:
         """A new captioner; the encoder gets the weights its config names (e.g. VGG16 ``imagenet``).
+        ``decoder_settings`` are the `CaptionDecoder`'s (``embedding_dim``, ``units``, ``cell``, ``layers``,
+        ``inject``, ``dropout``, ``image_projection_dim``, ``feature_normalization``), its defaults otherwise.
 
         Example:
             >>> from captioner.model import fit_caption_vocabulary
@@ -149,11 +143,8 @@ class CaptionModel(keras.Model):
             >>> model.decoder.inject
             'merge'
         """
-        decoder = CaptionDecoder(
-            len(text_encoder.vocabulary), int(encoder_config["feature_dim"]), embedding_dim=embedding_dim,
-            units=units, cell=cell, layers=layers, inject=inject, dropout=dropout,
-            feature_normalization=feature_normalization, name="decoder",
-        )
+        decoder = CaptionDecoder(len(text_encoder.vocabulary), int(encoder_config["feature_dim"]),
+                                 **decoder_settings, name="decoder")
         encoder = None if image_blind else build_encoder(encoder_config)
         return cls(text_encoder, encoder_config, decoder, image_blind=image_blind, train_encoder=train_encoder,
                    encoder=encoder, decoding=decoding, name=name)
@@ -261,10 +252,8 @@ class CaptionModel(keras.Model):
         return np.concatenate(chunks) if chunks else np.zeros((0, self.feature_dim), np.float32)
 
     def decoding_functions(self):
-        """``(initial_state_fn, step_fn)`` for `textmodels.decoding`'s searches, built (and compiled) once per model.
-
-        ``initial_state_fn(features)`` returns the search state of ``N`` images; ``step_fn(tokens, state)``
-        returns ``(log_probs (N, V), new_state)`` and runs a single decoder step.
+        """``(initial_state_fn, step_fn)`` for `textmodels.decoding`'s searches, built (and compiled) once per model
+        (`captioner.decoding_steps.compile_decoding_steps`).
 
         Example:
             >>> import numpy as np
@@ -277,7 +266,7 @@ class CaptionModel(keras.Model):
             2
         """
         if self._decoding_steps is None:
-            self._decoding_steps = _compile_decoding(self.decoder)
+            self._decoding_steps = compile_decoding_steps(self.decoder)
         return self._decoding_steps
 
     def generate(
@@ -317,7 +306,7 @@ class CaptionModel(keras.Model):
         start, step = self.decoding_functions()
         # Decoding steps: every word, then <eos> (the last step emits nothing else: at most max_length words).
         common = dict(bos_id=Vocabulary.bos_id, eos_id=Vocabulary.eos_id, max_length=settings.max_length + 1,
-                      banned_ids=_NEVER_EMITTED, min_length=settings.min_length, eos_at_max_length=True)
+                      banned_ids=NEVER_EMITTED, min_length=settings.min_length, eos_at_max_length=True)
         if temperature is None:
             return beam_search(step, start(features), len(features), beam_size=settings.beam_size,
                                num_return=num_return, length_penalty=settings.length_penalty,
@@ -372,73 +361,3 @@ class CaptionModel(keras.Model):
             "train_encoder": self.train_encoder,
             "decoding": self.decoding.get_config(),
         }
-
-
-def _compile_decoding(decoder: CaptionDecoder):
-    """Wraps the decoder's start and step computations as compiled functions, traced here once."""
-    num_states = decoder.layers * decoder.rnn.states_per_layer
-
-    def start_graph(features):
-        return decoder.initial_decode_state(features)
-
-    def first_graph(tokens, states, rows, context):
-        logits, new_states = decoder.decode_step(tokens, _take_rows(states, rows), context, first=True)
-        return ops.log_softmax(logits, axis=-1), new_states
-
-    def next_graph(tokens, states, rows, context):
-        logits, new_states = decoder.decode_step(tokens, _take_rows(states, rows), context, first=False)
-        return ops.log_softmax(logits, axis=-1), new_states
-
-    state_spec = [keras.InputSpec(shape=(None, decoder.units), dtype="float32")] * num_states
-    rows_spec = keras.InputSpec(shape=(None,), dtype="int32")
-    context_spec = keras.InputSpec(shape=(None, decoder.context_dim), dtype="float32")
-    step_signature = [keras.InputSpec(shape=(None,), dtype="int32"), state_spec, rows_spec, context_spec]
-    feature_spec = [keras.InputSpec(shape=(None, decoder.feature_dim), dtype="float32")]
-    start_graph = compile_step(start_graph, feature_spec, weights=decoder)
-    next_graph = compile_step(next_graph, step_signature, weights=decoder)
-    # Without a mode that needs it, the first step is an ordinary step (one graph fewer to trace and run).
-    if decoder.inject == "first_step":
-        first_graph = compile_step(first_graph, step_signature, weights=decoder)
-    else:
-        first_graph = next_graph
-
-    def initial_state_fn(features):
-        states, context = start_graph(np.asarray(features, np.float32))
-        state = {"rnn": _DeferredRows([ops.convert_to_numpy(s) for s in states]),
-                 "context": ops.convert_to_numpy(context)}
-        if decoder.inject == "first_step":
-            # Present only until the <bos> step has consumed it: the injection reaches step 0 alone.
-            state["inject_next"] = np.ones(len(state["context"]), np.int8)
-        return state
-
-    def step_fn(tokens, state):
-        function = first_graph if "inject_next" in state else next_graph
-        rnn = state["rnn"]
-        log_probs, states = function(np.asarray(tokens, np.int32), rnn.arrays, rnn.rows_for(len(tokens)),
-                                     state["context"])
-        # The states stay as the compiled step returns them, for the next step to take back unconverted.
-        return ops.convert_to_numpy(log_probs), {"rnn": _DeferredRows(list(states)), "context": state["context"]}
-
-    return initial_state_fn, step_fn
-
-
-def _take_rows(states, rows):
-    return [ops.take(state, rows, axis=0) for state in states]
-
-
-class _DeferredRows:
-    """Recurrent states whose beam reordering is deferred to the next compiled step: `reorder_rows` (called by
-    `textmodels.decoding.reorder_state` between steps) only records which rows to take, and the step gathers them
-    on its device inside the same call, instead of one eager gather per state tensor per token."""
-
-    def __init__(self, arrays: list, rows: np.ndarray | None = None):
-        self.arrays = arrays
-        self.rows = rows
-
-    def reorder_rows(self, indices) -> _DeferredRows:
-        indices = np.asarray(indices, np.int64)
-        return _DeferredRows(self.arrays, indices if self.rows is None else self.rows[indices])
-
-    def rows_for(self, count: int) -> np.ndarray:
-        """The rows the next step reads, ``count`` of them (all, in order, when nothing was reordered)."""
-        return np.arange(count, dtype=np.int32) if self.rows is None else self.rows.astype(np.int32)

@@ -19,7 +19,7 @@ Example:
 from __future__ import annotations
 
 import csv
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from pathlib import Path
 
 from captioner.data.records import CaptionRecord, ImageEntry, build_records, clean_caption, normalize_split
@@ -71,11 +71,23 @@ def read_split_lists(split_files: Mapping[str, str | Path] | None) -> dict[str, 
     return split_of
 
 
-def _entries_with_splits(entries: dict[str, ImageEntry], split_of: Mapping[str, str]) -> Iterable[ImageEntry]:
+def _add_caption(entries: dict[str, ImageEntry], name: str, caption: str, where: str, path: Path) -> ImageEntry:
+    """Adds ``caption`` (read at ``where``) to image ``name``'s entry; a defective caption marks the entry, which is
+    fatal only if the image is kept."""
+    entry = entries.setdefault(name, ImageEntry(name, name, "none", where=str(path)))
+    try:
+        entry.captions.append(clean_caption(caption, where=f"{where} (image {name!r})"))
+    except CaptionDataError as error:
+        entry.problem = entry.problem or str(error)
+    return entry
+
+
+def _records(entries: dict[str, ImageEntry], split_of: Mapping[str, str], image_root: str | Path,
+             check_files: bool, only_existing: bool) -> list[CaptionRecord]:
     # The caption file defines the images; split lists only label them (they may list images a subset lacks).
     for entry in entries.values():
         entry.split = split_of.get(entry.file_name, "none")
-    return entries.values()
+    return build_records(entries.values(), image_root, check_files=check_files, only_existing=only_existing)
 
 
 def read_flickr8k_token_file(
@@ -113,21 +125,13 @@ def read_flickr8k_token_file(
         name, hash_sign, index = key.strip().rpartition("#")
         if not tab or not hash_sign or not name or not index.isdigit():
             raise CaptionDataError(f"{where}: expected 'name.jpg#k<TAB>caption', got {line[:80]!r}")
-        entry = entries.setdefault(name, ImageEntry(name, name, "none", where=str(path)))
         if "\t" in caption:
             # Two entries glued on one line; fatal only if this image is kept.
+            entry = entries.setdefault(name, ImageEntry(name, name, "none", where=str(path)))
             entry.problem = entry.problem or f"{where} (image {name!r}): line holds more than one caption (extra tab)"
             continue
-        try:
-            entry.captions.append(clean_caption(caption, where=f"{where} (image {name!r})"))
-        except CaptionDataError as error:
-            entry.problem = entry.problem or str(error)
-    return build_records(
-        _entries_with_splits(entries, split_of),
-        image_root,
-        check_files=check_files,
-        only_existing=only_existing,
-    )
+        _add_caption(entries, name, caption, where, path)
+    return _records(entries, split_of, image_root, check_files, only_existing)
 
 
 def read_flickr8k_csv(
@@ -176,14 +180,5 @@ def read_flickr8k_csv(
         name = row[image_column].strip()
         if not name:
             raise CaptionDataError(f"{where}: empty image file name")
-        entry = entries.setdefault(name, ImageEntry(name, name, "none", where=str(path)))
-        try:
-            entry.captions.append(clean_caption(row[caption_column], where=f"{where} (image {name!r})"))
-        except CaptionDataError as error:
-            entry.problem = entry.problem or str(error)
-    return build_records(
-        _entries_with_splits(entries, split_of),
-        image_root,
-        check_files=check_files,
-        only_existing=only_existing,
-    )
+        _add_caption(entries, name, row[caption_column], where, path)
+    return _records(entries, split_of, image_root, check_files, only_existing)

@@ -45,12 +45,11 @@ def serving_function(model, num_captions: int | None = None, max_pixels: int = S
     (``beam_size``, ``length_penalty``, ``max_length``, ``min_length``, ``block_ngram``)."""
     import tensorflow as tf
 
+    # The tokens CaptionModel.generate never emits: the same list, so both searches ban the same ones.
+    from captioner.decoding_steps import NEVER_EMITTED
     from captioner.export.graph_beam_search import graph_beam_search
     from captioner.export.graph_images import decode_and_resize
     from captioner.export.graph_text import detokenizer, ids_to_text
-
-    # The tokens CaptionModel.generate never emits: the same list, so both searches ban the same ones.
-    from captioner.model import _NEVER_EMITTED as NEVER_EMITTED
 
     settings = model.decoding_settings(**decoding)
     beam_size = settings.beam_size

@@ -6,6 +6,7 @@ import dataclasses
 import inspect
 
 from textmodels.classification import TextClassifier
+from textmodels.classification.classifier_network import encoder_shape
 from textmodels.classifier_config import DEFAULTS
 from textmodels.commands import classifier as classifier_command
 
@@ -42,6 +43,6 @@ def test_python_and_cli_defaults_are_the_same_objects():
 
 
 def test_unset_shape_settings_resolve_to_the_defaults():
-    shape = TextClassifier()._encoder_shape()
+    shape = encoder_shape(TextClassifier())
     assert shape == {name: getattr(DEFAULTS, name) for name in SHAPE_SETTINGS}
-    assert TextClassifier(units=8)._encoder_shape()["units"] == 8
+    assert encoder_shape(TextClassifier(units=8))["units"] == 8

@@ -8,9 +8,10 @@ Example:
     'textrnn'
 """
 
+from textmodels.classification.label_encoding import UnknownLabelError
 from textmodels.classification.labeled_text_model import LabeledTextModel
 from textmodels.classification.prediction import Prediction
-from textmodels.classification.text_classifier import TextClassifier, UnknownLabelError
+from textmodels.classification.text_classifier import TextClassifier
 from textmodels.classification.text_cnn import TextCNN
 from textmodels.classification.text_rnn import TextRNN
 

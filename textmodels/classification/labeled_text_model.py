@@ -22,7 +22,8 @@ class LabeledTextModel(keras.Model):
     """A `keras.Model` holding ``text_encoder`` (any Keras-serializable preprocessing object, e.g. a
     `TextEncoder`), ``label_names``, ``problem`` and ``threshold`` in its config.
 
-    Subclasses pass these through ``super().__init__`` and merge `metadata_config` into their `get_config`.
+    Subclasses pass these through ``super().__init__`` and add their own settings to ``super().get_config()``
+    (which holds `metadata_config`); a classifier builds its last layer with `output_layer`.
 
     Args:
         text_encoder: the preprocessing that turns raw text into this model's integer inputs.
@@ -69,6 +70,22 @@ class LabeledTextModel(keras.Model):
     @property
     def output_activation(self) -> str:
         return _ACTIVATIONS[self.problem]
+
+    def output_layer(self, num_labels: int) -> keras.layers.Dense:
+        """The dense output layer for ``num_labels`` labels, named ``classifier``: its width (`output_units`) and
+        activation follow the problem.
+
+        Example:
+            >>> from textmodels.classification.text_cnn import TextCNN
+            >>> layer = TextCNN(20, 2, embedding_dim=4, filters=2, problem="binary").output_layer(2)
+            >>> layer.units, layer.activation.__name__
+            (1, 'sigmoid')
+        """
+        return keras.layers.Dense(self.output_units(self.problem, num_labels), activation=self.output_activation,
+                                  name="classifier")
+
+    def get_config(self):
+        return {**super().get_config(), **self.metadata_config()}
 
     def metadata_config(self) -> dict:
         """The preprocessing / label part of the config."""

@@ -18,11 +18,14 @@ Example:
 from __future__ import annotations
 
 import warnings
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
 
+from textmodels.classification.classifier_network import build_classifier_network
+from textmodels.classification.label_encoding import label_targets
+from textmodels.classification.labeled_examples import hold_out, texts_and_labels, validation_texts_and_labels
 from textmodels.classification.labeled_text_estimator import LabeledTextEstimator, check_settings
 from textmodels.classification.prediction import Prediction
 from textmodels.classifier_config import DEFAULTS
@@ -43,18 +46,6 @@ from textmodels.metrics import classification_report, multilabel_report
 from textmodels.training.layerwise_adam import LayerwiseAdam
 
 MODELS = ("textrnn", "textcnn")
-# When no max_length is given, the longest training text decides it, up to this many tokens.
-DEFAULT_LENGTH_CAP = 500
-_MULTI = (list, tuple, set, frozenset)
-
-
-class UnknownLabelError(DataError):
-    """A label the model was not trained on.
-
-    Example:
-        >>> isinstance(UnknownLabelError("Label 'meh' was not seen in training"), ValueError)
-        True
-    """
 
 
 class TextClassifier(LabeledTextEstimator):
@@ -66,9 +57,9 @@ class TextClassifier(LabeledTextEstimator):
     Args:
         model: ``textrnn`` or ``textcnn``.
         level, lowercase, min_count, max_vocabulary, max_length: the `TextEncoder` built by `fit`. ``max_length``
-            None chooses from the training texts: the longest, at most `DEFAULT_LENGTH_CAP` tokens; when that
-            cuts training texts (long documents) a long text keeps its head and tail, else its head
-            (`chosen_length`).
+            None chooses from the training texts: the longest, at most `classifier_network.DEFAULT_LENGTH_CAP`
+            tokens; when that cuts training texts (long documents) a long text keeps its head and tail, else its
+            head (`classifier_network.chosen_length`).
         vectors: a GloVe/word2vec text file for ``embedding`` ``static`` | ``non-static`` | ``multichannel``.
         embedding: ``rand`` (default; with ``init_from``: the pretrained rows, fine-tuned) | ``static`` (the
             pretrained vectors or rows, frozen) | ``non-static`` | ``multichannel`` (TextCNN only).
@@ -258,16 +249,17 @@ class TextClassifier(LabeledTextEstimator):
         check("validation_fraction", validation_fraction, DROPOUT_RATE)
         check("patience", patience, NON_NEGATIVE_INT, optional=True)
         distribution = as_distribution(distribution)
-        texts, labels = _unpack(texts, labels)
+        texts, labels = texts_and_labels(texts, labels)
         if validation is None and validation_fraction > 0:
             (texts, labels), validation = hold_out(texts, labels, validation_fraction)
         if self.network is None:
             with distribution.scope():
-                self.network = self._build_network(texts, labels, verbose)
+                self.network, self.vectors_report, self.transfer_report = build_classifier_network(
+                    self, texts, labels, verbose)
         batches = BucketedBatches(*self._arrays(texts, labels, "training"), batch_size=self.batch_size)
         validation_batches = None
         if validation is not None:
-            validation_arrays = self._arrays(*_unpack(*_validation_pair(validation)), "validation")
+            validation_arrays = self._arrays(*validation_texts_and_labels(validation), "validation")
             validation_batches = BucketedBatches(*validation_arrays, batch_size=self.batch_size, shuffle=False)
         callbacks = list(callbacks)
         if isinstance(self.network.optimizer, LayerwiseAdam):
@@ -283,91 +275,6 @@ class TextClassifier(LabeledTextEstimator):
             initial_epoch=initial_epoch, verbose=verbose, shuffle=False,
         )
 
-    def _encoder_shape(self, language_model=None, source: str = "") -> dict:
-        """The encoder's shape settings: the given ones, the rest from `DEFAULTS` or ``language_model``."""
-        requested = dict(self.shape_options)
-        if language_model is None:
-            return {key: getattr(DEFAULTS, key) if value is None else value for key, value in requested.items()}
-        from textmodels.transfer import resolve_encoder_settings
-
-        if self.model_kind == "textcnn":  # only the embedding transfers to a CNN
-            requested = {key: requested[key] for key in ("level", "embedding_dim")}
-        settings = resolve_encoder_settings(language_model, source, requested)
-        bidirectional = bool(self.shape_options["bidirectional"])
-        if bidirectional and settings["layers"] > 1:
-            raise ConfigurationError(
-                f"{source}: a bidirectional network can take a left-to-right language model's weights only into "
-                f"its forward direction, which needs one layer; this one has {settings['layers']}. Leave "
-                "bidirectional out (a left-to-right network takes every layer)."
-            )
-        return {**settings, "bidirectional": bidirectional}
-
-    def _build_network(self, texts: list[str], labels: list, verbose="auto"):
-        from textmodels.text import TextEncoder
-
-        problem = self.problem_option or _infer_problem(labels)
-        label_names = _label_names(labels, problem)
-        language_model = source = None
-        if self.init_from is not None:
-            from textmodels.transfer import fine_tune_language_model, load_language_model, transfer_vocabulary
-
-            language_model, source = load_language_model(self.init_from)
-            shape = self._encoder_shape(language_model, source)
-            if self.lm_epochs:
-                language_model = fine_tune_language_model(language_model, texts, self.lm_epochs,
-                                                          batch_size=self.batch_size, verbose=verbose)
-            encoder, coverage, fresh_words = transfer_vocabulary(
-                language_model, texts, self.encoder_options["min_count"], self.encoder_options["max_size"]
-            )
-        else:
-            shape = self._encoder_shape()
-            encoder = TextEncoder.fit(texts, level=shape["level"], **self.encoder_options)
-        encoder.max_length, encoder.truncation = chosen_length(encoder, texts, self.max_length)
-        matrix = None
-        embedding_dim = shape["embedding_dim"]
-        if self.vectors is not None:
-            from textmodels.text.vectors import load_vectors
-
-            self.vectors_report = load_vectors(self.vectors, encoder.vocabulary)
-            matrix = self.vectors_report.matrix
-            embedding_dim = matrix.shape[1]
-        common = dict(
-            vocabulary_size=len(encoder.vocabulary), num_labels=len(label_names), embedding_dim=embedding_dim,
-            dropout=self.dropout, text_encoder=encoder, label_names=label_names, problem=problem,
-            threshold=self.threshold,
-        )
-        if self.model_kind == "textcnn":
-            from textmodels.classification.text_cnn import TextCNN
-
-            network = TextCNN(embedding=self.embedding, **self.cnn_options, **common)
-        else:
-            from textmodels.classification.text_rnn import TextRNN
-
-            network = TextRNN(embedding_mode=self.embedding, units=shape["units"], cell=shape["cell"],
-                              layers=shape["layers"], bidirectional=shape["bidirectional"], **self.rnn_options,
-                              **common)
-        network.build((None, encoder.max_length))
-        if matrix is not None:
-            network.set_embedding_matrix(matrix)
-        if language_model is not None:
-            self.transfer_report = _copy_from_language_model(language_model, network, source, coverage,
-                                                             fresh_words)
-        loss = "sparse_categorical_crossentropy" if problem == "multiclass" else "binary_crossentropy"
-        network.compile(optimizer=self._optimizer(network), loss=loss, metrics=["accuracy"])
-        return network
-
-    def _optimizer(self, network):
-        from textmodels.training import make_optimizer
-
-        if not self.fine_tuning["gradual_unfreezing"] and self.fine_tuning["layer_rate_decay"] is None:
-            return make_optimizer(**self.optimizer_options)
-        groups = ["embedding/"]
-        if self.model_kind == "textrnn":
-            groups += [f"{network.recurrent.name}/{layer.name}/" for layer in network.recurrent.recurrent_layers]
-        options = self.optimizer_options
-        return LayerwiseAdam(groups, **self.fine_tuning, learning_rate=options["learning_rate"] or 1e-3,
-                             global_clipnorm=options["clipnorm"])
-
     def _arrays(self, texts: list[str], labels: list, role: str) -> tuple[np.ndarray, np.ndarray]:
         ids = self.text_encoder.encode(texts)
         keep = ids.any(axis=1)
@@ -380,28 +287,7 @@ class TextClassifier(LabeledTextEstimator):
 
     def _targets(self, labels: list) -> np.ndarray:
         network = self._require_network()
-        index = {name: position for position, name in enumerate(network.label_names)}
-
-        def lookup(label, position):
-            if label not in index:
-                raise UnknownLabelError(
-                    f"Label {label!r} (example #{position}) was not seen in training; the model knows "
-                    f"{list(network.label_names)}."
-                )
-            return index[label]
-
-        if network.problem == "multilabel":
-            targets = np.zeros((len(labels), len(index)), dtype="float32")
-            for position, label_set in enumerate(labels):
-                for label in _as_label_set(label_set, position):
-                    targets[position, lookup(label, position)] = 1.0
-            return targets
-        for position, label in enumerate(labels):
-            if isinstance(label, _MULTI):
-                raise DataError(f"Example #{position} has several labels {list(label)}, but this is a "
-                                 f"{network.problem} classifier.")
-        ids = np.array([lookup(str(label), position) for position, label in enumerate(labels)], dtype="int32")
-        return ids.astype("float32")[:, None] if network.problem == "binary" else ids
+        return label_targets(labels, network.label_names, network.problem)
 
     # --- prediction --------------------------------------------------------------------------------------------
 
@@ -467,9 +353,9 @@ class TextClassifier(LabeledTextEstimator):
         `textmodels.metrics.classification_report`); multi-label problems get `multilabel_report`.
 
         Texts with no tokens are left out and counted in ``skipped_empty``. A label the model never saw raises
-        `UnknownLabelError` naming it.
+        `label_encoding.UnknownLabelError` naming it.
         """
-        texts, labels = _unpack(texts, labels)
+        texts, labels = texts_and_labels(texts, labels)
         network = self._require_network()
         targets = self._targets(labels)
         probabilities = self.predict_proba(texts)
@@ -490,106 +376,3 @@ class TextClassifier(LabeledTextEstimator):
         report["skipped_empty"] = int((~valid).sum())
         return report
 
-
-def _unpack(texts, labels) -> tuple[list[str], list]:
-    if isinstance(texts, LabeledTexts):
-        if labels is not None:
-            raise ValueError("Pass either a LabeledTexts or texts and labels, not both.")
-        return list(texts.texts), list(texts.labels)
-    if labels is None:
-        raise ValueError("labels are required (or pass one LabeledTexts).")
-    if isinstance(texts, str):
-        raise TypeError("texts must be a list of strings, not one string.")
-    texts, labels = list(texts), list(labels)
-    if len(texts) != len(labels):
-        raise ValueError(f"Got {len(texts)} texts but {len(labels)} labels.")
-    if not texts:
-        raise ValueError("No examples given.")
-    for position, text in enumerate(texts):
-        if not isinstance(text, str):
-            raise TypeError(f"Text #{position} is {type(text).__name__}, not str.")
-    return texts, labels
-
-
-def _validation_pair(validation):
-    if isinstance(validation, LabeledTexts):
-        return validation, None
-    if isinstance(validation, tuple) and len(validation) == 2:
-        return validation
-    raise TypeError("validation must be a LabeledTexts or a (texts, labels) tuple.")
-
-
-def _as_label_set(labels, position: int) -> list[str]:
-    if isinstance(labels, str):
-        return [labels]
-    if not isinstance(labels, _MULTI):
-        raise TypeError(f"Example #{position}: multi-label targets must be lists of labels, got {labels!r}.")
-    return [str(label) for label in labels]
-
-
-def _infer_problem(labels: list) -> str:
-    if any(isinstance(label, _MULTI) for label in labels):
-        return "multilabel"
-    return "binary" if len({str(label) for label in labels}) == 2 else "multiclass"
-
-
-def _label_names(labels: Iterable, problem: str) -> list[str]:
-    if problem == "multilabel":
-        names = sorted({name for position, label in enumerate(labels) for name in _as_label_set(label, position)})
-    else:
-        names = sorted({str(label) for label in labels})
-    if problem == "binary" and len(names) != 2:
-        raise DataError(f"problem='binary' needs exactly 2 distinct labels, found {len(names)}: {names[:10]}.")
-    if problem == "multiclass" and len(names) < 2:
-        raise DataError(f"Training needs at least 2 distinct labels, found {names}.")
-    if problem == "multilabel" and not names:
-        raise DataError("The multi-label targets name no labels at all.")
-    return names
-
-
-def hold_out(texts: list[str], labels: list, fraction: float, seed: int = 0):
-    """``((train texts, train labels), (validation texts, validation labels) or None)``: ``fraction`` of the
-    examples held out, stratified by label (single-label problems), seeded; None when that leaves no example.
-
-    Example:
-        >>> (train, validation) = hold_out(["a", "b", "c", "d"] * 5, ["x", "y"] * 10, 0.2)
-        >>> len(train[0]), len(validation[0]), sorted(set(validation[1]))
-        (16, 4, ['x', 'y'])
-    """
-    from textmodels.data.splits import train_val_test_split
-
-    stratify = None if any(isinstance(label, _MULTI) for label in labels) else [str(label) for label in labels]
-    train_ids, val_ids, _ = train_val_test_split(len(texts), (1 - fraction, fraction, 0.0), seed=seed,
-                                                 stratify_labels=stratify)
-    if not len(val_ids) or not len(train_ids):
-        return (texts, labels), None
-    return ([texts[i] for i in train_ids], [labels[i] for i in train_ids]), \
-        ([texts[i] for i in val_ids], [labels[i] for i in val_ids])
-
-
-def chosen_length(encoder, texts: Sequence[str], max_length: int | None = None) -> tuple[int, str]:
-    """``(max_length, truncation)`` for a classifier trained on ``texts``: ``max_length`` None takes the longest
-    training text, at most `DEFAULT_LENGTH_CAP` tokens. When training texts are longer than that (long
-    documents), a long text keeps its first quarter and last three quarters (``"middle"``: a review's verdict
-    is often at its end); otherwise (short texts, all kept whole) its head (``"end"``).
-
-    Example:
-        >>> from textmodels.text import TextEncoder
-        >>> texts = ["a b c", "a b"]
-        >>> chosen_length(TextEncoder.fit(texts), texts), chosen_length(TextEncoder.fit(texts), texts, 2)
-        ((3, 'end'), (2, 'middle'))
-    """
-    longest = max(len(encoder.encode_one(text)) for text in texts)
-    length = max_length or max(1, min(longest, DEFAULT_LENGTH_CAP))
-    return length, "middle" if longest > length else "end"
-
-
-def _copy_from_language_model(language_model, network, source: str, coverage: float, fresh_words: int):
-    from textmodels.transfer import TransferReport, copy_embedding, copy_recurrent_layers
-
-    copy_embedding(language_model, network.embedding)
-    layers = ["embedding"]
-    if hasattr(network, "recurrent"):
-        layers += copy_recurrent_layers(language_model, network.recurrent)
-    return TransferReport(source, tuple(layers), len(network.text_encoder.vocabulary),
-                          language_model.vocabulary_size, fresh_words, coverage)

@@ -86,9 +86,7 @@ class TextRNN(LabeledTextModel):
         else:
             self.pooling = SequencePooling(pooling, k=k, directions=2 if bidirectional else 1, name="pooling")
         self.pooled_dropout = keras.layers.Dropout(dropout, name="pooled_dropout")
-        self.classifier = keras.layers.Dense(
-            self.output_units(self.problem, num_labels), activation=self.output_activation, name="classifier"
-        )
+        self.classifier = self.output_layer(num_labels)
 
     def build(self, input_shape):
         batch, steps = input_shape[0], input_shape[1]
@@ -129,7 +127,6 @@ class TextRNN(LabeledTextModel):
     def get_config(self):
         return {
             **super().get_config(),
-            **self.metadata_config(),
             "vocabulary_size": self.vocabulary_size,
             "num_labels": self.num_labels,
             "embedding_dim": self.embedding_dim,

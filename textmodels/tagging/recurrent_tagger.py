@@ -86,7 +86,6 @@ class RecurrentTagger(LabeledTextModel):
     def get_config(self):
         return {
             **super().get_config(),
-            **self.metadata_config(),
             "vocabulary_size": self.vocabulary_size,
             "suffix_vocabulary_size": self.suffix_vocabulary_size,
             "num_shapes": self.num_shapes,

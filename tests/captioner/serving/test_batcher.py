@@ -113,6 +113,7 @@ def test_after_the_warm_up_no_traffic_traces_another_graph(monkeypatch):
     """Every group size from 1 to max_batch and every beam width: the graphs traced are those of the warm-up."""
     if keras.backend.backend() == "torch":
         pytest.skip("PyTorch runs eagerly: nothing is traced")
+    import captioner.decoding_steps as decoding_steps_module
     import captioner.model as model_module
     from captioner.api import Captioner
     from captioner.model import CaptionModel, fit_caption_vocabulary
@@ -130,7 +131,9 @@ def test_after_the_warm_up_no_traffic_traces_another_graph(monkeypatch):
 
         return compile_step(counted, *args, **kwargs)
 
+    # The encoder's graph is compiled in captioner.model, the decoder's steps in captioner.decoding_steps.
     monkeypatch.setattr(model_module, "compile_step", counting_compile_step)
+    monkeypatch.setattr(decoding_steps_module, "compile_step", counting_compile_step)
     model = CaptionModel.create(fit_caption_vocabulary(["a red circle", "a blue square"], min_count=1),
                                 {"kind": "small", "image_size": 16, "conv_filters": [4], "feature_dim": 8},
                                 embedding_dim=4, units=8)

@@ -6,7 +6,8 @@ import numpy as np
 import pytest
 from keras import ops
 
-from textmodels.classification.text_classifier import TextClassifier, UnknownLabelError
+from textmodels.classification.label_encoding import UnknownLabelError
+from textmodels.classification.text_classifier import TextClassifier
 from textmodels.classification.text_rnn import TextRNN
 from textmodels.saving import ModelFileError
 from textmodels.text import TextEncoder
