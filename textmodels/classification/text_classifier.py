@@ -286,6 +286,30 @@ class TextClassifier(LabeledTextEstimator):
             initial_epoch=initial_epoch, verbose=verbose, shuffle=False,
         )
 
+    def fit_in_run(self, data: LabeledTexts, run_dir: str | Path | None = None, *, validation=None,
+                   validation_fraction: float = DEFAULTS.validation_fraction, patience: int | None = DEFAULTS.patience,
+                   **options):
+        """`LabeledTextEstimator.fit_in_run` with ``fit``'s stopping rule: without ``validation``,
+        ``validation_fraction`` of ``data`` is held out (stratified by label, seed 0; 0 holds out nothing), and
+        the run stops after ``patience`` epochs without a better validation loss (None: never).
+
+        Example:
+            >>> import os, tempfile
+            >>> texts = ["good fun", "great film", "bad plot", "awful acting"] * 5
+            >>> data = LabeledTexts(texts, ["pos", "pos", "neg", "neg"] * 5)
+            >>> out = os.path.join(tempfile.mkdtemp(), "sentiment.keras")
+            >>> trained = TextClassifier(embedding_dim=4, units=4).fit_in_run(data, epochs=2, out=out, verbose=0)
+            >>> len(trained.run.state["history"]["val_loss"]), TextClassifier.load(out).label_names
+            (2, ['neg', 'pos'])
+        """
+        check("validation_fraction", validation_fraction, DROPOUT_RATE)
+        if validation is None and validation_fraction > 0:
+            (texts, labels), validation = hold_out(*_unpack(data, None), validation_fraction)
+            data = LabeledTexts(texts, labels)
+        # The run's callbacks stop early and keep the best epoch; fit must neither hold out nor stop on its own.
+        return super().fit_in_run(data, run_dir, validation=validation, patience=patience,
+                                  fit_options={"validation_fraction": 0.0, "patience": None}, **options)
+
     def _encoder_shape(self, language_model=None, source: str = "") -> dict:
         """The encoder's shape settings: the given ones, the rest from `DEFAULTS` or ``language_model``."""
         requested = dict(self.shape_options)

@@ -11,8 +11,11 @@ import time
 
 import httpx
 import keras
+import pytest
 
 from captioner.cli import main
+
+pytestmark = pytest.mark.all_backends
 
 
 def test_serve_refuses_a_file_that_is_not_a_captioner(tmp_path, capsys):
