@@ -33,6 +33,8 @@ from captioner.self_critical import (
 from textmodels.errors import ConfigurationError
 from textmodels.text import Vocabulary
 
+pytestmark = pytest.mark.all_backends
+
 TINY = dict(image_size=16, conv_filters=(4,), feature_dim=22, embedding_dim=8, units=16, cell="gru", min_count=1,
             max_length=12, patience=None)
 

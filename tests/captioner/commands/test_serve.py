@@ -48,6 +48,7 @@ def test_serve_refuses_settings_that_cannot_work(trained_captioner, capsys):
     assert "--max-queue: must be a positive integer, got 0" in capsys.readouterr().err
 
 
+@pytest.mark.slow
 def test_the_serve_command_serves_on_localhost_and_stops_cleanly(trained_captioner):
     model, _, photos = trained_captioner
     env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"}
