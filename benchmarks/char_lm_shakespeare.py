@@ -24,8 +24,9 @@ from lm_reporting import EpochRecorder, machine_description, write_report  # noq
 
 from textmodels.data.paths import shared_data_dir  # noqa: E402
 from textmodels.data.text_files import read_corpus_text  # noqa: E402
+from textmodels.language_model.perplexity import evaluate_language_model  # noqa: E402
 from textmodels.language_model.text_generator import TextGenerator  # noqa: E402
-from textmodels.language_model.training import evaluate_language_model, train_language_model  # noqa: E402
+from textmodels.language_model.training import train_language_model  # noqa: E402
 
 RESULTS = Path(__file__).resolve().parent / "results"
 TARGET_NATS = 1.45

@@ -148,7 +148,7 @@ def main() -> None:
             scst_config = SelfCriticalConfig(**{k: v for k, v in overrides.items() if v is not None})
             report["self_critical_recipe"] = vars(scst_config)
             result = finetune_self_critical(Captioner.load(start_from).model, records, scst_config, features=cache,
-                                            checkpoint_dir=work / f"{name}_{int(seed or 0)}.run", progress=False)
+                                            run_dir=work / f"{name}_{int(seed or 0)}.run", progress=False)
             model, trained = result.model, round(time.perf_counter() - started, 1)
             history = {}
             scst_history = {key: [round(float(v), 4) for v in values] for key, values in result.history.items()}

@@ -5,8 +5,8 @@ does not load TensorFlow.
 
 Example:
     >>> import captioner
-    >>> captioner.Captioner.__name__
-    'Captioner'
+    >>> captioner.__version__, captioner.Captioner.__module__  # Captioner: imported here, on first use
+    ('0.1.0', 'captioner.api')
 """
 
 __version__ = "0.1.0"

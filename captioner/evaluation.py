@@ -60,9 +60,15 @@ def generate_captions(
     The model decodes with its stored settings (``model.decoding``); ``beam_size`` and ``decoding`` (further
     options of `CaptionModel.generate`, e.g. ``length_penalty``) override them.
 
-    Example:
-        >>> generate_captions.__name__
-        'generate_captions'
+    Example (from cached features; the module example reads the photos):
+        >>> from pathlib import Path
+        >>> from captioner.model import CaptionModel, fit_caption_vocabulary
+        >>> model = CaptionModel.create(fit_caption_vocabulary(["a red circle"], min_count=1),
+        ...     {"kind": "small", "image_size": 16, "conv_filters": [4], "feature_dim": 8}, embedding_dim=4, units=8)
+        >>> records = [CaptionRecord("7", Path("seven.png"), "test", ("a red circle",))]
+        >>> captions = generate_captions(model, records, beam_size=1, features={"7": np.ones(8, "float32")})
+        >>> list(captions), set(captions["7"].split()) <= {"a", "red", "circle", "<unk>"}
+        (['7'], True)
     """
     captions = {}
 
@@ -101,9 +107,7 @@ def evaluate_captioner(
     """Caption every ``split`` image (with the model's stored decoding settings unless ``beam_size`` or
     ``decoding`` override them) and score against its references with `captioner.metrics.caption_metrics`.
 
-    Example:
-        >>> evaluate_captioner.__name__
-        'evaluate_captioner'
+    See the module example.
     """
     chosen = [record for record in records if record.split == split]
     if not chosen:

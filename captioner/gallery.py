@@ -64,8 +64,17 @@ def gallery_items(
     ``beam_size``, ``length_penalty``) overrides them.
 
     Example:
-        >>> gallery_items.__name__
-        'gallery_items'
+        >>> import tempfile
+        >>> from PIL import Image
+        >>> from captioner.model import CaptionModel, fit_caption_vocabulary
+        >>> model = CaptionModel.create(fit_caption_vocabulary(["a red picture"], min_count=1),
+        ...     {"kind": "small", "image_size": 16, "conv_filters": [4], "feature_dim": 8}, embedding_dim=4, units=8)
+        >>> photo = Path(tempfile.mkdtemp()) / "red.png"
+        >>> Image.new("RGB", (40, 30), (200, 30, 30)).save(photo)
+        >>> items = gallery_items(model, [CaptionRecord("1", photo, "test", ("a red picture",))], count=1,
+        ...                       beam_size=1)
+        >>> len(items), items[0].reference, items[0].log_prob <= 0, items[0].blind_caption
+        (1, 'a red picture', True, None)
     """
     if count < 1:
         raise ConfigurationError(f"count must be at least 1, got {count}")
@@ -111,8 +120,12 @@ def contact_sheet(items: Sequence[GalleryItem], path: str | Path, columns: int =
     """A PNG grid of the photos with their captions underneath (black: captioner, red: blind, grey: human).
 
     Example:
-        >>> contact_sheet.__name__
-        'contact_sheet'
+        >>> import tempfile
+        >>> folder = Path(tempfile.mkdtemp())
+        >>> Image.new("RGB", (40, 30), (200, 30, 30)).save(folder / "red.png")
+        >>> items = [GalleryItem(folder / "red.png", "a red square", -2.5, None, "a red picture")] * 3
+        >>> Image.open(contact_sheet(items, folder / "sheet.png", columns=2)).size  # 2 columns, 2 rows
+        (520, 592)
     """
     if not items:
         raise CaptionDataError("no photos to draw")
@@ -136,8 +149,13 @@ def write_html(items: Sequence[GalleryItem], out_dir: str | Path, title: str = "
     """``out_dir/index.html`` with the photos copied beside it (``photos/``, 224-px JPEG), so it can be moved.
 
     Example:
-        >>> write_html.__name__
-        'write_html'
+        >>> import tempfile
+        >>> folder = Path(tempfile.mkdtemp())
+        >>> Image.new("RGB", (40, 30), (200, 30, 30)).save(folder / "red.png")
+        >>> page = write_html([GalleryItem(folder / "red.png", "a red square", -2.5, None, "a red picture")],
+        ...                   folder / "page", title="demo")
+        >>> "a red square" in page.read_text(), [photo.name for photo in (folder / "page" / "photos").iterdir()]
+        (True, ['000_red.jpg'])
     """
     out_dir = Path(out_dir)
     photos = out_dir / "photos"
@@ -175,9 +193,7 @@ def write_gallery(items: Sequence[GalleryItem], out_dir: str | Path, title: str 
                   columns: int = 4) -> tuple[Path, Path]:
     """Both views: ``out_dir/index.html`` and ``out_dir/contact_sheet.png``.
 
-    Example:
-        >>> write_gallery.__name__
-        'write_gallery'
+    See the module example.
     """
     out_dir = Path(out_dir)
     return write_html(items, out_dir, title), contact_sheet(items, out_dir / "contact_sheet.png", columns)

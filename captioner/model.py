@@ -344,8 +344,9 @@ class CaptionModel(keras.Model):
             >>> from captioner.model import CaptionModel, fit_caption_vocabulary
             >>> model = CaptionModel.create(fit_caption_vocabulary(["a cat"], min_count=1),
             ...     {"kind": "small", "image_size": 16, "conv_filters": [4], "feature_dim": 8})
-            >>> type(model.caption_images(np.zeros((1, 16, 16, 3)), beam_size=1)[0]).__name__
-            'str'
+            >>> captions = model.caption_images(np.zeros((2, 16, 16, 3)), beam_size=1, max_length=2)
+            >>> len(captions), all(set(caption.split()) <= {"a", "cat"} for caption in captions)  # its words only
+            (2, True)
         """
         hypotheses = self.generate(self.encode_images(images), **options)
         return [self.text_encoder.decode(hyps[0].tokens) for hyps in hypotheses]

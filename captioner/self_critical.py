@@ -22,10 +22,11 @@ the model's encoder), so the fine-tuned model keeps its encoder frozen (its ``tr
 
 After every epoch the validation photos' greedy captions are scored with CIDEr-D (document frequencies of the
 validation references, no end token: the COCO evaluation's CIDEr-D up to the tokenisation, see
-`captioner.cider_d`) as ``val_cider``, and the best epoch is kept. With a run folder every epoch is checkpointed
-(`textmodels.training.TrainingRun`: ``last.keras`` with the optimizer state, ``best.keras``, ``state.json``) and
-``resume=True`` continues an interrupted run; a kill loses only the epoch in progress, which is replayed with the
-same photo order and the same random draws.
+`captioner.cider_d`) as ``val_cider``, and the best epoch is kept. With ``run_dir`` or ``out``, fine-tuning goes
+through `textmodels.training.train_in_run`, like every model's training: every epoch is checkpointed in the run
+folder (``last.keras`` with the optimizer state, ``best.keras``, ``state.json``), the best epoch is copied to
+``out``, and ``resume=True`` continues an interrupted run; a kill loses only the epoch in progress, which is
+replayed with the same photo order and the same random draws.
 
 Example:
     >>> import tempfile
@@ -53,7 +54,7 @@ import keras
 import numpy as np
 from tqdm import tqdm
 
-from captioner.api import Captioner, CaptionerLoadError
+from captioner.api import CaptionerLoadError
 from captioner.cider_d import CiderD
 from captioner.data.images import ImageLoadError
 from captioner.data.records import CaptionRecord
@@ -70,6 +71,7 @@ from textmodels import fault_points
 from textmodels.decoding import greedy_search, sample_search
 from textmodels.errors import ConfigurationError
 from textmodels.text import Vocabulary
+from textmodels.training import train_in_run
 
 # Below this share of the training captions' words in the model's vocabulary, the data is probably not what the
 # model was trained on (a model fitted to Flickr8k's training captions at min_count 5 covers 97.6% of their words).
@@ -103,7 +105,7 @@ def finetune_self_critical(
     config: SelfCriticalConfig | None = None,
     *,
     features: Mapping | FeatureCache | None = None,
-    checkpoint_dir: str | Path | None = None,
+    run_dir: str | Path | None = None,
     resume: bool = False,
     out: str | Path | None = None,
     progress: bool = True,
@@ -118,9 +120,10 @@ def finetune_self_critical(
         config: the `SelfCriticalConfig` (default: its defaults).
         features: ``{image_id: vector}`` or a `captioner.encoder.FeatureCache` of the model's encoder (another
             encoder's cache is refused); None computes the features once with the model's encoder.
-        checkpoint_dir: the run folder (``last.keras``/``best.keras``/``state.json``).
-        resume: continue the run saved in ``checkpoint_dir``.
-        out: where to save the best epoch's model (without optimizer state).
+        run_dir: the run folder (``last.keras``/``best.keras``/``state.json``; default: ``out`` with ``.keras``
+            replaced by ``.run``).
+        resume: continue the run saved in the run folder.
+        out: the ``.keras`` file that receives the best epoch's checkpoint.
         progress: show a progress bar per epoch.
         callbacks: more Keras callbacks, called as ``fit`` calls them (epoch logs: ``loss``, ``reward``,
             ``baseline``, ``val_cider``).
@@ -132,8 +135,9 @@ def finetune_self_critical(
     check_self_critical_config(config)
     if not isinstance(model, CaptionModel):
         raise CaptionerLoadError(f"Self-critical fine-tuning needs a CaptionModel, got {type(model).__name__}.")
-    if checkpoint_dir is None and resume:
-        raise ConfigurationError("resume=True needs checkpoint_dir (the folder of the run to continue).")
+    if run_dir is None and out is None and resume:
+        raise ConfigurationError("resume=True needs run_dir or out (the run to continue is in run_dir, by default "
+                                 "beside out).")
     train = [record for record in records if record.split in ("train", "restval")]
     val = [record for record in records if record.split == "val"]
     splits = sorted({record.split for record in records})
@@ -153,63 +157,79 @@ def finetune_self_critical(
             stacklevel=2,
         )
     keras.utils.set_random_seed(config.seed)
-    run = None
-    restored = None
-    if checkpoint_dir is not None:
-        from textmodels.training import TrainingRun
+    prepared = {}
 
-        run = TrainingRun(checkpoint_dir, resume=resume)
-        restored = run.restore([CaptionModel], "a captioner")
-    if restored is not None:
-        model = restored
-    else:
-        _prepare(model, config)
+    def prepare(restored):
+        """The restored model (an interrupted run continues) or ``model`` made ready; the photos' features."""
+        tuned = restored
+        if tuned is None:
+            tuned = model
+            _prepare(tuned, config)
+        prepared["train"] = _photo_features(tuned, train, features)
+        prepared["val"] = _photo_features(tuned, val, features)
+        prepared["reward"] = CiderD({r.image_id: list(r.captions) for r in prepared["train"][0]}, eos=config.reward_eos)
+        prepared["validation"] = CiderD({r.image_id: list(r.captions) for r in prepared["val"][0]})
+        prepared["words_of_id"] = _reward_words(tuned)
+        return tuned
 
-    train, train_features = _photo_features(model, train, features)
-    val, val_features = _photo_features(model, val, features)
-    reward = CiderD({record.image_id: list(record.captions) for record in train}, eos=config.reward_eos)
-    validation = CiderD({record.image_id: list(record.captions) for record in val})
-    words_of_id = _reward_words(model)
+    def fit(tuned, stopping, run=None):
+        """Epochs ``run.initial_epoch`` (0 without a run) to ``config.epochs``, the callbacks called as Keras'
+        ``fit`` calls them; returns a Keras ``History``."""
+        all_callbacks = keras.callbacks.CallbackList([*stopping, *callbacks], model=tuned)
+        history = keras.callbacks.History()
+        history.history = {}
+        tuned.stop_training = False
+        (train_kept, train_features), (val_kept, val_features) = prepared["train"], prepared["val"]
+        with _without_dropout(tuned):
+            all_callbacks.on_train_begin()
+            for epoch in range(run.initial_epoch if run is not None else 0, config.epochs):
+                all_callbacks.on_epoch_begin(epoch)
+                logs = _train_epoch(tuned, config, epoch, train_kept, train_features, prepared["reward"],
+                                    prepared["words_of_id"], all_callbacks, run.directory if run is not None else "",
+                                    progress)
+                if run is not None and run.diverged_at:
+                    break
+                logs["val_cider"] = _greedy_cider(tuned, val_kept, val_features, prepared["validation"])
+                all_callbacks.on_epoch_end(epoch, logs)
+                for key, value in logs.items():
+                    history.history.setdefault(key, []).append(value)
+                if tuned.stop_training:
+                    break
+            all_callbacks.on_train_end()
+        return history
 
-    if run is not None:
-        stopping = run.callbacks(monitor="val_cider", patience=config.patience, mode="max")
-    elif config.patience is not None:
-        stopping = [keras.callbacks.EarlyStopping(monitor="val_cider", mode="max", patience=config.patience)]
-    else:
-        stopping = []
-    callbacks = keras.callbacks.CallbackList([*stopping, *callbacks], model=model)
-    history: dict[str, list[float]] = {}
-    best_value, best_weights = None, None
-    model.stop_training = False
-    with _without_dropout(model):
-        callbacks.on_train_begin()
-        for epoch in range(run.initial_epoch if run is not None else 0, config.epochs):
-            callbacks.on_epoch_begin(epoch)
-            logs = _train_epoch(model, config, epoch, train, train_features, reward, words_of_id, callbacks,
-                                run.directory if run is not None else "", progress)
-            if run is not None and run.diverged_at:
-                break
-            logs["val_cider"] = _greedy_cider(model, val, val_features, validation)
-            callbacks.on_epoch_end(epoch, logs)
-            for key, value in logs.items():
-                history.setdefault(key, []).append(value)
-            if run is None and (best_value is None or logs["val_cider"] > best_value):
-                best_value, best_weights = logs["val_cider"], model.get_weights()
-            if model.stop_training:
-                break
-        callbacks.on_train_end()
-    if run is not None:
-        run.raise_if_diverged()
-        if run.best_path.is_file():
-            from textmodels.saving import load_model
+    if run_dir is None and out is None:
+        best = _BestWeights()
+        stopping = [best]
+        if config.patience is not None:
+            stopping.append(keras.callbacks.EarlyStopping(monitor="val_cider", mode="max", patience=config.patience))
+        model = prepare(None)
+        history = fit(model, stopping).history
+        if best.weights is not None:
+            model.set_weights(best.weights)
+        return TrainingResult(model, history)
+    trained = train_in_run(run_dir, prepare, fit, model_classes=[CaptionModel], what="a captioner",
+                           epochs=config.epochs, out=out, resume=resume, monitor="val_cider", mode="max",
+                           patience=config.patience)
+    model = trained.model
+    if trained.run.best_path.is_file():
+        from textmodels.saving import load_model
 
-            model.set_weights(load_model(run.best_path, [CaptionModel], "a captioner", compile=False).get_weights())
-        history = dict(run.state["history"])
-    elif best_weights is not None:
-        model.set_weights(best_weights)
-    if out is not None:
-        Captioner(model).save(out)
-    return TrainingResult(model, history)
+        model.set_weights(load_model(trained.run.best_path, [CaptionModel], "a captioner", compile=False).get_weights())
+    return TrainingResult(model, dict(trained.run.state["history"]), trained.out, trained.source,
+                          trained.resumed_after)
+
+
+class _BestWeights(keras.callbacks.Callback):
+    """Keeps the weights of the epoch with the best ``val_cider`` (training without a run folder)."""
+
+    def __init__(self):
+        super().__init__()
+        self.best, self.weights = None, None
+
+    def on_epoch_end(self, epoch, logs=None):
+        if self.best is None or logs["val_cider"] > self.best:
+            self.best, self.weights = logs["val_cider"], self.model.get_weights()
 
 
 def _prepare(model: CaptionModel, config: SelfCriticalConfig) -> None:

@@ -3,9 +3,10 @@
 Every image is one example with all its reference captions (each image is encoded once per step); for each
 caption the decoder reads ``<bos> w_1 .. w_n`` and is scored on
 ``w_1 .. w_n <eos>`` with a cross-entropy that ignores padding (``ignore_class=0``). Gradients are clipped by
-global norm (`textmodels.training.make_optimizer`). With a checkpoint folder, `textmodels.training.TrainingRun`
-saves ``last.keras``/``best.keras`` after every epoch, resumes with ``resume=True``, stops early on
-``val_loss`` and refuses to continue after a NaN loss; TensorBoard logs go to ``<folder>/logs``.
+global norm (`textmodels.training.make_optimizer`). With a run folder (or an ``out`` file to put one beside),
+training goes through `textmodels.training.train_in_run`: ``last.keras``/``best.keras`` after every epoch,
+``resume=True`` continues, early stopping on ``val_loss``, no continuing after a NaN loss, the best epoch copied to
+``out``; TensorBoard logs go to ``<run folder>/logs``.
 
 Example:
     >>> import tempfile
@@ -30,7 +31,6 @@ from pathlib import Path
 import keras
 import numpy as np
 
-from captioner.api import Captioner
 from captioner.config import CaptionerConfig
 from captioner.data.images import ImageLoadError, load_images
 from captioner.data.pipeline import caption_batches
@@ -51,11 +51,14 @@ from textmodels.errors import (
     check_all,
     check_choice,
 )
+from textmodels.training import train_in_run
 
 
 @dataclass
 class TrainingResult:
-    """The trained model and its per-epoch metrics (``loss``, ``val_loss`` when there is a validation split).
+    """The trained model and its per-epoch metrics (``loss``, ``val_loss`` when there is a validation split; in
+    a run folder, those of the whole run, resumed epochs included); with ``out``, where the best epoch was copied,
+    from which checkpoint (``source``), and how many epochs the run had before this call (``resumed_after``).
 
     Example:
         >>> TrainingResult(model=None, history={"loss": [2.0]}).history["loss"]
@@ -64,6 +67,9 @@ class TrainingResult:
 
     model: CaptionModel
     history: dict
+    out: Path | None = None
+    source: Path | None = None
+    resumed_after: int = 0
 
 
 def config_encoder(config: CaptionerConfig) -> dict:
@@ -293,13 +299,19 @@ def train_captioner(
     config: CaptionerConfig,
     *,
     features: Mapping | None = None,
-    checkpoint_dir: str | Path | None = None,
-    resume: bool = False,
+    run_dir: str | Path | None = None,
     out: str | Path | None = None,
+    resume: bool = False,
     verbose: int | str = "auto",
     distribution=None,
 ) -> TrainingResult:
     """Train on the ``train`` records, validate on the ``val`` ones; return the model and its history.
+
+    With ``run_dir`` or ``out``, training goes through `textmodels.training.train_in_run`, like every model's:
+    ``last.keras``/``best.keras``/``state.json`` after every epoch in ``run_dir`` (default: ``out`` with
+    ``.keras`` replaced by ``.run``), TensorBoard logs in its ``logs`` folder, ``resume=True`` continues the
+    interrupted run there, and the best epoch (lowest ``val_loss``, else ``loss``) is copied to ``out``. Without
+    either, the model is trained in memory only (the best epoch's weights restored when early stopping ends it).
 
     Args:
         records: all records; the ``split`` field picks training (``train``, ``restval``) and validation data.
@@ -307,13 +319,13 @@ def train_captioner(
         features: ``{image_id: vector}`` or a complete `captioner.encoder.FeatureCache` to train the decoder on
             cached features; None trains end to end from pixels (``config.train_encoder`` says whether the
             encoder learns too).
-        checkpoint_dir: folder for ``last.keras``/``best.keras``/``state.json`` and TensorBoard ``logs``.
-        resume: continue the run saved in ``checkpoint_dir``.
-        out: where to save the final model (without optimizer state).
+        run_dir: the run folder.
+        out: the ``.keras`` file that receives the best epoch.
+        resume: continue the run saved in the run folder.
         distribution: a `textmodels.training.distribution.Distribution` or its name (``"mirrored"``,
             ``"multi-worker"``, ``"data-parallel"``): the model is built and trained under it, ``batch_size``
-            is the global batch, and workers other than the chief write their checkpoints and ``out`` to a
-            private temporary folder.
+            is the global batch, and workers other than the chief keep their checkpoints in a private temporary
+            folder and leave ``out`` to the chief.
     """
     from textmodels.training.distribution import as_distribution
 
@@ -322,57 +334,62 @@ def train_captioner(
     keras.utils.set_random_seed(config.seed)
     train = [record for record in records if record.split in ("train", "restval")]
     val = [record for record in records if record.split == "val"]
-    run = None
-    model = None
-    callbacks = []
     monitor = "val_loss" if val else "loss"
-    if checkpoint_dir is not None:
-        from textmodels.training import TrainingRun
+    unreadable: dict[str, str] = {}
+    inputs = {}
 
-        run = TrainingRun(distribution.run_directory(checkpoint_dir, resume), resume=resume)
-        with distribution.scope():
-            model = run.restore([CaptionModel], "a captioner")
-        callbacks += run.callbacks(monitor=monitor, patience=config.patience)
-        callbacks.append(tensorboard_callback(run.directory / "logs"))
-    elif resume:
-        raise ValueError("resume=True needs checkpoint_dir (the folder of the run to continue).")
-    elif config.patience is not None:
-        callbacks.append(keras.callbacks.EarlyStopping(monitor=monitor, patience=config.patience,
-                                                       restore_best_weights=True))
-    restored = model is not None
-    if not restored:
+    def inputs_of(split_records, model, split):  # read once: the feature cache may be large
+        if split not in inputs:
+            inputs[split] = training_inputs(split_records, model, features)
+        return inputs[split]
+
+    def prepare(restored):
+        """The restored model, or a new one with the training photos' feature statistics."""
+        if restored is not None:
+            return restored
         # Cached features bypass the encoder: freezing it spares the optimizer state of weights that get no
         # gradient (for VGG16, twice its 134M parameters).
         with distribution.scope():
             model = build_captioner(train, config if features is None else replace(config, train_encoder=False))
             compile_captioner(model, config)
+        if model.decoder.uses_statistics:
+            adapt_feature_statistics(model, *inputs_of(train, model, "train")[1:])
+        return model
 
-    unreadable: dict[str, str] = {}
-    train_inputs = training_inputs(train, model, features)
-    if not restored and model.decoder.uses_statistics:
-        adapt_feature_statistics(model, *train_inputs[1:])
-    train_data = _batches(train_inputs, model, config.batch_size, shuffle=True, seed=config.seed,
-                          unreadable=unreadable)
-    val_data = None
-    if val:
-        val_data = _batches(training_inputs(val, model, features), model, config.batch_size, shuffle=False, seed=0,
-                            unreadable=unreadable)
-    if config.lr_reduce_factor is not None:
-        callbacks.append(keras.callbacks.ReduceLROnPlateau(monitor=monitor, factor=config.lr_reduce_factor,
-                                                           patience=config.lr_reduce_patience, verbose=0))
-    initial_epoch = run.initial_epoch if run is not None else 0
-    # shuffle=False: the tf.data pipeline already reshuffles every epoch.
-    history = distribution.fit(model, train_data, validation_data=val_data, epochs=config.epochs,
-                               initial_epoch=initial_epoch, shuffle=False, callbacks=callbacks, verbose=verbose)
+    def fit(model, callbacks, run=None):
+        train_data = _batches(inputs_of(train, model, "train"), model, config.batch_size, shuffle=True,
+                              seed=config.seed, unreadable=unreadable)
+        val_data = None
+        if val:
+            val_data = _batches(inputs_of(val, model, "val"), model, config.batch_size, shuffle=False, seed=0,
+                                unreadable=unreadable)
+        callbacks = list(callbacks)
+        if run is not None:
+            callbacks.append(tensorboard_callback(run.directory / "logs"))
+        if config.lr_reduce_factor is not None:
+            callbacks.append(keras.callbacks.ReduceLROnPlateau(monitor=monitor, factor=config.lr_reduce_factor,
+                                                               patience=config.lr_reduce_patience, verbose=0))
+        # shuffle=False: the tf.data pipeline already reshuffles every epoch.
+        return distribution.fit(model, train_data, validation_data=val_data, epochs=config.epochs,
+                                initial_epoch=run.initial_epoch if run is not None else 0, shuffle=False,
+                                callbacks=callbacks, verbose=verbose)
+
+    if run_dir is None and out is None:
+        if resume:
+            raise ValueError("resume=True needs run_dir (the folder of the run to continue).")
+        early_stopping = [] if config.patience is None else [keras.callbacks.EarlyStopping(
+            monitor=monitor, patience=config.patience, restore_best_weights=True)]
+        model = prepare(None)
+        result = TrainingResult(model, dict(fit(model, early_stopping).history))
+    else:
+        trained = train_in_run(run_dir, prepare, fit, model_classes=[CaptionModel], what="a captioner",
+                               epochs=config.epochs, out=out, resume=resume, monitor=monitor,
+                               patience=config.patience, distribution=distribution)
+        result = TrainingResult(trained.model, dict(trained.run.state["history"]), trained.out, trained.source,
+                                trained.resumed_after)
     if unreadable:
         first = next(iter(unreadable.values()))
-        if features is None and not model.image_blind and {str(r.image_path) for r in train} <= set(unreadable):
+        if features is None and not result.model.image_blind and {str(r.image_path) for r in train} <= set(unreadable):
             raise ImageLoadError(f"None of the {len(train)} training photos could be read, e.g. {first}")
         warnings.warn(f"{len(unreadable)} photo(s) could not be read and were skipped, e.g. {first}", stacklevel=2)
-    if run is not None:
-        run.raise_if_diverged()
-    if out is not None:
-        Captioner(model).save(distribution.output_path(out))
-    merged = dict(run.state["history"]) if run is not None else dict(history.history)
-    return TrainingResult(model, merged)
-
+    return result

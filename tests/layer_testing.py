@@ -1,5 +1,7 @@
 """One helper that every layer test uses: build, train a step, round-trip the config and a `.keras` file, and
-check that padding the same sequences to two lengths gives the same output."""
+check that padding the same sequences to two lengths gives the same output. Layers of one sequence
+(``layer(sequence)``) and layers that also take a vector per example first (``layer(context, sequence)``, such as
+the caption decoder's image feature) go through it alike."""
 
 from __future__ import annotations
 
@@ -22,14 +24,19 @@ def padded_batch(kind: str, steps: int, features: int, vocabulary: int, seed: in
     return (rng.normal(size=(len(LENGTHS), steps, features)) * valid[..., None]).astype("float32")
 
 
-def _model(make_layer: Callable, kind: str, features: int, vocabulary: int) -> keras.Model:
+def _model(make_layer: Callable, kind: str, features: int, vocabulary: int, context_dim: int | None) -> keras.Model:
     if kind == "ids":
         inputs = keras.Input((None,), dtype="int32")
         x = inputs
     else:
         inputs = keras.Input((None, features))
         x = keras.layers.Masking(0.0)(inputs)
-    outputs = make_layer()(x)
+    if context_dim is None:
+        outputs = make_layer()(x)
+    else:
+        context = keras.Input((context_dim,))
+        outputs = make_layer()(context, x)
+        inputs = [context, inputs]
     if isinstance(outputs, (list, tuple)):
         outputs = outputs[0]
     return keras.Model(inputs, outputs)
@@ -46,6 +53,7 @@ def check_layer(
     vocabulary: int = 20,
     time_scale: int = 1,
     tmp_path=None,
+    context_dim: int | None = None,
 ) -> None:
     """Asserts the contract every shared layer keeps.
 
@@ -54,9 +62,18 @@ def check_layer(
         kind: ``"vectors"`` (float sequences, mask from `Masking`) or ``"ids"`` (token ids, mask from the layer).
         time_scale: how much the layer shortens the time axis (pyramidal blocks), for the padding check.
         tmp_path: a folder for the `.keras` round trip.
+        context_dim: the layer takes a vector of this size per example before the sequence.
     """
-    batch = padded_batch(kind, 6, features, vocabulary)
-    model = _model(make_layer, kind, features, vocabulary)
+    sequences = padded_batch(kind, 6, features, vocabulary)
+    context = None
+    if context_dim is not None:
+        context = np.random.default_rng(2).normal(size=(len(LENGTHS), context_dim)).astype("float32")
+
+    def with_context(sequence_batch):
+        return sequence_batch if context is None else [context, sequence_batch]
+
+    batch = with_context(sequences)
+    model = _model(make_layer, kind, features, vocabulary, context_dim)
     before = model(batch)
     before = ops.convert_to_numpy(before)
     assert np.all(np.isfinite(before)), "the layer produced NaN/inf"
@@ -75,7 +92,7 @@ def check_layer(
     layer = model.layers[-1]
     clone = type(layer).from_config(layer.get_config())
     assert clone.get_config() == layer.get_config()
-    cloned_model = _model(lambda: clone, kind, features, vocabulary)
+    cloned_model = _model(lambda: clone, kind, features, vocabulary, context_dim)
     cloned_model.set_weights(model.get_weights())
     np.testing.assert_array_equal(ops.convert_to_numpy(cloned_model(batch)), reference)
 
@@ -87,9 +104,10 @@ def check_layer(
         np.testing.assert_array_equal(ops.convert_to_numpy(loaded(batch)), reference)
 
     # Padding invariance: the same rows padded to 6 and to 11 steps give the same outputs on valid steps.
-    longer = np.concatenate([batch, np.zeros((batch.shape[0], 5) + batch.shape[2:], batch.dtype)], axis=1)
+    longer = np.concatenate([sequences, np.zeros((sequences.shape[0], 5) + sequences.shape[2:], sequences.dtype)],
+                            axis=1)
     short_out = ops.convert_to_numpy(model(batch))
-    long_out = ops.convert_to_numpy(model(longer))
+    long_out = ops.convert_to_numpy(model(with_context(longer)))
     if short_out.ndim == 3:
         for row, length in enumerate(LENGTHS):
             valid = -(-length // time_scale)

@@ -28,6 +28,8 @@ from textmodels.fault_points import KILL_VARIABLE, POINTS, observe
 from textmodels.saving import load_model, save_model
 from textmodels.training import TrainingRun
 
+pytestmark = [pytest.mark.all_backends, pytest.mark.slow]
+
 EPOCHS = 3
 
 

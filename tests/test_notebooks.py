@@ -111,6 +111,7 @@ def test_notebook_asserts_a_numeric_bound(path):
     assert numeric_asserts, f"{path.name} has no assertion bounding a number (e.g. `assert max_diff < 1e-6`)"
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda path: path.stem)
 def test_notebook_executes_and_matches_its_stored_outputs(path):
     stored = execute_notebooks.read(path)

@@ -84,11 +84,19 @@ def load_model(
     naming the file, the class it holds and ``what`` was expected (e.g. ``"a text classifier"``).
 
     Example:
-        >>> import os, tempfile, keras
+        >>> import os, tempfile, keras, numpy as np
+        >>> from textmodels.classification import TextRNN
         >>> path = os.path.join(tempfile.mkdtemp(), "dense.keras")
-        >>> _ = save_model(keras.Sequential([keras.Input((2,)), keras.layers.Dense(1)]), path)
-        >>> type(load_model(path, expected=[keras.Sequential], what="a Sequential model")).__name__
-        'Sequential'
+        >>> model = keras.Sequential([keras.Input((2,)), keras.layers.Dense(1)])
+        >>> _ = save_model(model, path)
+        >>> loaded = load_model(path, expected=[keras.Sequential], what="a Sequential model")
+        >>> bool(np.array_equal(loaded.predict(np.ones((1, 2)), verbose=0), model.predict(np.ones((1, 2)), verbose=0)))
+        True
+        >>> try:
+        ...     load_model(path, expected=[TextRNN], what="a text classifier")
+        ... except ModelFileError as error:
+        ...     print(str(error).replace(path, "dense.keras"))
+        dense.keras: holds a Sequential model, not a text classifier (TextRNN)
     """
     name = saved_class_name(path, error)
     accepted = {keras.saving.get_registered_name(cls): cls for cls in expected}

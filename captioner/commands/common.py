@@ -1,4 +1,4 @@
-"""Argument helpers shared by the captioner subcommands: the caption data and the feature cache.
+"""Argument helpers shared by the captioner subcommands: the caption data, the image encoder and the feature cache.
 
 Example:
     >>> import argparse
@@ -12,7 +12,10 @@ from __future__ import annotations
 
 import json
 
+from captioner.config import ENCODERS, CaptionerConfig
 from textmodels.commands import options
+
+DEFAULTS = CaptionerConfig()
 
 # The flags that override a model's stored decoding settings (captioner.decoding_settings), each named after the
 # setting it overrides.
@@ -36,6 +39,44 @@ def add_data_arguments(parser) -> None:
                         help="refuse caption data that names missing photos (default: leave them out, with a count)")
 
 
+def add_encoder_options(parser, *, encoder: str, encoder_help: str) -> None:
+    """``--encoder`` (default ``encoder``), ``--weights`` and the small encoder's ``--image-size``,
+    ``--conv-filters`` and ``--feature-dim`` (defaults: `CaptionerConfig`'s): the image encoder, on which
+    ``extract-features`` and ``train --features`` must agree.
+
+    Example:
+        >>> import argparse
+        >>> parser = argparse.ArgumentParser()
+        >>> add_encoder_options(parser, encoder="small", encoder_help="the encoder")
+        >>> args = parser.parse_args(["--conv-filters", "8,16"])
+        >>> args.conv_filters, args.feature_dim, encoder_weights(args)
+        ((8, 16), 4096, None)
+    """
+    parser.add_argument("--encoder", choices=ENCODERS, default=encoder, help=encoder_help)
+    parser.add_argument("--weights", default=None, metavar="imagenet|FILE|none",
+                        help="pretrained encoder weights: imagenet (the download; default), a local file, or none")
+    parser.add_argument("--image-size", type=options.positive_int, default=DEFAULTS.image_size,
+                        help=f"small encoder input side (default {DEFAULTS.image_size})")
+    parser.add_argument("--conv-filters", type=options.positive_int_list, default=DEFAULTS.conv_filters,
+                        metavar="N,N,...", help="small encoder: filters of each conv block (default "
+                        f"{','.join(str(filters) for filters in DEFAULTS.conv_filters)})")
+    parser.add_argument("--feature-dim", type=options.positive_int, default=DEFAULTS.feature_dim,
+                        help=f"small encoder: length of the feature vector (default {DEFAULTS.feature_dim})")
+
+
+def encoder_weights(args) -> str | None:
+    """``--weights`` as the library takes it: ``imagenet`` unless given for a pretrained encoder, None for
+    ``none`` and for the small encoder (trained from scratch).
+
+    Example:
+        >>> import argparse
+        >>> encoder_weights(argparse.Namespace(encoder="vgg16", weights=None))
+        'imagenet'
+    """
+    weights = args.weights if args.weights is not None else ("imagenet" if args.encoder != "small" else None)
+    return None if weights in ("none", "None") else weights
+
+
 def add_features_option(parser, help: str, old_spelling: bool = False) -> None:
     """``--features DIR``: the feature cache that ``extract-features`` fills and ``train`` reads; with
     ``old_spelling``, ``--cache`` (``extract-features``' earlier name) is its deprecated alias.
@@ -47,11 +88,9 @@ def add_features_option(parser, help: str, old_spelling: bool = False) -> None:
         >>> parser.parse_args(["--features", "cache/"]).features
         'cache/'
     """
-    from textmodels.commands.options import add_deprecated_alias
-
     parser.add_argument("--features", metavar="DIR", help=help)
     if old_spelling:
-        add_deprecated_alias(parser, "--cache", "--features", "features")
+        options.add_deprecated_alias(parser, "--cache", "--features", "features")
 
 
 def print_json(value) -> None:

@@ -12,11 +12,14 @@ Example:
 
 from __future__ import annotations
 
-from captioner.commands.common import add_data_arguments, add_features_option
-from captioner.config import ENCODERS, CaptionerConfig
+from captioner.commands.common import (
+    DEFAULTS,
+    add_data_arguments,
+    add_encoder_options,
+    add_features_option,
+    encoder_weights,
+)
 from textmodels.commands import options
-
-DEFAULTS = CaptionerConfig()
 
 
 def register(subparsers) -> None:
@@ -26,17 +29,7 @@ def register(subparsers) -> None:
     add_features_option(parser, "the feature cache folder to fill (resumed when present; required)",
                         old_spelling=True)
     # Not the configuration's "small": features of an encoder that has not learnt yet are worth no caching.
-    parser.add_argument("--encoder", choices=ENCODERS, default="vgg16",
-                        help="image encoder (default vgg16: fc2, 4096-d)")
-    parser.add_argument("--weights", default="imagenet", metavar="imagenet|FILE|none",
-                        help="pretrained encoder weights: imagenet (the download; default), a local file, or none")
-    parser.add_argument("--image-size", type=options.positive_int, default=DEFAULTS.image_size,
-                        help=f"small encoder input side (default {DEFAULTS.image_size})")
-    parser.add_argument("--conv-filters", type=options.positive_int_list, default=DEFAULTS.conv_filters,
-                        metavar="N,N,...", help="small encoder: filters of each conv block (default "
-                        f"{','.join(str(filters) for filters in DEFAULTS.conv_filters)})")
-    parser.add_argument("--feature-dim", type=options.positive_int, default=DEFAULTS.feature_dim,
-                        help=f"small encoder: length of the feature vector (default {DEFAULTS.feature_dim})")
+    add_encoder_options(parser, encoder="vgg16", encoder_help="image encoder (default vgg16: fc2, 4096-d)")
     parser.add_argument("--batch-size", type=options.positive_int, default=DEFAULTS.batch_size,
                         help=f"images encoded together (default {DEFAULTS.batch_size})")
     parser.add_argument("--rebuild", action="store_true", help="discard a cache made with other settings")
@@ -64,9 +57,8 @@ def run(args) -> int:
     features = options.required(args, "features", "--features DIR")
     # First: a multi-worker strategy must exist before any other TensorFlow work.
     distribution = select_distribution(args.distribute)
-    weights = None if args.weights in ("none", "None") else args.weights
     config = encoder_config(args.encoder, image_size=args.image_size, conv_filters=args.conv_filters,
-                            feature_dim=args.feature_dim, weights=weights)
+                            feature_dim=args.feature_dim, weights=encoder_weights(args))
     records = read_caption_data(args.data, args.images, args.splits, strict=args.strict)
     ids = list(dict.fromkeys(record.image_id for record in records))
     cache = open_shared_cache(distribution, features, ids, config["feature_dim"], config,

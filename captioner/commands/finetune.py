@@ -55,12 +55,13 @@ def register(subparsers) -> None:
 
 def run(args) -> int:
     """Fine-tunes, saves the best epoch to ``--out`` and prints the validation CIDEr-D of every epoch."""
-    from captioner.api import Captioner, CaptionerLoadError
+    from captioner.api import CaptionerLoadError
     from captioner.data.caption_files import read_caption_data
     from captioner.model import CaptionModel
     from captioner.self_critical import check_self_critical_config, finetune_self_critical
-    from textmodels.commands.runs import finish_run
+    from textmodels.commands.runs import provenance
     from textmodels.saving import load_model
+    from textmodels.training import run_directory_for
 
     config = SelfCriticalConfig(
         reward=args.reward, epochs=args.epochs, batch_size=args.batch_size, samples=args.samples,
@@ -68,7 +69,7 @@ def run(args) -> int:
         clipnorm=options.clipnorm(args), reward_eos=args.reward_eos, patience=options.patience(args), seed=args.seed,
     )
     check_self_critical_config(config)  # before anything is read or loaded
-    run_dir = options.run_directory(args)
+    run_directory_for(args.out)  # a --out that is no .keras file is refused before anything is read too
     model = load_model(args.model, [CaptionModel], "a captioner", compile=False, error=CaptionerLoadError)
     records = read_caption_data(args.data, args.images, args.splits, strict=args.strict)
     features = None
@@ -78,9 +79,8 @@ def run(args) -> int:
         ids = list(dict.fromkeys(record.image_id for record in records))
         # The model's own encoder description: a cache made with another encoder does not match and is refused.
         features = FeatureCache(args.features, ids, model.feature_dim, model.encoder_config)
-    result = finetune_self_critical(model, records, config, features=features, checkpoint_dir=run_dir,
+    result = finetune_self_critical(model, records, config, features=features, run_dir=args.run_dir, out=args.out,
                                     resume=args.resume, progress=not args.quiet)
-    source = finish_run(run_dir, args.out, Captioner.load)
     scores = ", ".join(f"{value:.4f}" for value in result.history.get("val_cider", []))
-    print(f"saved {args.out} (from {source.name}; validation CIDEr-D per epoch: {scores})")
+    print(f"saved {args.out} ({provenance(result)}; validation CIDEr-D per epoch: {scores})")
     return 0

@@ -11,8 +11,8 @@ Example:
 
 from __future__ import annotations
 
-from captioner.commands.common import add_data_arguments, add_features_option
-from captioner.config import ENCODERS, CaptionerConfig
+from captioner.commands.common import add_data_arguments, add_encoder_options, add_features_option, encoder_weights
+from captioner.config import CaptionerConfig
 from textmodels.commands import options
 
 INJECT_CHOICES = ("first_step", "init_state", "pre_inject", "par_inject", "merge")
@@ -28,20 +28,11 @@ def register(subparsers) -> None:
         "TensorBoard logs beside them, and the best epoch written to --out.",
     )
     add_data_arguments(parser)
-    parser.add_argument("--encoder", choices=ENCODERS, default=DEFAULTS.encoder,
-                        help="small (trained from scratch; default) or a pretrained keras.applications network")
-    parser.add_argument("--weights", default=None, metavar="imagenet|FILE|none",
-                        help="pretrained encoder weights: imagenet (the download; default), a local file, or none")
+    add_encoder_options(parser, encoder=DEFAULTS.encoder,
+                        encoder_help="small (trained from scratch; default) or a pretrained keras.applications network")
     add_features_option(parser, "train the decoder on the feature cache of `captioner extract-features` (same "
                         "encoder settings)")
     parser.add_argument("--freeze-encoder", action="store_true", help="end to end, but keep the encoder fixed")
-    parser.add_argument("--image-size", type=options.positive_int, default=DEFAULTS.image_size,
-                        help=f"small encoder input side (default {DEFAULTS.image_size})")
-    parser.add_argument("--conv-filters", type=options.positive_int_list, default=DEFAULTS.conv_filters,
-                        metavar="N,N,...", help="small encoder: filters of each conv block (default "
-                        f"{','.join(str(filters) for filters in DEFAULTS.conv_filters)})")
-    parser.add_argument("--feature-dim", type=options.positive_int, default=DEFAULTS.feature_dim,
-                        help=f"small encoder: length of the feature vector (default {DEFAULTS.feature_dim})")
     options.add_network_options(parser, cell=DEFAULTS.cell, units=DEFAULTS.units, layers=DEFAULTS.layers,
                                 embedding_dim=DEFAULTS.embedding_dim, dropout=DEFAULTS.dropout,
                                 cells=("simple", "gru", "lstm"))
@@ -80,10 +71,8 @@ def config_from_args(args):
         >>> config_from_args(parser.parse_args(["train", "d.json", "--images", "i", "--out", "m.keras"])).cell
         'lstm'
     """
-    weights = args.weights if args.weights is not None else ("imagenet" if args.encoder != "small" else None)
-    weights = None if weights in ("none", "None") else weights
     return CaptionerConfig(
-        encoder=args.encoder, weights=weights, image_size=args.image_size, conv_filters=args.conv_filters,
+        encoder=args.encoder, weights=encoder_weights(args), image_size=args.image_size, conv_filters=args.conv_filters,
         feature_dim=args.feature_dim,
         train_encoder=not args.freeze_encoder, embedding_dim=args.embedding_dim, units=args.units, cell=args.cell,
         layers=args.layers, inject=args.inject, dropout=args.dropout, image_blind=args.image_blind,
@@ -96,14 +85,11 @@ def config_from_args(args):
 
 def run(args) -> int:
     """Trains, saves the best epoch to ``--out`` and prints the final losses."""
-    from captioner.api import Captioner
     from captioner.data.caption_files import read_caption_data
     from captioner.training import config_encoder, train_captioner
-    from textmodels.commands.runs import finish_run, worker_is_chief
-    from textmodels.training.distribution import select_distribution
+    from textmodels.commands.runs import provenance, start_training, worker_is_chief
 
-    # First: a multi-worker strategy must exist before any other TensorFlow work.
-    distribution = select_distribution(args.distribute)
+    distribution = start_training(args)
     config = config_from_args(args)
     records = read_caption_data(args.data, args.images, args.splits, strict=args.strict)
     features = None
@@ -114,12 +100,10 @@ def run(args) -> int:
         ids = list(dict.fromkeys(record.image_id for record in records))
         # Images without stored features (unreadable photos) are left out by train_captioner, with a count.
         features = FeatureCache(args.features, ids, encoder["feature_dim"], encoder)
-    run_dir = options.run_directory(args)
-    result = train_captioner(records, config, features=features, checkpoint_dir=run_dir, resume=args.resume,
-                             verbose=0 if args.quiet else 2, distribution=distribution)
-    if not worker_is_chief(args):
+    result = train_captioner(records, config, features=features, run_dir=args.run_dir, out=args.out,
+                             resume=args.resume, verbose=0 if args.quiet else 2, distribution=distribution)
+    if not worker_is_chief(args, distribution):
         return 0
-    source = finish_run(run_dir, args.out, Captioner.load)
     losses = {key: round(values[-1], 4) for key, values in result.history.items() if values}
-    print(f"saved {args.out} (from {source.name}; epochs: {len(result.history.get('loss', []))}, final {losses})")
+    print(f"saved {args.out} ({provenance(result)}; epochs: {len(result.history.get('loss', []))}, final {losses})")
     return 0

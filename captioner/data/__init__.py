@@ -2,9 +2,12 @@
 synthetic shapes dataset, all returning lists of `CaptionRecord`.
 
 Example:
-    >>> from captioner.data import CaptionRecord, read_coco
-    >>> CaptionRecord.__name__
-    'CaptionRecord'
+    >>> import tempfile
+    >>> from captioner.data import make_synthetic, read_coco
+    >>> folder = tempfile.mkdtemp()
+    >>> records = read_coco(make_synthetic(folder, num_images=10, image_size=16), folder)
+    >>> len(records), sorted({record.split for record in records}), len(records[0].captions) >= 1
+    (10, ['test', 'train', 'val'], True)
 """
 
 from captioner.data.coco import read_coco

@@ -11,6 +11,8 @@ from captioner.api import Captioner, CaptionerLoadError, CaptionFailure
 from captioner.data.images import ImageLoadError
 from captioner.model import CaptionModel, fit_caption_vocabulary
 
+pytestmark = pytest.mark.all_backends
+
 ENCODER = {"kind": "small", "image_size": 16, "conv_filters": [4], "feature_dim": 8}
 
 

@@ -1,18 +1,30 @@
-"""The caption decoder: the first-step formula, every inject mode, and step-wise decoding."""
+"""The caption decoder: the layer contract of every shared layer (`tests/layer_testing.check_layer`) in every
+inject mode, the first-step formula, and step-wise decoding."""
 
 from __future__ import annotations
 
 import numpy as np
 import pytest
 from keras import ops
+from layer_testing import check_layer
 
 from captioner.decoder import INJECT_MODES, CaptionDecoder
+
+pytestmark = pytest.mark.all_backends
 
 TOKENS = np.array([[2, 5, 7, 9, 3], [2, 4, 6, 0, 0], [2, 8, 0, 0, 0]])
 
 
 def _features(rows=3, dim=6, seed=0):
     return np.random.default_rng(seed).normal(size=(rows, dim)).astype("float32")
+
+
+@pytest.mark.parametrize("inject", INJECT_MODES)
+def test_the_decoder_keeps_the_shared_layer_contract(inject, tmp_path):
+    """Trains a step, round-trips its config and a .keras file, and gives the same logits however far the
+    captions are padded, in every inject mode."""
+    check_layer(lambda: CaptionDecoder(20, feature_dim=6, embedding_dim=4, units=5, cell="gru", inject=inject),
+                kind="ids", vocabulary=20, tmp_path=tmp_path, context_dim=6)
 
 
 def test_first_step_is_exactly_the_formula_and_later_steps_are_plain():

@@ -7,6 +7,7 @@ import json
 import warnings
 import zipfile
 
+import keras
 import numpy as np
 import pytest
 
@@ -16,6 +17,8 @@ from captioner.decoding_settings import DEFAULT_BEAM_SIZE, DecodingSettings
 from captioner.errors import DecodingSettingsError
 from captioner.model import CaptionModel, fit_caption_vocabulary
 from textmodels.decoding import DEFAULT_LENGTH_PENALTY
+
+pytestmark = pytest.mark.all_backends
 
 ENCODER = {"kind": "small", "image_size": 16, "conv_filters": [4], "feature_dim": 8}
 # Not one of them is a default; block_ngram=1 forbids any word twice, so "a ... a ..." captions must change.
@@ -151,6 +154,8 @@ def stored_model(trained_captioner, tmp_path_factory):
     return path, photos, default_captions
 
 
+@pytest.mark.slow
+@pytest.mark.skipif(keras.backend.backend() != "tensorflow", reason="the SavedModel export is TensorFlow's")
 def test_the_api_the_caption_command_the_server_and_the_savedmodel_give_the_same_captions(stored_model, tmp_path,
                                                                                         capsys):
     import tensorflow as tf

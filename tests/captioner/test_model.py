@@ -13,6 +13,8 @@ from captioner.model import CaptionModel, fit_caption_vocabulary
 from textmodels.decoding import greedy_search
 from textmodels.text import Vocabulary
 
+pytestmark = pytest.mark.all_backends
+
 CAPTIONS = ["a red circle above a blue square", "a blue square below a red circle", "a green triangle"]
 ENCODER = {"kind": "small", "image_size": 16, "conv_filters": [4, 8], "feature_dim": 16}
 

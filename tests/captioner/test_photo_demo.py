@@ -38,6 +38,7 @@ def photo_demo(photo_folder, tmp_path_factory):
     return work
 
 
+@pytest.mark.slow
 def test_photo_demo_trains_a_loadable_model_and_reuses_its_features(photo_demo, photo_folder, capsys):
     model_path = photo_demo / "captioner.keras"
     captioner = Captioner.load(model_path)
@@ -63,6 +64,7 @@ def test_photo_demo_without_a_folder_or_caption_file_says_what_it_needs(tmp_path
     assert "holds none of the caption files" in capsys.readouterr().err
 
 
+@pytest.mark.slow
 def test_gallery_writes_html_and_a_contact_sheet(photo_demo, photo_folder, tmp_path, capsys):
     out = tmp_path / "gallery"
     model = str(photo_demo / "captioner.keras")
@@ -76,12 +78,14 @@ def test_gallery_writes_html_and_a_contact_sheet(photo_demo, photo_folder, tmp_p
     assert "2 photos ->" in capsys.readouterr().out
 
 
+@pytest.mark.slow
 def test_gallery_refuses_an_empty_split(photo_demo, photo_folder, tmp_path, capsys):
     assert main(["gallery", str(photo_demo / "captioner.keras"), str(photo_folder / "captions.json"), "--images",
                  str(photo_folder), "--out-dir", str(tmp_path / "g"), "--split", "restval"]) == 2
     assert "No photos in split 'restval'" in capsys.readouterr().err
 
 
+@pytest.mark.slow
 @needs_flickr
 def test_official_token_file_with_its_missing_photo_is_used_with_a_count_unless_strict(tmp_path, capsys):
     # Five of the shared photos, with the official token file's quirk: captions for a photo that does not exist.

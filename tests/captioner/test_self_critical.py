@@ -33,6 +33,8 @@ from captioner.self_critical import (
 from textmodels.errors import ConfigurationError
 from textmodels.text import Vocabulary
 
+pytestmark = pytest.mark.all_backends
+
 TINY = dict(image_size=16, conv_filters=(4,), feature_dim=22, embedding_dim=8, units=16, cell="gru", min_count=1,
             max_length=12, patience=None)
 
@@ -118,11 +120,11 @@ def test_fine_tuning_keeps_the_best_epoch_resumes_and_round_trips(shapes, tmp_pa
     config = SelfCriticalConfig(epochs=1, batch_size=8, learning_rate=1e-3)
     run = tmp_path / "run"
     first = finetune_self_critical(Captioner.load(path).model, records, config, features=features,
-                                   checkpoint_dir=run, progress=False)
+                                   run_dir=run, progress=False)
     assert len(first.history["val_cider"]) == 1
     out = tmp_path / "tuned.keras"
     resumed = finetune_self_critical(Captioner.load(path).model, records, dataclasses.replace(config, epochs=3),
-                                     features=features, checkpoint_dir=run, resume=True, out=out, progress=False)
+                                     features=features, run_dir=run, resume=True, out=out, progress=False)
     history = resumed.history
     assert len(history["val_cider"]) == 3 and history["val_cider"][0] == first.history["val_cider"][0]
     state = json.loads((run / "state.json").read_text())
@@ -175,7 +177,7 @@ def test_another_encoders_feature_cache_and_other_models_are_refused(shapes, tmp
         finetune_self_critical(keras.Sequential([keras.Input((2,)), keras.layers.Dense(1)]), records)
     with pytest.raises(ConfigurationError, match="baseline 'mean' needs samples >= 2"):
         finetune_self_critical(model, records, SelfCriticalConfig(baseline="mean", samples=1))
-    with pytest.raises(ConfigurationError, match="resume=True needs checkpoint_dir"):
+    with pytest.raises(ConfigurationError, match="resume=True needs run_dir or out"):
         finetune_self_critical(model, records, features=features, resume=True)
 
 

@@ -14,6 +14,8 @@ from textmodels.cli import main
 from textmodels.errors import ConfigurationError
 from textmodels.keras_backend import SUPPORTED_BACKENDS, check_keras_backend
 
+pytestmark = pytest.mark.all_backends
+
 
 @pytest.mark.parametrize("backend", SUPPORTED_BACKENDS)
 def test_supported_backends_pass(backend):

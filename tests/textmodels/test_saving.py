@@ -13,6 +13,8 @@ from textmodels.language_model import LanguageModel, TextGenerator, fit_lm_encod
 from textmodels.saving import ModelFileError, save_model, saved_class_name
 from textmodels.tagging import SequenceTagger
 
+pytestmark = pytest.mark.all_backends
+
 
 @pytest.fixture(scope="module")
 def classifier_file(tmp_path_factory):

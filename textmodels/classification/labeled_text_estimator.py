@@ -61,6 +61,44 @@ class LabeledTextEstimator:
             raise ModelFileError(f"{path}: the {type(network).__name__} model lacks its text encoder or label names")
         return cls.from_network(network)
 
+    def fit_in_run(self, data, run_dir: str | Path | None = None, *, validation=None, epochs: int,
+                   out: str | Path | None = None, resume: bool = False, patience: int | None = None,
+                   verbose="auto", distribution=None, fit_options: dict | None = None):
+        """Trains like ``fit`` on ``data`` (and ``validation``; ``fit_options`` go to ``fit``), in a run folder: a
+        checkpoint after every epoch in ``run_dir`` (default: beside ``out``), ``resume=True`` continues an
+        interrupted run (network, optimizer state and epoch), early stopping after ``patience`` epochs without a
+        better validation loss (None, or no validation data: never), and the best epoch (lowest validation loss,
+        else training loss) copied to ``out``. Returns the `textmodels.training.TrainedRun` (``.model`` is this
+        estimator). See `textmodels.training.train_in_run`.
+
+        Example:
+            >>> import os, tempfile
+            >>> from textmodels.tagging import SequenceTagger
+            >>> sentences = [[("The", "DT"), ("dog", "NN")], [("A", "DT"), ("cat", "NN")]] * 4
+            >>> out = os.path.join(tempfile.mkdtemp(), "pos.keras")
+            >>> trained = SequenceTagger(embedding_dim=4, units=4).fit_in_run(sentences, epochs=2, out=out,
+            ...                                                                 verbose=0)
+            >>> trained.run.initial_epoch, trained.source.name, SequenceTagger.load(out).tag_names
+            (2, 'best.keras', ['DT', 'NN'])
+        """
+        from textmodels.training import train_in_run
+
+        validated = validation is not None and len(validation) > 0
+
+        def prepare(restored):
+            if restored is not None:
+                self.network = restored
+            return self
+
+        def fit(estimator, callbacks, run):
+            return estimator.fit(data, validation=validation if validated else None, epochs=epochs,
+                                 initial_epoch=run.initial_epoch, callbacks=callbacks, verbose=verbose,
+                                 distribution=distribution, **(fit_options or {}))
+
+        return train_in_run(run_dir, prepare, fit, model_classes=self.network_classes(), what=f"a {self.what}",
+                            epochs=epochs, out=out, resume=resume, monitor="val_loss" if validated else "loss",
+                            patience=patience if validated else None, distribution=distribution)
+
     def save(self, path: str | Path) -> None:
         """Writes the network with its text encoder and label names to one `.keras` file, atomically."""
         save_model(self._require_network(), path)

@@ -275,6 +275,28 @@ class TextClassifier(LabeledTextEstimator):
             initial_epoch=initial_epoch, verbose=verbose, shuffle=False,
         )
 
+    def fit_in_run(self, data: LabeledTexts, run_dir: str | Path | None = None, *, validation=None,
+                   validation_fraction: float = DEFAULTS.validation_fraction, patience: int | None = DEFAULTS.patience,
+                   **options):
+        """`LabeledTextEstimator.fit_in_run` with ``fit``'s stopping rule: without ``validation``, hold out
+        ``validation_fraction`` (stratified, seed 0), stop after ``patience`` epochs without a better val loss.
+
+        Example:
+            >>> import os, tempfile
+            >>> data = LabeledTexts(["good fun", "great film", "bad plot", "awful plot"] * 5, ["+", "+", "-", "-"] * 5)
+            >>> out = os.path.join(tempfile.mkdtemp(), "sentiment.keras")
+            >>> trained = TextClassifier(embedding_dim=4, units=4).fit_in_run(data, epochs=2, out=out, verbose=0)
+            >>> len(trained.run.state["history"]["val_loss"]), TextClassifier.load(out).label_names
+            (2, ['+', '-'])
+        """
+        check("validation_fraction", validation_fraction, DROPOUT_RATE)
+        if validation is None and validation_fraction > 0:
+            (texts, labels), validation = hold_out(*texts_and_labels(data), validation_fraction)
+            data = LabeledTexts(texts, labels)
+        # The run's callbacks stop early and keep the best epoch; fit must neither hold out nor stop on its own.
+        return super().fit_in_run(data, run_dir, validation=validation, patience=patience,
+                                  fit_options={"validation_fraction": 0.0, "patience": None}, **options)
+
     def _arrays(self, texts: list[str], labels: list, role: str) -> tuple[np.ndarray, np.ndarray]:
         ids = self.text_encoder.encode(texts)
         keep = ids.any(axis=1)

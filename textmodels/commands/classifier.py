@@ -15,7 +15,7 @@ import sys
 from textmodels.classifier_config import DEFAULTS
 from textmodels.commands import options
 from textmodels.commands.labeled_data import add_table_options, read_labeled_data
-from textmodels.commands.runs import open_run, train_in_run, worker_is_chief
+from textmodels.commands.runs import fit_in_run, provenance, start_training, worker_is_chief
 from textmodels.commands.text_inputs import add_text_arguments, answer_texts
 
 POOLING = ("last", "mean", "max", "topk", "attention")  # textmodels.classification.text_rnn, without Keras
@@ -122,7 +122,7 @@ def train_classifier(args) -> int:
     from textmodels.classification.text_classifier import TextClassifier
     from textmodels.data.splits import train_val_test_split
 
-    run = open_run(args)
+    distribution = start_training(args)
     data = read_labeled_data(args, args.data)
     validation = read_labeled_data(args, args.val) if args.val else None
     if validation is None and args.val_fraction > 0:
@@ -132,30 +132,27 @@ def train_classifier(args) -> int:
         )
         data, validation = data.take(train_ids), data.take(val_ids)
 
-    def build():
-        return TextClassifier(
-            args.model, level=args.level, min_count=args.min_count, max_vocabulary=args.max_vocab,
-            max_length=args.max_length, vectors=args.vectors, embedding=args.embedding,
-            embedding_dim=args.embedding_dim, units=args.units, cell=args.cell, layers=args.layers,
-            bidirectional=args.bidirectional, pooling=args.pooling, embedding_dropout=args.embedding_dropout,
-            token_dropout=args.token_dropout, filters=args.filters, dropout=args.dropout,
-            problem=args.problem or ("multilabel" if args.label_separator else None), threshold=args.threshold,
-            optimizer=args.optimizer, learning_rate=args.learning_rate, clipnorm=options.clipnorm(args),
-            batch_size=args.batch_size, init_from=args.init_from, lm_epochs=args.lm_epochs,
-            gradual_unfreezing=args.gradual_unfreezing, layer_rate_decay=args.layer_rate_decay,
-        )
-
+    classifier = TextClassifier(
+        args.model, level=args.level, min_count=args.min_count, max_vocabulary=args.max_vocab,
+        max_length=args.max_length, vectors=args.vectors, embedding=args.embedding,
+        embedding_dim=args.embedding_dim, units=args.units, cell=args.cell, layers=args.layers,
+        bidirectional=args.bidirectional, pooling=args.pooling, embedding_dropout=args.embedding_dropout,
+        token_dropout=args.token_dropout, filters=args.filters, dropout=args.dropout,
+        problem=args.problem or ("multilabel" if args.label_separator else None), threshold=args.threshold,
+        optimizer=args.optimizer, learning_rate=args.learning_rate, clipnorm=options.clipnorm(args),
+        batch_size=args.batch_size, init_from=args.init_from, lm_epochs=args.lm_epochs,
+        gradual_unfreezing=args.gradual_unfreezing, layer_rate_decay=args.layer_rate_decay,
+    )
     # The held-out part was split above (seeded by --seed); fit must not hold out another.
-    classifier, source = train_in_run(run, args, TextClassifier, build, data, validation,
-                                      fit_options={"validation_fraction": 0.0})
-    if not worker_is_chief(args):
+    trained = fit_in_run(classifier, data, validation, args, distribution, validation_fraction=0.0)
+    if not worker_is_chief(args, distribution):
         return 0
     if classifier.vectors_report is not None:
         report = classifier.vectors_report
         print(f"Pretrained vectors covered {report.found} of {report.searched} words.", file=sys.stderr)
     if classifier.transfer_report is not None:
         print(classifier.transfer_report.summary(), file=sys.stderr)
-    summary = f"Wrote {args.out} (from {source.name})"
+    summary = f"Wrote {args.out} ({provenance(trained)})"
     if validation is not None:
         metrics = TextClassifier.load(args.out).evaluate(validation)
         summary += f"; validation accuracy {metrics['accuracy']:.4f}, macro-F1 {metrics['macro_f1']:.4f}"

@@ -86,20 +86,17 @@ def register(subparsers) -> None:
 
 def train_lm(args: argparse.Namespace) -> int:
     """Handler of ``train-lm``."""
-    from textmodels.commands.runs import finish_run, worker_is_chief
+    from textmodels.commands.runs import provenance, start_training, worker_is_chief
     from textmodels.data.text_files import read_corpus_text
-    from textmodels.language_model.language_model import LanguageModel
     from textmodels.language_model.training import train_language_model
-    from textmodels.training.distribution import select_distribution
 
-    # First: a multi-worker strategy must exist before any other TensorFlow work.
-    distribution = select_distribution(args.distribute)
-    run_dir = distribution.run_directory(options.run_directory(args), args.resume)
+    distribution = start_training(args)
     train_text = read_corpus_text(args.corpus, errors=args.errors)
     valid_text = read_corpus_text(args.val, errors=args.errors) if args.val else None
     result = train_language_model(
         train_text,
-        run_dir,
+        args.run_dir,
+        out=args.out,
         valid_text=valid_text,
         level=args.level,
         regime=args.regime,
@@ -123,19 +120,18 @@ def train_lm(args: argparse.Namespace) -> int:
         lr_decay=args.lr_decay,
         decay_after=args.decay_after,
         init_scale=args.init_scale,
-        patience=options.patience(args, valid_text is not None),
+        patience=options.patience(args) if valid_text is not None else None,
         resume=args.resume,
         seed=args.seed,
         verbose=0 if args.quiet else "auto",
         distribution=distribution,
     )
-    if not worker_is_chief(args):
+    if not worker_is_chief(args, distribution):
         return 0
-    source = finish_run(result.run.directory, args.out, LanguageModel.load)
-    summary = (f"saved {args.out} (from {source.name}; {result.model.vocabulary_size} tokens in the vocabulary, "
+    summary = (f"saved {args.out} ({provenance(result)}; {result.model.vocabulary_size} tokens in the vocabulary, "
                f"{result.epochs_completed} epochs)")
-    if result.history.get("val_perplexity"):
-        summary += f"; best validation perplexity {min(result.history['val_perplexity']):.2f}"
+    if result.run.state["history"].get("val_perplexity"):
+        summary += f"; best validation perplexity {min(result.run.state['history']['val_perplexity']):.2f}"
     print(summary)
     return 0
 
@@ -166,7 +162,7 @@ def score_text(args: argparse.Namespace) -> int:
     """Handler of ``perplexity``."""
     from textmodels.data.text_files import read_corpus_text
     from textmodels.language_model.language_model import LanguageModel
-    from textmodels.language_model.training import evaluate_language_model
+    from textmodels.language_model.perplexity import evaluate_language_model
 
     model = LanguageModel.load(args.model)
     score = evaluate_language_model(model, read_corpus_text(args.file, errors=args.errors))

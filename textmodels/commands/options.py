@@ -6,7 +6,8 @@ Training commands (``train-classifier``, ``train-tagger``, ``train-lm``, ``capti
 - ``--out MODEL.keras``: receives the best epoch (lowest validation loss, or training loss without validation
   data), copied from the run folder once training ends.
 - ``--run-dir DIR``: the run folder (a checkpoint after every epoch, the best one, the state to resume from);
-  default: ``--out`` with ``.keras`` replaced by ``.run`` (``models/sst2.keras`` -> ``models/sst2.run``).
+  default: ``--out`` with ``.keras`` replaced by ``.run`` (``models/sst2.keras`` -> ``models/sst2.run``). The
+  library's `textmodels.training.train_in_run` does all of it, for the commands and the Python API alike.
 - ``--resume``: continue the interrupted run in ``--run-dir``.
 - ``--epochs``, ``--batch-size``, ``--seed``; ``--patience N``: stop after N epochs without a better validation
   loss (0: never stop early).
@@ -39,8 +40,8 @@ Example:
     >>> add_run_options(parser, epochs=5)
     >>> add_optimizer_options(parser)
     >>> args = parser.parse_args(["--out", "models/sst2.keras", "--clipnorm", "0"])
-    >>> run_directory(args).as_posix(), args.epochs, clipnorm(args)
-    ('models/sst2.run', 5, None)
+    >>> args.out.as_posix(), args.run_dir, args.epochs, clipnorm(args)
+    ('models/sst2.keras', None, 5, None)
 """
 
 from __future__ import annotations
@@ -315,19 +316,6 @@ def defaults_of(function) -> dict:
             if parameter.default is not parameter.empty}
 
 
-def run_directory(args) -> Path:
-    """``--run-dir``, or ``--out`` with ``.keras`` replaced by ``.run``; a non-``.keras`` ``--out`` is refused.
-
-    Example:
-        >>> run_directory(argparse.Namespace(out=Path("m.keras"), run_dir=Path("runs/a"))).as_posix()
-        'runs/a'
-    """
-    out = Path(args.out)
-    if out.suffix != ".keras":
-        raise ConfigurationError(f"--out {out}: the model file name must end in .keras")
-    return Path(args.run_dir) if args.run_dir else out.with_suffix(".run")
-
-
 def clipnorm(args) -> float | None:
     """``--clipnorm`` as the libraries take it: None for 0 (no clipping).
 
@@ -338,11 +326,11 @@ def clipnorm(args) -> float | None:
     return args.clipnorm or None
 
 
-def patience(args, has_validation: bool = True) -> int | None:
-    """``--patience`` as the libraries take it: None (never stop early) for 0 or without validation data.
+def patience(args) -> int | None:
+    """``--patience`` as the libraries take it: None (never stop early) for 0.
 
     Example:
         >>> patience(argparse.Namespace(patience=3)), patience(argparse.Namespace(patience=0))
         (3, None)
     """
-    return args.patience if has_validation and args.patience else None
+    return args.patience or None

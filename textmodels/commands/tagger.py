@@ -13,7 +13,7 @@ from __future__ import annotations
 import sys
 
 from textmodels.commands import options
-from textmodels.commands.runs import open_run, train_in_run, worker_is_chief
+from textmodels.commands.runs import fit_in_run, provenance, start_training, worker_is_chief
 from textmodels.commands.text_inputs import add_text_arguments, answer_texts
 from textmodels.errors import ConfigurationError
 from textmodels.tagging.config import TAGGER_DEFAULTS as DEFAULTS
@@ -83,7 +83,7 @@ def train_tagger(args) -> int:
     from textmodels.data import read_treebank_pos, treebank_fileids
     from textmodels.tagging.sequence_tagger import SequenceTagger
 
-    run = open_run(args)
+    distribution = start_training(args)
     train_ids, val_ids, test_ids = split_files(treebank_fileids(args.treebank), args.test_files, args.val_files)
     train = read_treebank_pos(args.treebank, train_ids)
     validation = read_treebank_pos(args.treebank, val_ids) if val_ids else None
@@ -93,18 +93,16 @@ def train_tagger(args) -> int:
               f"{len(validation or [])} validation ({len(val_ids)}), {len(test)} held-out ({len(test_ids)}).",
               file=sys.stderr)
 
-    def build():
-        return SequenceTagger(
-            embedding_dim=args.embedding_dim, units=args.units, cell=args.cell, layers=args.layers,
-            dropout=args.dropout, min_count=args.min_count, optimizer=args.optimizer,
-            learning_rate=args.learning_rate, clipnorm=options.clipnorm(args), batch_size=args.batch_size,
-        )
-
-    _, source = train_in_run(run, args, SequenceTagger, build, train, validation)
-    if not worker_is_chief(args):
+    tagger = SequenceTagger(
+        embedding_dim=args.embedding_dim, units=args.units, cell=args.cell, layers=args.layers, dropout=args.dropout,
+        min_count=args.min_count, optimizer=args.optimizer, learning_rate=args.learning_rate,
+        clipnorm=options.clipnorm(args), batch_size=args.batch_size,
+    )
+    trained = fit_in_run(tagger, train, validation, args, distribution)
+    if not worker_is_chief(args, distribution):
         return 0
     report = SequenceTagger.load(args.out).evaluate(test)
-    print(f"Wrote {args.out} (from {source.name}); held-out token accuracy {report['accuracy']:.4f} "
+    print(f"Wrote {args.out} ({provenance(trained)}); held-out token accuracy {report['accuracy']:.4f} "
           f"on {report['tokens']} tokens of {len(test_ids)} files "
           f"(unknown words: {report['unknown_accuracy'] or 0:.4f} of {report['unknown_tokens']}).")
     return 0

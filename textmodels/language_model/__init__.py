@@ -17,8 +17,8 @@ import importlib
 _MODULES = {
     "encode_sentences": "encoding", "encode_stream": "encoding", "fit_lm_encoder": "encoding",
     "LanguageModel": "language_model", "Generation": "text_generator", "TextGenerator": "text_generator",
-    "UnknownPrimeError": "text_generator", "Score": "training", "TrainedLanguageModel": "training",
-    "evaluate_language_model": "training", "train_language_model": "training", "LanguageModelConfig": "config",
+    "UnknownPrimeError": "text_generator", "Score": "perplexity", "TrainedLanguageModel": "training",
+    "evaluate_language_model": "perplexity", "train_language_model": "training", "LanguageModelConfig": "config",
     "LM_DEFAULTS": "config",
 }
 

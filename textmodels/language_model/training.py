@@ -1,8 +1,9 @@
-"""Training language models (truncated BPTT on streams, or padded sentences) and exact perplexity.
+"""Training language models (truncated BPTT on streams, or padded sentences).
 
 `train_language_model` wires together the batches of `textmodels.data.lm_batches`, a stateful `LanguageModel`, clipped
-optimizers and resumable, NaN-safe checkpoints (`textmodels.training`). `evaluate_language_model` scores a
-whole text exactly: the summed negative log-likelihood of every token over the number of tokens.
+optimizers and the training path of every model (`textmodels.training.train_in_run`: resumable, NaN-safe
+checkpoints, the best epoch copied to ``out``); the exact validation perplexity after every epoch is
+`textmodels.language_model.perplexity.evaluate_language_model`'s.
 
 Example:
     >>> import tempfile
@@ -10,6 +11,7 @@ Example:
     >>> result = train_language_model(text, tempfile.mkdtemp(), level="char", units=16, embedding_dim=8,
     ...                               layers=1, batch_size=4, num_steps=8, epochs=1, optimizer="adam",
     ...                               learning_rate=0.01, verbose=0)
+    >>> from textmodels.language_model.perplexity import evaluate_language_model
     >>> score = evaluate_language_model(result.model, text)
     >>> score.tokens == len(text) - 1 and score.perplexity > 1
     True
@@ -19,17 +21,13 @@ from __future__ import annotations
 
 import math
 import time
-import weakref
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 import keras
-import numpy as np
-from keras import ops
 
 from textmodels.data.lm_batches import sentence_pairs, stream_windows
-from textmodels.decoding import compile_step
 from textmodels.errors import (
     DROPOUT_RATE,
     INTEGER,
@@ -44,10 +42,9 @@ from textmodels.errors import (
 from textmodels.language_model.config import LM_DEFAULTS
 from textmodels.language_model.encoding import encode_sentences, encode_stream, fit_lm_encoder
 from textmodels.language_model.language_model import LanguageModel, initialize_uniform
-from textmodels.training import TrainingRun, make_optimizer
+from textmodels.language_model.perplexity import evaluate_language_model
+from textmodels.training import TrainingRun, make_optimizer, train_in_run
 from textmodels.training.optimizers import DEFAULT_LEARNING_RATES
-
-LOG2 = math.log(2.0)
 
 
 class ShowPerplexity(keras.callbacks.Callback):
@@ -167,46 +164,14 @@ class TimeBudget(keras.callbacks.Callback):
             self.model.stop_training = True
 
 
-@dataclass(frozen=True)
-class Score:
-    """The result of scoring a text: total NLL (nats) over the token count, and the derived figures.
-
-    Example:
-        >>> score = Score(total_nll=2 * math.log(2), tokens=2, char_level=True)
-        >>> round(score.perplexity, 6), round(score.bits_per_char, 6)
-        (2.0, 1.0)
-    """
-
-    total_nll: float
-    tokens: int
-    char_level: bool
-
-    @property
-    def nats_per_token(self) -> float:
-        return self.total_nll / self.tokens
-
-    @property
-    def perplexity(self) -> float:
-        return math.exp(self.nats_per_token)
-
-    @property
-    def bits_per_char(self) -> float | None:
-        return self.nats_per_token / LOG2 if self.char_level else None
-
-    def as_dict(self) -> dict:
-        """``perplexity``, ``tokens``, ``nats_per_token`` and, for character models, ``bits_per_char``."""
-        out = {"perplexity": self.perplexity, "tokens": self.tokens, "nats_per_token": self.nats_per_token}
-        if self.char_level:
-            out["bits_per_char"] = self.bits_per_char
-        return out
-
-
 @dataclass
 class TrainedLanguageModel:
-    """What `train_language_model` returns: the stateless model, the Keras history and the run folder.
+    """What `train_language_model` returns: the stateless model, this call's Keras history and the run folder;
+    with ``out``, where the best epoch was copied and from which checkpoint (``out``, ``source``).
 
-    ``epochs_completed`` counts epochs checkpointed in the run (a resumed run included); when
-    ``stopped_by_time_budget`` is set, the last of them was cut short. See the module example.
+    ``epochs_completed`` counts epochs checkpointed in the run (a resumed run included), ``resumed_after`` those
+    completed before this call; when ``stopped_by_time_budget`` is set, the last of them was cut short. See the
+    module example.
     """
 
     model: LanguageModel
@@ -215,60 +180,9 @@ class TrainedLanguageModel:
     seconds: float
     stopped_by_time_budget: bool
     epochs_completed: int
-
-
-_SCORERS: weakref.WeakKeyDictionary[LanguageModel, object] = weakref.WeakKeyDictionary()
-
-
-def _token_nll_function(model: LanguageModel):
-    """The compiled (per-token NLL, new states) function of ``model``, built once per model: retracing per call
-    would cost more than scoring a validation text. Padding targets (id 0) score 0. The caller sums in NumPy
-    float64, the same on every backend (JAX computes in float32 unless x64 is enabled for the whole process)."""
-    if model in _SCORERS:
-        return _SCORERS[model]
-
-    def score(token_ids, targets, states):
-        logits, new_states = model(token_ids, initial_state=states, return_state=True, training=False)
-        nll = keras.losses.sparse_categorical_crossentropy(targets, logits, from_logits=True)
-        return nll * ops.cast(ops.not_equal(targets, 0), nll.dtype), new_states
-
-    _SCORERS[model] = compile_step(score, weights=model)
-    return _SCORERS[model]
-
-
-def evaluate_language_model(model: LanguageModel, text: str, window: int = 200) -> Score:
-    """The exact score of ``text``: the NLL of every predicted token summed, over the number of tokens.
-
-    A stream model reads ``text`` as one stream with the state carried from window to window (exactly as in
-    training; the window length only changes speed): the first token is given, every later one is predicted.
-    A sentence model scores each line from ``<bos>`` to ``<eos>`` (``<eos>`` is predicted, ``<bos>`` is not).
-    ``perplexity = exp(total NLL / tokens)``; character models also report bits per character. Unknown tokens
-    are scored as ``<unk>`` (the PTB convention). See the module example.
-    """
-    if model.stateful:
-        model = model.stateless_copy()
-    score = _token_nll_function(model)
-    char_level = model.level == "char"
-    total, count = 0.0, 0
-    if model.regime == "stream":
-        ids = encode_stream(text, model.text_encoder)
-        if len(ids) < 2:
-            raise CorpusError("The text has a single token: there is nothing to predict.")
-        states = model.initial_state(1)
-        for start in range(0, len(ids) - 1, window):
-            chunk = ids[start : start + window + 1]
-            nll, states = score(chunk[None, :-1], chunk[None, 1:], states)
-            total += float(ops.convert_to_numpy(nll).sum(dtype=np.float64))
-            count += len(chunk) - 1
-    else:
-        inputs, targets = sentence_pairs(encode_sentences(text, model.text_encoder))
-        batch = 64
-        for start in range(0, len(inputs), batch):
-            x, y = inputs[start : start + batch], targets[start : start + batch]
-            nll, _ = score(x, y, model.initial_state(len(x)))
-            total += float(ops.convert_to_numpy(nll).sum(dtype=np.float64))
-            count += int(np.count_nonzero(y))
-    return Score(total, count, char_level)
+    resumed_after: int = 0
+    out: Path | None = None
+    source: Path | None = None
 
 
 def compile_lm(model: LanguageModel, optimizer: str = "adam", learning_rate: float | None = None,
@@ -294,8 +208,9 @@ def compile_lm(model: LanguageModel, optimizer: str = "adam", learning_rate: flo
 
 def train_language_model(
     train_text: str,
-    run_directory: str | Path,
+    run_dir: str | Path | None = None,
     *,
+    out: str | Path | None = None,
     valid_text: str | None = None,
     level: str = LM_DEFAULTS.level,
     regime: str = LM_DEFAULTS.regime,
@@ -327,7 +242,8 @@ def train_language_model(
     callbacks: Sequence[keras.callbacks.Callback] = (),
     distribution=None,
 ) -> TrainedLanguageModel:
-    """Trains a language model on ``train_text``; checkpoints every epoch in ``run_directory``.
+    """Trains a language model on ``train_text``; checkpoints every epoch in ``run_dir`` (default: beside
+    ``out``) and copies the best epoch to ``out`` (`textmodels.training.train_in_run`).
 
     ``regime="stream"``: truncated BPTT over ``batch_size`` parallel streams in windows of ``num_steps``,
     the state carried across windows and reset each epoch. ``regime="sentences"``: one line per sequence
@@ -369,70 +285,76 @@ def train_language_model(
         )
     if not train_text or not train_text.strip():
         raise CorpusError("The training corpus is empty.")
-    run = TrainingRun(run_directory, resume=resume)
-    with distribution.scope():
-        model = run.restore([LanguageModel], "a language model")
-    encoder = model.text_encoder if model is not None else fit_lm_encoder(
-        train_text, level, regime, word_tokenizer, lowercase, min_count, max_vocabulary
-    )
-    regime = model.regime if model is not None else regime
-    if regime == "stream":
-        x, y = stream_windows(encode_stream(train_text, encoder), batch_size, num_steps)
-        fit_options = dict(batch_size=batch_size, shuffle=False)
-    else:
-        x, y = sentence_pairs(encode_sentences(train_text, encoder, max_length))
-        fit_options = dict(batch_size=batch_size, shuffle=True)
-    if model is None:
-        keras.utils.set_random_seed(seed)
-        with distribution.scope():
-            model = LanguageModel(
-                encoder,
-                embedding_dim=embedding_dim or units,
-                units=units,
-                cell=cell,
-                layers=layers,
-                dropout=dropout,
-                tie_embeddings=tie_embeddings,
-                regime=regime,
-                stateful=regime == "stream",
-            )
-            model.build((batch_size, None) if regime == "stream" else (None, None))
-            if init_scale is not None:
-                initialize_uniform(model, init_scale, seed)
-            compile_lm(model, optimizer, learning_rate, clipnorm)
-    elif regime == "stream" and model.block.recurrent_layers[0].states[0].shape[0] != batch_size:
-        raise ConfigurationError(
-            f"The checkpoint in {run.directory} was trained with batch size "
-            f"{model.block.recurrent_layers[0].states[0].shape[0]}; resume with that batch size."
+    prepared = {}
+
+    def prepare(model):
+        """The restored model or a new one, and the training arrays in the regime it was built for."""
+        encoder = model.text_encoder if model is not None else fit_lm_encoder(
+            train_text, level, regime, word_tokenizer, lowercase, min_count, max_vocabulary
         )
-    all_callbacks = [ShowPerplexity()] + ([ResetStateEachEpoch()] if regime == "stream" else [])
-    if valid_text is not None:
-        all_callbacks.append(ExactValidation(valid_text))
-    if lr_decay is not None:
-        all_callbacks.append(StepDecay(_base_rate(learning_rate, optimizer), lr_decay, decay_after))
+        model_regime = model.regime if model is not None else regime
+        if model_regime == "stream":
+            prepared["data"] = stream_windows(encode_stream(train_text, encoder), batch_size, num_steps)
+            prepared["options"] = dict(batch_size=batch_size, shuffle=False)
+        else:
+            prepared["data"] = sentence_pairs(encode_sentences(train_text, encoder, max_length))
+            prepared["options"] = dict(batch_size=batch_size, shuffle=True)
+        if model is None:
+            keras.utils.set_random_seed(seed)
+            with distribution.scope():
+                model = LanguageModel(
+                    encoder,
+                    embedding_dim=embedding_dim or units,
+                    units=units,
+                    cell=cell,
+                    layers=layers,
+                    dropout=dropout,
+                    tie_embeddings=tie_embeddings,
+                    regime=model_regime,
+                    stateful=model_regime == "stream",
+                )
+                model.build((batch_size, None) if model_regime == "stream" else (None, None))
+                if init_scale is not None:
+                    initialize_uniform(model, init_scale, seed)
+                compile_lm(model, optimizer, learning_rate, clipnorm)
+        elif model_regime == "stream" and model.block.recurrent_layers[0].states[0].shape[0] != batch_size:
+            raise ConfigurationError(
+                f"The checkpoint resumed was trained with batch size "
+                f"{model.block.recurrent_layers[0].states[0].shape[0]}; resume with that batch size."
+            )
+        return model
+
     budget = TimeBudget(time_budget_seconds) if time_budget_seconds else None
-    if budget is not None:
-        all_callbacks.append(budget)
-    all_callbacks += run.callbacks(monitor="val_loss" if valid_text is not None else "loss", patience=patience)
-    all_callbacks += list(callbacks)
-    history = distribution.fit(
-        model,
-        x,
-        y,
-        epochs=epochs,
-        initial_epoch=run.initial_epoch,
-        callbacks=all_callbacks,
-        verbose=verbose,
-        **fit_options,
-    )
-    run.raise_if_diverged()
+
+    def fit(model, run_callbacks, run):
+        # Before the checkpoints: the perplexities and the exact validation loss they record.
+        all_callbacks = [ShowPerplexity()] + ([ResetStateEachEpoch()] if model.stateful else [])
+        if valid_text is not None:
+            all_callbacks.append(ExactValidation(valid_text))
+        if lr_decay is not None:
+            all_callbacks.append(StepDecay(_base_rate(learning_rate, optimizer), lr_decay, decay_after))
+        if budget is not None:
+            all_callbacks.append(budget)
+        x, y = prepared["data"]
+        return distribution.fit(model, x, y, epochs=epochs, initial_epoch=run.initial_epoch,
+                                callbacks=all_callbacks + run_callbacks + list(callbacks), verbose=verbose,
+                                **prepared["options"])
+
+    trained = train_in_run(run_dir, prepare, fit, model_classes=[LanguageModel], what="a language model",
+                           epochs=epochs, out=out, resume=resume,
+                           monitor="val_loss" if valid_text is not None else "loss", patience=patience,
+                           distribution=distribution)
+    model = trained.model
     return TrainedLanguageModel(
         model=model.stateless_copy() if model.stateful else model,
-        history=history.history,
-        run=run,
+        history=trained.history,
+        run=trained.run,
         seconds=time.monotonic() - started,
         stopped_by_time_budget=bool(budget and budget.exhausted),
-        epochs_completed=int(run.state["epoch"]),
+        epochs_completed=int(trained.run.state["epoch"]),
+        resumed_after=trained.resumed_after,
+        out=trained.out,
+        source=trained.source,
     )
 
 

@@ -19,9 +19,12 @@ def make_optimizer(name: str = "adam", learning_rate=None, clipnorm: float | Non
     builds its optimizer here).
 
     Example:
-        >>> optimizer = make_optimizer("sgd", learning_rate=0.5)
-        >>> float(optimizer.global_clipnorm), type(optimizer).__name__
-        (5.0, 'SGD')
+        >>> import keras
+        >>> weight = keras.Variable([0.0, 0.0])
+        >>> optimizer = make_optimizer("sgd", learning_rate=0.5, clipnorm=1.0)
+        >>> optimizer.apply([keras.ops.convert_to_tensor([30.0, 40.0])], [weight])  # a gradient of norm 50
+        >>> [round(float(value), 3) for value in weight.numpy()]  # clipped to norm 1, then a 0.5 step
+        [-0.3, -0.4]
     """
     check_choice("optimizer", name, OPTIMIZERS)
     check("clipnorm", clipnorm, POSITIVE_NUMBER, optional=True)

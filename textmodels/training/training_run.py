@@ -1,5 +1,10 @@
 """Checkpoint every epoch, resume an interrupted run, stop early, and never lose work to a NaN loss or a crash.
 
+`train_in_run` is the one training path of every model of both packages (classifier, tagger, language model,
+captioner), from Python and from the command line alike: it opens the run folder, restores the interrupted
+model (optimizer state and epoch included) or has a new one built, trains it with the run's callbacks, and copies
+the best epoch's checkpoint to ``out``, atomically (a copy of the file: nothing is loaded or rebuilt).
+
 One epoch's checkpoint is one atomic commit: ``last.keras`` is written to a temporary file that also holds the
 run's state (epoch, history, best value; member ``run_state.json``), synced, and renamed into place. Before that
 rename the folder is the previous epoch's, after it the new one's; a kill at any moment leaves one or the other.
@@ -12,12 +17,14 @@ from __future__ import annotations
 
 import json
 import math
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 import keras
 
 from textmodels.atomic_files import copy_atomically, remove_leftover_temporaries, write_text_atomically
-from textmodels.errors import TextmodelsError
+from textmodels.errors import ConfigurationError, TextmodelsError
 from textmodels.saving import ModelFileError, load_model, read_archive_text, save_model
 
 STATE_MEMBER = "run_state.json"  # the state inside each checkpoint archive
@@ -154,6 +161,16 @@ class TrainingRun:
             )
         return callbacks
 
+    def copy_best(self, out: str | Path) -> Path:
+        """Copies the best epoch's checkpoint (the last one when no epoch had a finite monitored value) to
+        ``out``, atomically; returns the checkpoint copied. The copy is the checkpoint as it is: the model that
+        `textmodels.saving.load_model` and every model's ``load`` read, with its optimizer state."""
+        source = self.best_path if self.best_path.is_file() else self.last_path
+        if not source.is_file():
+            raise FileNotFoundError(f"Training finished without a checkpoint in {self.directory}.")
+        copy_atomically(source, out)
+        return source
+
     def raise_if_diverged(self) -> None:
         """Raises `TrainingDiverged` when the loss went NaN/inf during ``fit``."""
         if self.diverged_at:
@@ -212,3 +229,114 @@ class _NaNGuard(keras.callbacks.Callback):
             self.model.stop_training = True
             if self.good_weights is not None:
                 self.model.set_weights(self.good_weights)
+
+
+@dataclass
+class TrainedRun:
+    """What `train_in_run` returns.
+
+    Attributes:
+        model: what ``prepare`` returned, trained (the last epoch's weights, or the best ones when early stopping
+            ended the run).
+        history: this call's Keras history (``{}`` when the run had already reached ``epochs``); the whole run's,
+            resumed epochs included, is ``run.state["history"]``.
+        run: the `TrainingRun`.
+        resumed_after: epochs completed before this call (0 for a new run).
+        out: where the best epoch was copied (None without ``out``, and on workers other than the chief).
+        source: the checkpoint copied to ``out``.
+    """
+
+    model: object
+    history: dict
+    run: TrainingRun
+    resumed_after: int
+    out: Path | None = None
+    source: Path | None = None
+
+
+def run_directory_for(out: str | Path) -> Path:
+    """The run folder of a model written to ``out`` when none is named: ``out`` with ``.keras`` replaced by
+    ``.run``; `ConfigurationError` for a name that does not end in ``.keras``.
+
+    Example:
+        >>> run_directory_for("models/sst2.keras").as_posix()
+        'models/sst2.run'
+    """
+    out = Path(out)
+    if out.suffix != ".keras":
+        raise ConfigurationError(f"--out {out}: the model file name must end in .keras")
+    return out.with_suffix(".run")
+
+
+def train_in_run(
+    run_dir: str | Path | None,
+    prepare: Callable,
+    fit: Callable,
+    *,
+    model_classes: Sequence[type],
+    what: str,
+    epochs: int,
+    out: str | Path | None = None,
+    resume: bool = False,
+    monitor: str = "val_loss",
+    mode: str = "auto",
+    patience: int | None = None,
+    distribution=None,
+) -> TrainedRun:
+    """Trains a model in the run folder ``run_dir`` (None: beside ``out``, `run_directory_for`) and copies its
+    best epoch to ``out``: the training path of every model of the project.
+
+    1. Opens the `TrainingRun` (``resume=True`` continues it, and fails now when there is nothing to resume);
+       under a ``distribution`` (a `textmodels.training.distribution.Distribution` or its name) the workers other
+       than the chief keep their run folder in a private temporary folder.
+    2. ``prepare(restored)`` returns the model to train: ``restored`` is the checkpointed model of an interrupted
+       run (one of ``model_classes``, optimizer state included; another kind is refused naming ``what`` was
+       expected), else None and ``prepare`` builds a new one.
+    3. Unless the run has already reached ``epochs``, ``fit(model, callbacks, run)`` trains it from epoch
+       ``run.initial_epoch`` to ``epochs`` with ``callbacks`` (a checkpoint every epoch, best-epoch tracking on
+       ``monitor`` (``mode``: ``"min"``, ``"max"``, or ``"auto"`` from its name, as Keras' callbacks take it),
+       early stopping after ``patience`` epochs without improvement unless None, the NaN guard) and
+       returns the Keras ``History``; a NaN or infinite loss then raises `TrainingDiverged`.
+    4. The chief copies the best epoch's checkpoint to ``out`` (`TrainingRun.copy_best`).
+
+    Example:
+        >>> import os, tempfile, numpy as np
+        >>> def prepare(restored):
+        ...     if restored is not None:
+        ...         return restored
+        ...     model = keras.Sequential([keras.Input((2,)), keras.layers.Dense(1)])
+        ...     model.compile("sgd", "mse")
+        ...     return model
+        >>> def fit(model, callbacks, run):
+        ...     return model.fit(np.ones((4, 2)), np.ones((4, 1)), epochs=3, initial_epoch=run.initial_epoch,
+        ...                      callbacks=callbacks, verbose=0)
+        >>> out = os.path.join(tempfile.mkdtemp(), "dense.keras")
+        >>> trained = train_in_run(None, prepare, fit, model_classes=[keras.Sequential], what="a dense model",
+        ...                        epochs=3, out=out, monitor="loss")
+        >>> trained.run.directory.name, len(trained.history["loss"]), trained.source.name
+        ('dense.run', 3, 'best.keras')
+        >>> open(out, "rb").read() == open(trained.source, "rb").read()
+        True
+    """
+    from textmodels.training.distribution import as_distribution
+
+    distribution = as_distribution(distribution)
+    if out is not None:
+        default = run_directory_for(out)
+        run_dir = default if run_dir is None else run_dir
+    elif run_dir is None:
+        raise ConfigurationError("train_in_run needs a run folder (run_dir) or a model file (out) to put one beside.")
+    run = TrainingRun(distribution.run_directory(run_dir, resume), resume=resume)
+    resumed_after = run.initial_epoch
+    with distribution.scope():
+        restored = run.restore(list(model_classes), what)
+    model = prepare(restored)
+    history = {}
+    if run.initial_epoch < epochs:
+        history = fit(model, run.callbacks(monitor=monitor, patience=patience, mode=mode), run).history
+        run.raise_if_diverged()
+    trained = TrainedRun(model, history, run, resumed_after)
+    if out is not None and distribution.is_chief:
+        trained.source = run.copy_best(out)
+        trained.out = Path(out)
+    return trained

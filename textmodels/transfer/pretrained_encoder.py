@@ -175,7 +175,9 @@ def copy_recurrent_layers(language_model, block) -> list[str]:
                     f"Recurrent layer {source.name}: the language model's {source_weight.name} is "
                     f"{tuple(source_weight.shape)}, this network's {tuple(target_weight.shape)}."
                 )
-            target_weight.assign(source_weight)
+            # A copy: on JAX, assigning the variable would share its buffer, which training donates (deleting the
+            # language model's weights with it).
+            target_weight.assign(keras.ops.convert_to_numpy(source_weight))
         copied.append(f"{block.name}/{target.name}" + ("/forward" if forward is not target else ""))
     return copied
 

@@ -13,6 +13,8 @@ from captioner.api import Captioner
 from captioner.cli import main
 from captioner.model import CaptionModel, fit_caption_vocabulary
 
+pytestmark = pytest.mark.all_backends
+
 
 @pytest.fixture(scope="module")
 def dataset(tmp_path_factory):
@@ -117,6 +119,7 @@ def test_errors_are_one_line_with_exit_code_2(dataset, tmp_path, capsys):
     assert "Cannot tell the format" in capsys.readouterr().err
 
 
+@pytest.mark.slow
 def test_demo_trains_both_models_and_reports_them(tmp_path, capsys):
     assert main(["demo", "--work-dir", str(tmp_path), "--num-images", "40", "--image-size", "16", "--epochs", "1",
                  "--examples", "2", "--json"]) == 0

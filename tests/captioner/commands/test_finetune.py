@@ -17,6 +17,8 @@ from captioner.cli import main
 from captioner.model import CaptionModel
 from textmodels.fault_points import KILL_VARIABLE
 
+pytestmark = pytest.mark.all_backends
+
 # 30 synthetic photos: 24 train (3 updates of 8 photos per epoch), 3 val, 3 test.
 STEPS_PER_EPOCH = 3
 
@@ -85,6 +87,7 @@ def test_finetune_refuses_a_feature_cache_of_another_encoder(trained, tmp_path, 
     assert "does not match: encoder_config_sha256" in capsys.readouterr().err
 
 
+@pytest.mark.slow
 def test_a_kill_in_the_middle_of_an_epoch_is_resumed_with_nothing_lost(trained, tmp_path):
     epochs = 2
     arguments = finetune_args(trained, tmp_path / "tuned.keras", "--epochs", str(epochs), "--patience", "0")

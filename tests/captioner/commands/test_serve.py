@@ -11,8 +11,11 @@ import time
 
 import httpx
 import keras
+import pytest
 
 from captioner.cli import main
+
+pytestmark = pytest.mark.all_backends
 
 
 def test_serve_refuses_a_file_that_is_not_a_captioner(tmp_path, capsys):
@@ -45,6 +48,7 @@ def test_serve_refuses_settings_that_cannot_work(trained_captioner, capsys):
     assert "--max-queue: must be a positive integer, got 0" in capsys.readouterr().err
 
 
+@pytest.mark.slow
 def test_the_serve_command_serves_on_localhost_and_stops_cleanly(trained_captioner):
     model, _, photos = trained_captioner
     env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"}

@@ -37,6 +37,7 @@ def _hypotheses(result, item, count):
              float(result.scores[item, rank])) for rank in range(count)]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("inject, cell, layers, searches", [
     ("first_step", "lstm", 1, ((1, 1), (3, 3), (4, 2))), ("init_state", "gru", 2, ((3, 3), (4, 2))),
     ("pre_inject", "simple", 1, ((4, 2),)), ("par_inject", "lstm", 1, ((4, 2),)), ("merge", "gru", 1, ((3, 1),))])
@@ -248,6 +249,7 @@ def _tensorflow_only_site_packages(folder):
     return folder
 
 
+@pytest.mark.slow
 def test_a_python_with_only_tensorflow_captions_photos_like_the_python_api(exported, trained_captioner, tmp_path,
                                                                            request, phone_photos):
     photos = list(trained_captioner[2][:10]) + phone_photos
@@ -272,6 +274,7 @@ def test_a_python_with_only_tensorflow_captions_photos_like_the_python_api(expor
                        atol=1e-4)
 
 
+@pytest.mark.slow
 def test_export_command_replaces_an_older_export_and_refuses_other_folders(exported, trained_captioner, tmp_path,
                                                                           capsys):
     out = tmp_path / "exported"
@@ -303,6 +306,7 @@ def test_export_refuses_a_file_that_is_not_a_captioner(tmp_path, capsys):
     assert not (tmp_path / "out").exists()
 
 
+@pytest.mark.slow
 def test_a_blind_baseline_is_served_by_the_same_graph():
     model = CaptionModel.create(fit_caption_vocabulary(CAPTIONS, min_count=1), ENCODER, embedding_dim=6, units=10,
                                 image_blind=True)

@@ -14,6 +14,8 @@ from captioner.model import CaptionModel, fit_caption_vocabulary
 from captioner.presets import build as builder
 from captioner.presets import file_digest, known_presets, resolve_preset
 
+pytestmark = pytest.mark.all_backends
+
 ENCODER = {"kind": "small", "image_size": 16, "conv_filters": [4], "feature_dim": 8}
 
 

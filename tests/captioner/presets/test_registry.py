@@ -58,6 +58,7 @@ def photo(tmp_path):
     return path
 
 
+@pytest.mark.all_backends
 def test_a_preset_loads_by_name_by_file_and_by_folder(presets_env, photo):
     by_name = Captioner.from_preset(DEFAULT_PRESET)
     by_file = Captioner.from_preset(presets_env / f"{DEFAULT_PRESET}.keras")
@@ -69,6 +70,7 @@ def test_a_preset_loads_by_name_by_file_and_by_folder(presets_env, photo):
     assert isinstance(caption, str) and caption == by_file.caption(photo) == by_folder.caption(photo)
 
 
+@pytest.mark.all_backends
 def test_the_registry_entry_records_digest_size_and_description(presets_env):
     entry = json.loads((presets_env / f"{DEFAULT_PRESET}.json").read_text())
     path = presets_env / entry["file"]
@@ -80,6 +82,7 @@ def test_the_registry_entry_records_digest_size_and_description(presets_env):
     assert sorted(known_presets()) == [DEFAULT_PRESET, "second_preset"]
 
 
+@pytest.mark.all_backends
 def test_an_unknown_name_is_refused_listing_the_known_ones(presets_env):
     with pytest.raises(PresetError) as caught:
         Captioner.from_preset("flickr30k_resnet")
@@ -88,6 +91,7 @@ def test_an_unknown_name_is_refused_listing_the_known_ones(presets_env):
     assert f"{DEFAULT_PRESET} ({DEFAULT_PRESET} for the tests)" in message and "second_preset" in message
 
 
+@pytest.mark.all_backends
 def test_a_missing_path_and_an_ambiguous_folder_are_refused(presets_env, tmp_path):
     with pytest.raises(PresetError, match="gone.keras: no such model file or folder"):
         Captioner.from_preset(tmp_path / "gone.keras")
@@ -106,6 +110,7 @@ def copied_registry(registry, tmp_path, monkeypatch):
     return folder
 
 
+@pytest.mark.all_backends
 @pytest.mark.parametrize("where", ["start", "middle", "end"])
 def test_a_one_byte_change_is_refused_before_loading(copied_registry, where):
     path = copied_registry / f"{DEFAULT_PRESET}.keras"
@@ -121,6 +126,7 @@ def test_a_one_byte_change_is_refused_before_loading(copied_registry, where):
         assert "truncated, corrupted or altered" in message and "python -m captioner.presets.build" in message
 
 
+@pytest.mark.all_backends
 def test_a_truncated_or_missing_file_is_refused(copied_registry):
     path = copied_registry / f"{DEFAULT_PRESET}.keras"
     size = path.stat().st_size
@@ -150,6 +156,7 @@ def test_caption_refuses_an_altered_default_preset(copied_registry, photo, capsy
     assert error.startswith(f"error: {path}: the file does not match") and "Traceback" not in error
 
 
+@pytest.mark.slow
 def test_export_without_a_model_uses_the_default_preset(presets_env, photo, tmp_path, capsys):
     import tensorflow as tf
 
@@ -160,6 +167,7 @@ def test_export_without_a_model_uses_the_default_preset(presets_env, photo, tmp_
     assert caption == Captioner.from_preset(DEFAULT_PRESET).caption(photo)
 
 
+@pytest.mark.slow
 def test_serve_without_a_model_serves_the_default_preset(presets_env, photo):
     import httpx
 
@@ -186,6 +194,7 @@ STOP_WORDS = {"a", "an", "the", "is", "are", "of", "in", "on", "at", "with", "an
 
 @pytest.mark.skipif(not SHIPPED.is_file(), reason=f"the shipped preset {SHIPPED.name} is not built yet "
                     "(python -m captioner.presets.build MODEL.keras, see docs/presets.md)")
+@pytest.mark.slow
 def test_the_shipped_preset_captions_flickr8k_test_photos_with_words_their_references_use(shared_data,
                                                                                          monkeypatch):
     from captioner.data.caption_files import read_caption_data

@@ -15,6 +15,8 @@ import pytest
 from PIL import Image
 from raw_http import multipart_body
 
+pytestmark = pytest.mark.all_backends
+
 
 def _post(url, filename, data, content_type="image/jpeg", **fields):
     return httpx.post(f"{url}/caption", files={"image": (filename, data, content_type)},

@@ -13,6 +13,8 @@ import pytest
 from captioner.data.images import load_image
 from captioner.serving.batcher import CaptionBatcher, QueueFullError
 
+pytestmark = pytest.mark.all_backends
+
 
 @pytest.fixture(scope="module")
 def pixels(trained_captioner, loaded_captioner):

@@ -9,7 +9,10 @@ import socket
 import time
 
 import httpx
+import pytest
 from raw_http import multipart_body, raw_request_head, read_response
+
+pytestmark = pytest.mark.slow  # a real server over a socket, seconds-long uploads
 
 
 def _connect(url: str) -> socket.socket:

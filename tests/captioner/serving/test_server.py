@@ -17,6 +17,8 @@ import httpx
 import pytest
 from raw_http import multipart_body, raw_request_head, read_response
 
+pytestmark = pytest.mark.slow  # real server processes, SIGTERM, workers
+
 
 class ServerProcess:
     """``captioner serve MODEL --port PORT OPTIONS...`` started, and ready once its line is printed."""

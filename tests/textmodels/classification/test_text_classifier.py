@@ -12,6 +12,8 @@ from textmodels.classification.text_rnn import TextRNN
 from textmodels.saving import ModelFileError
 from textmodels.text import TextEncoder
 
+pytestmark = pytest.mark.all_backends
+
 TEXTS = ["a good film", "a bad film", "good fun", "bad mess", "good good", "dull bad"]
 LABELS = ["pos", "neg", "pos", "neg", "pos", "neg"]
 

@@ -13,6 +13,8 @@ import pytest
 from textmodels.cli import main
 from textmodels.commands.text_inputs import read_text_inputs
 
+pytestmark = pytest.mark.all_backends
+
 POSITIVE = ["good", "great", "lovely", "fun", "superb"]
 NEGATIVE = ["bad", "dull", "awful", "boring", "poor"]
 FILLER = ["the", "film", "plot", "was", "a", "really", "cast"]
@@ -56,8 +58,11 @@ def test_resume_continues_from_the_last_epoch(workspace, capsys):
     root, model = workspace
     assert main(["train-classifier", str(root / "train.tsv"), "--val", str(root / "val.tsv"), "--out", str(model),
                  "--epochs", "5", "--resume"]) == 0
-    assert "after epoch 4" in capsys.readouterr().err
-    assert json.loads((root / "model.run" / "state.json").read_text())["epoch"] == 5
+    assert "resumed after epoch 4" in capsys.readouterr().out
+    state = json.loads((root / "model.run" / "state.json").read_text())
+    assert state["epoch"] == 5
+    # --out is the best epoch's checkpoint itself, copied: not a reloaded, re-saved model.
+    assert model.read_bytes() == (root / "model.run" / "best.keras").read_bytes()
 
 
 def test_resume_without_a_checkpoint_is_a_clear_error(tmp_path, capsys):

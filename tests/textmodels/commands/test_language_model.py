@@ -8,6 +8,8 @@ import pytest
 
 from textmodels.cli import main
 
+pytestmark = pytest.mark.all_backends
+
 CORPUS = "the cat sat on the mat\nthe dog sat on the log\na cat saw a dog\n" * 30
 
 

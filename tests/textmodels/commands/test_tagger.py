@@ -9,6 +9,8 @@ import pytest
 from textmodels.cli import main
 from textmodels.commands.tagger import split_files
 
+pytestmark = pytest.mark.all_backends
+
 DETERMINERS, NOUNS = ["The", "A", "Every"], ["dog", "cat", "bird", "man"]
 VERBS, ADJECTIVES = ["sees", "likes", "hears"], ["big", "old", "red"]
 

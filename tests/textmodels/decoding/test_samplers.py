@@ -7,6 +7,8 @@ import pytest
 
 from textmodels.decoding import SamplingError, log_softmax, sample_next, validate_sampling_args
 
+pytestmark = pytest.mark.all_backends
+
 
 def _random_logits(batch: int = 8, vocab: int = 20, seed: int = 0) -> np.ndarray:
     return np.random.default_rng(seed).normal(scale=2.0, size=(batch, vocab))

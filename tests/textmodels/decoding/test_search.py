@@ -9,6 +9,8 @@ import pytest
 
 from textmodels.decoding import Hypothesis, SearchError, beam_search, greedy_search, reorder_state, sample_search
 
+pytestmark = pytest.mark.all_backends
+
 EOS, BOS = 0, 4
 VOCAB = 7
 

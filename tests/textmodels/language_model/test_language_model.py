@@ -9,8 +9,10 @@ import pytest
 from textmodels.data.lm_batches import stream_windows
 from textmodels.language_model.encoding import encode_sentences, encode_stream, fit_lm_encoder
 from textmodels.language_model.language_model import LanguageModel
-from textmodels.language_model.training import evaluate_language_model
+from textmodels.language_model.perplexity import evaluate_language_model
 from textmodels.saving import ModelFileError
+
+pytestmark = pytest.mark.all_backends
 
 TEXT = "the cat sat on the mat\nthe dog ate the bone\na cat and a dog\n"
 

@@ -14,6 +14,8 @@ from textmodels.language_model.text_generator import TextGenerator, UnknownPrime
 from textmodels.language_model.training import compile_lm
 from textmodels.text import EOS, UNK
 
+pytestmark = pytest.mark.all_backends
+
 TEXT = "the cat sat on the mat\nthe dog ate the bone\n"
 
 

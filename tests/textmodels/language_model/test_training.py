@@ -12,8 +12,9 @@ import pytest
 
 from textmodels.errors import CorpusError
 from textmodels.language_model.language_model import LanguageModel
+from textmodels.language_model.perplexity import evaluate_language_model
 from textmodels.language_model.text_generator import TextGenerator
-from textmodels.language_model.training import StepDecay, evaluate_language_model, train_language_model
+from textmodels.language_model.training import StepDecay, train_language_model
 from textmodels.training import TrainingDiverged
 
 TINY = dict(units=48, embedding_dim=16, layers=1, optimizer="adam", learning_rate=0.02, verbose=0)

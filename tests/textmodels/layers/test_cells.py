@@ -1,9 +1,12 @@
 """The custom LSTM cells compute their published formulas (one step, against NumPy)."""
 
 import numpy as np
+import pytest
 from keras import ops
 
 from textmodels.layers import CoupledLSTMCell, PeepholeLSTMCell
+
+pytestmark = pytest.mark.all_backends
 
 
 def sigmoid(z):

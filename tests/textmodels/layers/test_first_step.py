@@ -7,6 +7,8 @@ from keras.ops import convert_to_numpy as to_numpy
 
 from textmodels.layers import FirstStepSimpleRNNCell, RecurrentBlock, with_first_step_input
 
+pytestmark = pytest.mark.all_backends
+
 
 def sigmoid(z):
     return 1.0 / (1.0 + np.exp(-z))

@@ -14,6 +14,8 @@ from textmodels.layers import (
     TextEmbedding,
 )
 
+pytestmark = pytest.mark.all_backends
+
 BLOCK_CONFIGS = [
     dict(cell="simple"),
     dict(cell="gru"),

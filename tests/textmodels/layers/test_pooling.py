@@ -6,6 +6,8 @@ from keras import ops
 
 from textmodels.layers import AttentionPooling, SequencePooling
 
+pytestmark = pytest.mark.all_backends
+
 X = np.array([[[1.0, -1.0], [5.0, -7.0], [3.0, 2.0], [9.0, 9.0]],
               [[4.0, 4.0], [0.0, 0.0], [0.0, 0.0], [0.0, 0.0]]], "float32")
 MASK = np.array([[True, True, True, False], [False, False, False, False]])

@@ -6,6 +6,8 @@ from keras import ops
 
 from textmodels.layers import RecurrentBlock, halve_mask, halve_time
 
+pytestmark = pytest.mark.all_backends
+
 
 def test_stepping_with_carried_state_equals_the_full_run():
     rng = np.random.default_rng(0)

@@ -8,6 +8,8 @@ from keras import ops
 from textmodels.errors import ConfigurationError
 from textmodels.layers import TokenDropout
 
+pytestmark = pytest.mark.all_backends
+
 
 def test_replaces_about_rate_of_the_real_tokens_with_unk_in_training_only():
     rng = np.random.default_rng(0)

@@ -12,6 +12,8 @@ from textmodels.saving import ModelFileError
 from textmodels.tagging.sequence_tagger import SequenceTagger
 from textmodels.tagging.token_features import SHAPES, TokenFeatures, word_shape
 
+pytestmark = pytest.mark.all_backends
+
 
 @pytest.fixture(scope="module")
 def treebank(shared_data):

@@ -10,6 +10,8 @@ from textmodels.errors import ConfigurationError
 from textmodels.training.layer_rate_schedule import LayerRateSchedule
 from textmodels.training.layerwise_adam import LayerwiseAdam
 
+pytestmark = pytest.mark.all_backends
+
 
 def two_layer_model(optimizer):
     model = keras.Sequential([keras.Input((3,)), keras.layers.Dense(4, name="lower"),

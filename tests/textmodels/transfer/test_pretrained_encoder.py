@@ -15,6 +15,8 @@ from textmodels.language_model.training import compile_lm
 from textmodels.saving import ModelFileError, save_model
 from textmodels.transfer import MIN_COVERAGE, transfer_vocabulary
 
+pytestmark = pytest.mark.all_backends
+
 CLUSTER_A = [f"a{i}" for i in range(10)]
 CLUSTER_B = [f"b{i}" for i in range(10)]
 FILLER = ["the", "film", "was", "and", "it"]
