@@ -1,7 +1,8 @@
 """One helper that every layer test uses: build, train a step, round-trip the config and a `.keras` file, and
 check that padding the same sequences to two lengths gives the same output. Layers of one sequence
 (``layer(sequence)``) and layers that also take a vector per example first (``layer(context, sequence)``, such as
-the caption decoder's image feature) go through it alike."""
+the caption decoder's image feature) go through it alike; image layers (the preprocessing a served model runs
+on every upload) go through `check_image_layer`."""
 
 from __future__ import annotations
 
@@ -114,3 +115,41 @@ def check_layer(
             np.testing.assert_allclose(long_out[row, :valid], short_out[row, :valid], atol=1e-6)
     else:
         np.testing.assert_allclose(long_out, short_out, atol=1e-6)
+
+
+def check_image_layer(make_layer: Callable[[], keras.layers.Layer], tmp_path, size: int = 8) -> None:
+    """Asserts the contract of a layer on batches of RGB images in 0..255 (``(batch, size, size, 3)``): finite
+    outputs for uint8 and float pixels alike, trainable in a model (a step through a dense head changes its
+    weights), the config and a `.keras` round trip (``safe_mode=True``) give identical outputs, and a photo's
+    output does not depend on the rest of its batch, which is what lets a server pad a batch with copies."""
+    pixels = np.random.default_rng(0).integers(0, 256, size=(4, size, size, 3)).astype("uint8")
+    inputs = keras.Input((size, size, 3))
+    features = keras.layers.GlobalAveragePooling2D()(make_layer()(inputs))
+    model = keras.Model(inputs, keras.layers.Dense(2)(features))
+    reference = ops.convert_to_numpy(model(pixels.astype("float32")))
+    assert np.all(np.isfinite(reference)), "the layer produced NaN/inf"
+    layer = model.layers[1]
+    np.testing.assert_allclose(ops.convert_to_numpy(layer(pixels)), ops.convert_to_numpy(layer(pixels / 1.0)),
+                               atol=1e-5, err_msg="uint8 and float pixels differ")
+
+    model.compile(optimizer=keras.optimizers.SGD(0.1), loss="mse")
+    initial = [np.array(w) for w in model.trainable_weights]
+    assert np.isfinite(model.train_on_batch(pixels.astype("float32"), np.ones((4, 2), "float32")))
+    assert any(not np.allclose(a, np.array(w)) for a, w in zip(initial, model.trainable_weights))
+    reference = ops.convert_to_numpy(layer(pixels))
+
+    clone = type(layer).from_config(layer.get_config())
+    assert clone.get_config() == layer.get_config()
+    clone(pixels)
+    clone.set_weights(layer.get_weights())
+    np.testing.assert_array_equal(ops.convert_to_numpy(clone(pixels)), reference)
+
+    path = tmp_path / f"{layer.name}.keras"
+    model.save(path)
+    loaded = keras.saving.load_model(path, safe_mode=True)
+    np.testing.assert_array_equal(ops.convert_to_numpy(loaded(pixels.astype("float32"))),
+                                  ops.convert_to_numpy(model(pixels.astype("float32"))))
+
+    alone = ops.convert_to_numpy(layer(pixels[:1]))
+    padded = ops.convert_to_numpy(layer(np.concatenate([pixels[:1]] * 3 + [pixels[1:2]])))
+    np.testing.assert_allclose(padded[0], alone[0], atol=1e-5, err_msg="a photo's output depends on its batch")
