@@ -41,6 +41,7 @@ def machine_info() -> dict:
         "load_average_at_start": load,
         "tensorflow": tf.__version__,
         "keras": keras.__version__,
+        "keras_backend": keras.backend.backend(),
         "gpus": [device.name for device in tf.config.list_physical_devices("GPU")],
         "command": " ".join([Path(sys.executable).name, *sys.argv]),
         "started_utc": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
