@@ -116,8 +116,19 @@ class _Terminated(Exception):
     """SIGTERM arrived: uvicorn has shut down gracefully and re-raised the signal to us."""
 
 
+class _Interrupted(Exception):
+    """Ctrl+C arrived: uvicorn has shut down gracefully and re-raised the signal to us."""
+
+
 def _raise_terminated(signum, frame):
     raise _Terminated()
+
+
+def _raise_interrupted(signum, frame):
+    # Our own handler rather than Python's default: asyncio.run would otherwise install its own, which turns the
+    # signal uvicorn re-raises into a cancellation or nothing, depending on timing; this way Ctrl+C always ends
+    # in KeyboardInterrupt (the command's 130) once the server has stopped.
+    raise _Interrupted()
 
 
 def uvicorn_config(app, settings: ServingSettings, log_level: str = "warning", workers: int = 1) -> uvicorn.Config:
@@ -173,10 +184,12 @@ def serve(
     if int(workers) < 1:
         raise CaptionerError(f"workers must be at least 1, got {workers}.")
     sock = bind_socket(host, port)
-    previous = signal.getsignal(signal.SIGTERM)
+    handlers = {signal.SIGTERM: _raise_terminated, signal.SIGINT: _raise_interrupted}
+    previous = {number: signal.getsignal(number) for number in handlers}
     in_main_thread = threading.current_thread() is threading.main_thread()
     if in_main_thread:
-        signal.signal(signal.SIGTERM, _raise_terminated)
+        for number, handler in handlers.items():
+            signal.signal(number, handler)
     try:
         bound_host, bound_port = sock.getsockname()[:2]
         shown_host = f"[{bound_host}]" if ":" in bound_host else bound_host
@@ -190,10 +203,13 @@ def serve(
             _serve_with_workers(model_path, name, sock, url, settings, log_level, int(workers), decoding or {})
     except _Terminated:
         pass
+    except _Interrupted:
+        raise KeyboardInterrupt from None
     finally:
         sock.close()
         if in_main_thread:
-            signal.signal(signal.SIGTERM, previous)
+            for number, handler in previous.items():
+                signal.signal(number, handler)
 
 
 def _load_captioner(model_path, decoding: dict):
