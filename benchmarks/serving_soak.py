@@ -379,6 +379,7 @@ def main(argv=None) -> int:
     parser.add_argument("--worker-requests", type=int, default=400, help="requests per worker-count run")
     parser.add_argument("--model", type=Path, help="a captioner .keras file (default: the Flickr8k-sized model)")
     parser.add_argument("--output", type=Path, default=RESULTS / "serving_soak.json")
+    parser.add_argument("--plot", type=Path, help="with the soak phase: a PNG of latency and memory over the requests")
     args = parser.parse_args(argv)
     phases = [phase.strip() for phase in args.phases.split(",") if phase.strip()]
     unknown = set(phases) - {"latency", "workers", "soak"}
@@ -398,6 +399,8 @@ def main(argv=None) -> int:
         report["soak"] = soak_phase(model, args.requests, args.clients, args.bad_fraction, args.workers)
     args.output.parent.mkdir(parents=True, exist_ok=True)
     args.output.write_text(json.dumps(report, indent=2))
+    if "soak" in phases and args.plot:
+        plot_soak(report["soak"], args.plot)
 
     print(f"\n{model_kind}; {report['machine']}")
     if "latency" in phases:
@@ -426,6 +429,32 @@ def main(argv=None) -> int:
               f"(target <= 1.5); wrong answers: {targets['wrong_answers']}")
     print(f"wrote {args.output}")
     return 0
+
+
+def plot_soak(soak: dict, path: Path) -> None:
+    """Latency (median and p99) and the server's RSS per window of requests, one above the other."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    ends = [int(window["requests"].split("-")[1]) for window in soak["windows"]]
+    figure, (latency, memory) = plt.subplots(2, 1, figsize=(8, 5), sharex=True)
+    latency.plot(ends, [w["p50_ms"] for w in soak["windows"]], "o-", label="median")
+    latency.plot(ends, [w["p99_ms"] for w in soak["windows"]], "s-", label="p99")
+    latency.set_ylabel("latency per window (ms)")
+    latency.set_ylim(bottom=0)
+    latency.legend()
+    latency.set_title(f"captioner serve: {soak['requests']:,} requests, {soak['clients']} clients, "
+                      f"{soak['bad_fraction']:.0%} bad")
+    rss = [w["rss_mib"] for w in soak["windows"]]
+    memory.plot(ends, rss, "o-", color="tab:green")
+    memory.set_ylabel("server RSS (MiB)")
+    memory.set_ylim(0, 1.15 * max(value or 0 for value in rss) + 1)
+    memory.set_xlabel("requests answered")
+    figure.tight_layout()
+    figure.savefig(path, dpi=100)
+    plt.close(figure)
 
 
 if __name__ == "__main__":
