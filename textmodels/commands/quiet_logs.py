@@ -58,26 +58,37 @@ def _log_lines_filtered() -> Iterator[None]:
 
 
 class _QuietImport(importlib.abc.MetaPathFinder):
-    """Finds ``tensorflow`` as usual, once, and has it executed inside `_log_lines_filtered`."""
+    """Finds ``tensorflow`` as usual and has it executed inside `_log_lines_filtered`. It stays in place until
+    TensorFlow is actually imported: a mere ``importlib.util.find_spec("tensorflow")`` (PyTorch asks, to learn
+    whether TensorFlow is installed) must not use it up."""
+
+    def __init__(self):
+        self._searching = False
 
     def find_spec(self, name, path=None, target=None):
-        if name != "tensorflow":
+        if name != "tensorflow" or self._searching:
             return None
-        sys.meta_path.remove(self)
-        spec = importlib.util.find_spec(name)
+        self._searching = True
+        try:
+            spec = importlib.util.find_spec(name)
+        finally:
+            self._searching = False
         if spec is not None and spec.loader is not None:
-            spec.loader = _QuietLoader(spec.loader)
+            spec.loader = _QuietLoader(spec.loader, finder=self)
         return spec
 
 
 class _QuietLoader(importlib.abc.Loader):
-    def __init__(self, loader):
+    def __init__(self, loader, finder: _QuietImport):
         self._loader = loader
+        self._finder = finder
 
     def create_module(self, spec):
         return self._loader.create_module(spec)
 
     def exec_module(self, module):
+        if self._finder in sys.meta_path:
+            sys.meta_path.remove(self._finder)
         with _log_lines_filtered():
             self._loader.exec_module(module)
 
