@@ -58,17 +58,24 @@ def validation_texts_and_labels(validation: LabeledTexts | tuple[Sequence[str], 
     raise TypeError("validation must be a LabeledTexts or a (texts, labels) tuple.")
 
 
-def hold_out(texts: list[str], labels: list, fraction: float, seed: int = 0):
-    """``((train texts, train labels), (validation texts, validation labels) or None)``: ``fraction`` of the
-    examples held out, stratified by label (single-label problems), seeded; None when that leaves no example.
+def hold_out(texts: list[str], labels: list, fraction: float, validation=None, seed: int = 0):
+    """``((train texts, train labels), validation)``: with ``validation`` given, the examples and it unchanged;
+    else ``fraction`` (0 to <1) of the examples held out as ``(texts, labels)``, stratified by label (single-label
+    problems), seeded; None when that leaves no example.
 
     Example:
         >>> (train, validation) = hold_out(["a", "b", "c", "d"] * 5, ["x", "y"] * 10, 0.2)
         >>> len(train[0]), len(validation[0]), sorted(set(validation[1]))
         (16, 4, ['x', 'y'])
+        >>> hold_out(["a", "b"], ["x", "y"], 0.2, validation=(["c"], ["x"]))
+        ((['a', 'b'], ['x', 'y']), (['c'], ['x']))
     """
     from textmodels.data.splits import train_val_test_split
+    from textmodels.errors import DROPOUT_RATE, check
 
+    check("validation_fraction", fraction, DROPOUT_RATE)
+    if validation is not None or fraction == 0:
+        return (texts, labels), validation
     stratify = None if any(is_label_set(label) for label in labels) else [str(label) for label in labels]
     train_ids, val_ids, _ = train_val_test_split(len(texts), (1 - fraction, fraction, 0.0), seed=seed,
                                                  stratify_labels=stratify)

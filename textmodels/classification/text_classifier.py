@@ -32,7 +32,6 @@ from textmodels.classifier_config import DEFAULTS
 from textmodels.data.bucketed_batches import BucketedBatches
 from textmodels.data.labeled_texts import LabeledTexts
 from textmodels.errors import (
-    DROPOUT_RATE,
     NON_NEGATIVE_INT,
     OPEN_FRACTION,
     POSITIVE_INT,
@@ -246,12 +245,9 @@ class TextClassifier(LabeledTextEstimator):
         from textmodels.training.distribution import as_distribution
         from textmodels.training.layer_rate_schedule import LayerRateSchedule
 
-        check("validation_fraction", validation_fraction, DROPOUT_RATE)
         check("patience", patience, NON_NEGATIVE_INT, optional=True)
         distribution = as_distribution(distribution)
-        texts, labels = texts_and_labels(texts, labels)
-        if validation is None and validation_fraction > 0:
-            (texts, labels), validation = hold_out(texts, labels, validation_fraction)
+        (texts, labels), validation = hold_out(*texts_and_labels(texts, labels), validation_fraction, validation)
         if self.network is None:
             with distribution.scope():
                 self.network, self.vectors_report, self.transfer_report = build_classifier_network(
@@ -289,10 +285,8 @@ class TextClassifier(LabeledTextEstimator):
             >>> len(trained.run.state["history"]["val_loss"]), TextClassifier.load(out).label_names
             (2, ['+', '-'])
         """
-        check("validation_fraction", validation_fraction, DROPOUT_RATE)
-        if validation is None and validation_fraction > 0:
-            (texts, labels), validation = hold_out(*texts_and_labels(data), validation_fraction)
-            data = LabeledTexts(texts, labels)
+        (texts, labels), validation = hold_out(*texts_and_labels(data), validation_fraction, validation)
+        data = LabeledTexts(texts, labels)
         # The run's callbacks stop early and keep the best epoch; fit must neither hold out nor stop on its own.
         return super().fit_in_run(data, run_dir, validation=validation, patience=patience,
                                   fit_options={"validation_fraction": 0.0, "patience": None}, **options)
