@@ -9,8 +9,8 @@ loads.
 
 Example (the recipe; `train_photo_captioner` runs it all):
     >>> config = photo_config("mobilenet_v2", weights=None)
-    >>> config.encoder, config.units, config.dropout, config.learning_rate
-    ('mobilenet_v2', 256, 0.3, 0.003)
+    >>> config.encoder, config.cell, config.dropout, config.feature_normalization
+    ('mobilenet_v2', 'gru', 0.5, 'l2')
 """
 
 from __future__ import annotations
@@ -51,7 +51,7 @@ def photo_config(encoder: str, weights: str | None, seed: int = 0, **overrides) 
 
     Example:
         >>> photo_config("mobilenet_v2", None).dropout
-        0.3
+        0.5
     """
     return replace(CaptionerConfig(encoder=encoder, weights=weights, seed=seed, **PHOTO_DECODER), **overrides)
 
