@@ -44,13 +44,6 @@ ALL_RUNS = ("first_step:0,first_step:1,first_step:2,image_blind:0,image_blind:1,
 # folder) with self-critical training on CIDEr-D (captioner.self_critical, its default settings).
 SELF_CRITICAL_SUFFIX = "+scst"
 WEIGHTS_FILE = "mobilenet_v2_1.00_224_imagenet_from_tflite_no_top.weights.h5"
-# The run "first_step_tanti": first_step with the recipe of Tanti, Gatt & Camilleri's released configuration
-# (the image L2-normalised, dropout 0.5, 512-d word embeddings, a GRU, Adam at 1e-3), PHOTO_DECODER's learning-rate
-# halving and early stopping kept. It is PHOTO_DECODER's recipe since it won (benchmarks/flickr8k_recipe_ablation.py,
-# variant "l2+dropout_0.5+embedding_512+gru+adam_1e-3"); the run pins it, while "first_step" follows PHOTO_DECODER
-# (the first_step rows of flickr8k_captioning_uncapped.json ran with the earlier recipe, recorded there).
-TANTI_RECIPE = {"feature_normalization": "l2", "dropout": 0.5, "embedding_dim": 512, "cell": "gru",
-                "learning_rate": 1e-3}
 # Published Flickr8k test figures (VGG16 fc7 ImageNet features, LSTM, mean of 3 runs): Tanti, Gatt & Camilleri
 # 2018, from the authors' results file.
 PUBLISHED = {
@@ -77,15 +70,13 @@ def run_config(name: str, base: CaptionerConfig) -> tuple[CaptionerConfig, bool]
         return replace(base, encoder="small", weights=None, image_size=64, conv_filters=(16, 32, 64, 128),
                        feature_dim=4096, train_encoder=True, feature_activation="linear",
                        feature_normalization="l2"), False
-    if name == "first_step_tanti":
-        return replace(base, inject="first_step", **TANTI_RECIPE), True
     return replace(base, inject=name), True
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", default=ALL_RUNS, help="comma-separated NAME:SEED (names: first_step, "
-                        "first_step_tanti, init_state, pre_inject, par_inject, merge, image_blind, small_cnn)")
+                        "init_state, pre_inject, par_inject, merge, image_blind, small_cnn)")
     parser.add_argument("--epochs", type=int, default=PHOTO_DECODER["epochs"],
                         help="most epochs per run (early stopping ends sooner)")
     parser.add_argument("--work-dir", type=Path, default=Path("runs/flickr8k"),

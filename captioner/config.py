@@ -109,7 +109,7 @@ class CaptionerConfig:
 # (the image L2-normalised, 512-d word embeddings, a GRU, dropout 0.5 on embeddings and recurrent outputs, Adam at
 # 1e-3), with the learning rate halved when the validation loss stalls and early stopping on it. `captioner demo
 # --data flickr8k` trains with it, the shipped preset was trained with it, and benchmarks/flickr8k_captioning.py
-# measures it on the official Flickr8k split (run first_step_tanti). Against the earlier recipe (standardised
+# measures it on the official Flickr8k split (its rows first_step_tanti:N). Against the earlier recipe (standardised
 # features, embeddings 256, an LSTM, dropout 0.3, Adam 3e-3) it reached a lower validation loss (2.590 against
 # 2.655-2.663 over 3 seeds) and +0.068 validation CIDEr-D with beam 3 (benchmarks/flickr8k_recipe_ablation.py);
 # on the test split, 3 seeds: BLEU-4 0.178, METEOR 0.189, CIDEr-D 0.419 against 0.163, 0.180, 0.379.
