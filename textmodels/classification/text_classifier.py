@@ -28,7 +28,7 @@ from textmodels.classification.label_encoding import label_targets
 from textmodels.classification.labeled_examples import hold_out, texts_and_labels, validation_texts_and_labels
 from textmodels.classification.labeled_text_estimator import LabeledTextEstimator, check_settings
 from textmodels.classification.prediction import Prediction
-from textmodels.classifier_config import DEFAULTS
+from textmodels.classifier_config import DEFAULTS, MODELS
 from textmodels.data.bucketed_batches import BucketedBatches
 from textmodels.data.labeled_texts import LabeledTexts
 from textmodels.errors import (
@@ -44,21 +44,23 @@ from textmodels.errors import (
 from textmodels.metrics import classification_report, multilabel_report
 from textmodels.training.layerwise_adam import LayerwiseAdam
 
-MODELS = ("textrnn", "textcnn")
-
 
 class TextClassifier(LabeledTextEstimator):
-    """A TextRNN or TextCNN text classifier with its preprocessing; binary, multi-class or multi-label.
+    """A TextRNN, TextCNN or bag-of-n-grams text classifier with its preprocessing; binary, multi-class or
+    multi-label.
 
     Every default comes from `textmodels.classifier_config.DEFAULTS`, which ``textmodels train-classifier``
     reads too.
 
     Args:
-        model: ``textrnn`` or ``textcnn``.
+        model: ``textrnn``, ``textcnn``, ``bag`` (`TextBag`: the mean embedding of the words and word n-grams,
+            fastText) or ``auto`` (the default): ``bag`` when the median training text is longer than
+            `textmodels.classifier_config.LONG_DOCUMENT_WORDS` words, else ``textrnn``
+            (`classifier_network.chosen_model`); ``model_kind`` holds the choice once `fit` has built the network.
         level, lowercase, min_count, max_vocabulary, max_length: the `TextEncoder` built by `fit`. ``max_length``
             None chooses from the training texts: the longest, at most `classifier_network.DEFAULT_LENGTH_CAP`
-            tokens; when that cuts training texts (long documents) a long text keeps its head and tail, else its
-            head (`classifier_network.chosen_length`).
+            tokens (`classifier_network.BAG_LENGTH_CAP` for ``bag``); when that cuts training texts (long
+            documents) a long text keeps its head and tail, else its head (`classifier_network.chosen_length`).
         vectors: a GloVe/word2vec text file for ``embedding`` ``static`` | ``non-static`` | ``multichannel``.
         embedding: ``rand`` (default; with ``init_from``: the pretrained rows, fine-tuned) | ``static`` (the
             pretrained vectors or rows, frozen) | ``non-static`` | ``multichannel`` (TextCNN only).
@@ -66,6 +68,7 @@ class TextClassifier(LabeledTextEstimator):
         units, cell, layers, bidirectional, pooling, k, attention_units, recurrent_dropout,
             embedding_dropout, token_dropout: the `TextRNN`.
         filter_widths, filters: the `TextCNN`.
+        ngrams: the longest word n-grams of ``bag`` (`TextEncoder`'s ``ngrams``).
         dropout: before the output layer.
         problem: ``binary`` | ``multiclass`` | ``multilabel``; None infers it from the labels (a list of labels
             per text means multi-label).
@@ -114,6 +117,7 @@ class TextClassifier(LabeledTextEstimator):
         token_dropout: float = DEFAULTS.token_dropout,
         filter_widths: Sequence[int] = DEFAULTS.filter_widths,
         filters: int = DEFAULTS.filters,
+        ngrams: int = DEFAULTS.ngrams,
         dropout: float = DEFAULTS.dropout,
         problem: str | None = DEFAULTS.problem,
         threshold: float = DEFAULTS.threshold,
@@ -129,7 +133,7 @@ class TextClassifier(LabeledTextEstimator):
         if model not in MODELS:
             raise ConfigurationError(f"Unknown model {model!r}; choose one of {', '.join(MODELS)}.")
         check_settings(
-            sizes=dict(min_count=min_count, k=k, attention_units=attention_units, filters=filters,
+            sizes=dict(min_count=min_count, k=k, attention_units=attention_units, filters=filters, ngrams=ngrams,
                        batch_size=batch_size),
             optional_sizes=dict(max_vocabulary=max_vocabulary, max_length=max_length, embedding_dim=embedding_dim,
                                 units=units, layers=layers),
@@ -147,6 +151,11 @@ class TextClassifier(LabeledTextEstimator):
         if embedding == "multichannel" and model != "textcnn":
             raise ConfigurationError(
                 "embedding='multichannel' is a TextCNN option; TextRNN takes rand, static or non-static."
+            )
+        if model == "bag" and (init_from is not None or vectors is not None or level == "char"):
+            raise ConfigurationError(
+                "model='bag' learns a row for every word and word n-gram of the task: it takes neither init_from "
+                "nor vectors, and reads words, not characters (level='char'); use textrnn for those."
             )
         if init_from is not None and vectors is not None:
             raise ConfigurationError("Start from a language model (init_from) or from word vectors, not both.")
@@ -173,6 +182,7 @@ class TextClassifier(LabeledTextEstimator):
             embedding_dropout=embedding_dropout, token_dropout=token_dropout,
         )
         self.cnn_options = dict(filter_widths=tuple(filter_widths), filters=filters)
+        self.ngrams = ngrams
         self.dropout = dropout
         self.problem_option = problem
         self.threshold = threshold
@@ -189,16 +199,18 @@ class TextClassifier(LabeledTextEstimator):
 
     @classmethod
     def network_classes(cls) -> list[type]:
+        from textmodels.classification.text_bag import TextBag
         from textmodels.classification.text_cnn import TextCNN
         from textmodels.classification.text_rnn import TextRNN
 
-        return [TextRNN, TextCNN]
+        return [TextRNN, TextCNN, TextBag]
 
     @classmethod
     def for_network(cls, network) -> TextClassifier:
+        from textmodels.classification.text_bag import TextBag
         from textmodels.classification.text_cnn import TextCNN
 
-        return cls("textcnn" if isinstance(network, TextCNN) else "textrnn")
+        return cls("textcnn" if isinstance(network, TextCNN) else "bag" if isinstance(network, TextBag) else "textrnn")
 
     @property
     def label_names(self) -> list[str]:

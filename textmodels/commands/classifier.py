@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import sys
 
-from textmodels.classifier_config import DEFAULTS
+from textmodels.classifier_config import DEFAULTS, LONG_DOCUMENT_WORDS, MODELS
 from textmodels.commands import options
 from textmodels.commands.labeled_data import add_table_options, read_labeled_data
 from textmodels.commands.runs import fit_in_run, provenance, start_training, worker_is_chief
@@ -26,12 +26,14 @@ def register(subparsers) -> None:
     `textmodels.classifier_config.DEFAULTS`' (the Python API's)."""
     train = subparsers.add_parser(
         "train-classifier",
-        help="train a TextRNN / TextCNN text classifier",
+        help="train a TextRNN / TextCNN / bag-of-n-grams text classifier",
         description="Train a text classifier with a progress bar, early stopping on validation data, a "
         "checkpoint after every epoch in --run-dir (continue with --resume) and the best epoch written to --out. "
-        "With no options: a bidirectional LSTM with max pooling, token and embedding dropout, Adam, early "
-        "stopping on a held-out tenth of DATA; the sequence length is chosen from the data. --init-from starts "
-        "from a language model written by train-lm (docs/text_classification.md).",
+        "With no options the model is chosen from the data: for sentences, a bidirectional LSTM with max "
+        "pooling, token and embedding dropout; for long documents (the median text over "
+        f"{LONG_DOCUMENT_WORDS} words), a bag of words and word bigrams (fastText); Adam, early stopping on a "
+        "held-out tenth of DATA; the sequence length is chosen from the data. --init-from starts from a language "
+        "model written by train-lm (docs/text_classification.md).",
     )
     train.add_argument("data", help="training data: CSV/TSV, a folder or zip of class folders, the MR "
                        "rt-polarity files (folder or zip), or tfds:NAME[:SPLIT]")
@@ -39,9 +41,14 @@ def register(subparsers) -> None:
     train.add_argument("--val-fraction", type=options.probability, default=DEFAULTS.validation_fraction,
                        help="share of DATA held out for validation (early stopping) when --val is absent (0 "
                        f"disables; default {DEFAULTS.validation_fraction})")
-    train.add_argument("--model", choices=("textrnn", "textcnn"), default=DEFAULTS.model,
-                       help=f"textrnn: embedding, recurrent block, pooling; textcnn: Kim's CNN (default "
-                       f"{DEFAULTS.model})")
+    train.add_argument("--model", choices=MODELS, default=DEFAULTS.model,
+                       help="textrnn: embedding, recurrent block, pooling; textcnn: Kim's CNN; bag: the mean "
+                       "embedding of the words and word n-grams (fastText; Adam's learning rate 1e-2 unless given); "
+                       f"auto: bag when the median text of DATA has over {LONG_DOCUMENT_WORDS} words, else textrnn "
+                       f"(default {DEFAULTS.model})")
+    train.add_argument("--ngrams", type=options.positive_int, default=DEFAULTS.ngrams,
+                       help="bag: the longest word n-grams read beside the words; an n-gram needs two "
+                       f"occurrences in DATA (default {DEFAULTS.ngrams})")
     options.add_network_options(train, cell=DEFAULTS.cell, units=DEFAULTS.units, layers=DEFAULTS.layers,
                                 embedding_dim=DEFAULTS.embedding_dim, dropout=DEFAULTS.dropout,
                                 shape_from="--init-from")
@@ -69,8 +76,8 @@ def register(subparsers) -> None:
     options.add_vocabulary_options(
         train, min_count=DEFAULTS.min_count, max_length=DEFAULTS.max_length,
         max_length_help="longest sequence kept, in tokens (default: chosen from DATA: its longest text, at most "
-        "500 tokens); when DATA's own texts are longer (long documents), a text keeps its first quarter and last "
-        "three quarters, else its head",
+        "500 tokens, 5,000 words and n-grams for bag); when DATA's own texts are longer (long documents), a text "
+        "keeps its first quarter and last three quarters, else its head",
     )
     train.add_argument("--level", choices=("word", "char"), default=None,
                        help=f"tokens (default {DEFAULTS.level}, or the --init-from model's)")
@@ -137,7 +144,7 @@ def train_classifier(args) -> int:
         max_length=args.max_length, vectors=args.vectors, embedding=args.embedding,
         embedding_dim=args.embedding_dim, units=args.units, cell=args.cell, layers=args.layers,
         bidirectional=args.bidirectional, pooling=args.pooling, embedding_dropout=args.embedding_dropout,
-        token_dropout=args.token_dropout, filters=args.filters, dropout=args.dropout,
+        token_dropout=args.token_dropout, filters=args.filters, ngrams=args.ngrams, dropout=args.dropout,
         problem=args.problem or ("multilabel" if args.label_separator else None), threshold=args.threshold,
         optimizer=args.optimizer, learning_rate=args.learning_rate, clipnorm=options.clipnorm(args),
         batch_size=args.batch_size, init_from=args.init_from, lm_epochs=args.lm_epochs,

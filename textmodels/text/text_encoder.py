@@ -39,6 +39,14 @@ class TextEncoder:
         add_bos, add_eos: wrap every sequence in ``<bos>`` / ``<eos>``.
         truncation: what a text longer than ``max_length`` loses: ``"end"`` (its last words) or ``"middle"``
             (keeps its first quarter and its last three quarters: a review's verdict is often at its end).
+        ngrams: word n-grams up to this length join the ids (a bag-of-n-grams model's input, `TextBag`): each
+            word's id is followed by the ids of the n-grams ending at it that the vocabulary holds (an unknown
+            n-gram is left out, never ``<unk>``). Word level only; 1 (the default): words alone.
+
+    Example:
+        >>> encoder = TextEncoder.fit(["a good film", "a good plot"], ngrams=2)
+        >>> [encoder.vocabulary.token(i) for i in encoder.encode(["a good film"])[0]]
+        ['a', 'good', 'a good', 'film']
     """
 
     def __init__(
@@ -49,8 +57,13 @@ class TextEncoder:
         add_bos: bool = False,
         add_eos: bool = False,
         truncation: str = "end",
+        ngrams: int = 1,
     ):
         check_choice("truncation", truncation, TRUNCATIONS)
+        if not isinstance(ngrams, int) or ngrams < 1:
+            raise ConfigurationError(f"ngrams must be a positive integer, got {ngrams!r}.")
+        if ngrams > 1 and not isinstance(tokenizer, WordTokenizer):
+            raise ConfigurationError(f"ngrams={ngrams} needs word tokens; this encoder's tokens are characters.")
         if max_length is not None and max_length <= add_bos + add_eos:
             raise ConfigurationError(
                 f"max_length must leave room for a token beside the <bos>/<eos> markers, got {max_length}."
@@ -61,6 +74,7 @@ class TextEncoder:
         self.add_bos = add_bos
         self.add_eos = add_eos
         self.truncation = truncation
+        self.ngrams = ngrams
 
     @classmethod
     def fit(
@@ -74,23 +88,50 @@ class TextEncoder:
         add_bos: bool = False,
         add_eos: bool = False,
         truncation: str = "end",
+        ngrams: int = 1,
     ) -> TextEncoder:
-        """Builds the vocabulary from ``texts``."""
+        """Builds the vocabulary from ``texts``: the tokens seen ``min_count`` times, and with ``ngrams`` > 1
+        the word n-grams seen at least twice (and ``min_count`` times): one seen once can only add a row that
+        no other text reads."""
         tokenizer = get_tokenizer(level, lowercase)
-        counts = Counter()
+        counts, ngram_counts = Counter(), Counter()
         for position, text in enumerate(texts):
             try:
-                counts.update(tokenizer.tokenize(text))
+                tokens = tokenizer.tokenize(text)
             except TypeError as error:
                 raise TypeError(f"Text #{position}: {error}") from None
+            counts.update(tokens)
+            for length in range(2, ngrams + 1):
+                ngram_counts.update(_ngrams(tokens, length))
         if not counts:
             raise DataError("Cannot build a vocabulary: the texts contain no tokens.")
+        counts.update({ngram: count for ngram, count in ngram_counts.items() if count >= max(2, min_count)})
         vocabulary = Vocabulary.build(counts, min_count=min_count, max_size=max_size)
-        return cls(tokenizer, vocabulary, max_length, add_bos, add_eos, truncation)
+        return cls(tokenizer, vocabulary, max_length, add_bos, add_eos, truncation, ngrams)
 
     def encode_one(self, text: str) -> list[int]:
         """Unpadded ids of one text (``<bos>``/``<eos>`` added as configured)."""
-        return self.vocabulary.encode(self.tokenizer.tokenize(text), self.add_bos, self.add_eos)
+        return self.vocabulary.encode(self.tokens(text), self.add_bos, self.add_eos)
+
+    def tokens(self, text: str) -> list[str]:
+        """The tokens of ``text`` that become its ids: its words, each followed (``ngrams`` > 1) by the n-grams
+        ending at it that the vocabulary holds.
+
+        Example:
+            >>> TextEncoder.fit(["a b", "a b"], ngrams=2).tokens("a b c")
+            ['a', 'b', 'a b', 'c']
+        """
+        words = self.tokenizer.tokenize(text)
+        if self.ngrams == 1:
+            return words
+        tokens = []
+        for end, word in enumerate(words, start=1):
+            tokens.append(word)
+            for length in range(2, min(self.ngrams, end) + 1):
+                ngram = " ".join(words[end - length:end])
+                if ngram in self.vocabulary:
+                    tokens.append(ngram)
+        return tokens
 
     def encode(self, texts: Sequence[str]) -> np.ndarray:
         """Post-padded ``int32`` ids, shape ``(len(texts), length)``, packed by `pack_ids` (an over-long text
@@ -109,7 +150,7 @@ class TextEncoder:
         sequences = []
         for position, text in enumerate(texts):
             try:
-                sequences.append(self.vocabulary.encode(self.tokenizer.tokenize(text)))
+                sequences.append(self.vocabulary.encode(self.tokens(text)))
             except TypeError as error:
                 raise TypeError(f"Text #{position}: {error}") from None
         vocabulary = self.vocabulary
@@ -136,8 +177,11 @@ class TextEncoder:
         return items[:head] + items[len(items) - (words - head):]
 
     def decode(self, ids: Iterable[int]) -> str:
-        """Text for ``ids`` (stops at ``<eos>``, drops padding)."""
-        return self.tokenizer.detokenize(self.vocabulary.decode(ids))
+        """Text for ``ids`` (stops at ``<eos>``, drops padding and n-grams)."""
+        tokens = self.vocabulary.decode(ids)
+        if self.ngrams > 1:
+            tokens = [token for token in tokens if " " not in token]
+        return self.tokenizer.detokenize(tokens)
 
     def get_config(self) -> dict:
         return {
@@ -147,6 +191,7 @@ class TextEncoder:
             "add_bos": self.add_bos,
             "add_eos": self.add_eos,
             "truncation": self.truncation,
+            "ngrams": self.ngrams,
         }
 
     @classmethod
@@ -155,3 +200,7 @@ class TextEncoder:
         config["tokenizer"] = keras.saving.deserialize_keras_object(config["tokenizer"])
         config["vocabulary"] = keras.saving.deserialize_keras_object(config["vocabulary"])
         return cls(**config)
+
+
+def _ngrams(tokens: Sequence[str], length: int) -> list[str]:
+    return [" ".join(tokens[start:start + length]) for start in range(len(tokens) - length + 1)]
