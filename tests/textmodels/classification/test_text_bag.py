@@ -32,6 +32,7 @@ def test_encoder_ngrams_round_trip_through_the_config_and_refuse_characters():
         TextEncoder.fit(["abc"], level="char", ngrams=2)
 
 
+@pytest.mark.all_backends
 def test_padding_never_changes_the_output():
     model = TextBag(30, 3, embedding_dim=6)
     short = np.array([[5, 0, 0], [7, 8, 9]])
@@ -54,6 +55,7 @@ def _word_order_task(count: int, seed: int):
     return texts, labels
 
 
+@pytest.mark.all_backends
 def test_bigrams_learn_word_order_that_words_alone_cannot(tmp_path):
     train, test = _word_order_task(600, 0), _word_order_task(200, 1)
     accuracy = {}
@@ -70,6 +72,7 @@ def test_bigrams_learn_word_order_that_words_alone_cannot(tmp_path):
     np.testing.assert_array_equal(loaded.predict_proba(test[0][:20]), classifier.predict_proba(test[0][:20]))
 
 
+@pytest.mark.all_backends
 def test_auto_takes_the_bag_for_long_documents_and_the_rnn_for_sentences():
     long_texts = [" ".join(["great"] * 150), " ".join(["awful"] * 150)] * 4
     short_texts = ["great film", "awful film"] * 4
