@@ -41,7 +41,9 @@ CASES = [
         "--resume on a language model's run",
         resume_classifier(lambda w: run_folder_with(w, "lm.run", w.language_model.with_suffix(".run") / "last.keras")),
         exit_with(
-            2, r"Cannot resume: .*last\.keras: holds a LanguageModel model, not a text classifier \(TextRNN, TextCNN, TextBag\)"
+            2,
+            r"Cannot resume: .*last\.keras: holds a LanguageModel model, not a text classifier "
+            r"\(TextRNN, TextCNN, TextBag\)",
         ),
     ),
     (
