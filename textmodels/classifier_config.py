@@ -32,8 +32,7 @@ class ClassifierConfig:
     # "textrnn" (embedding -> recurrent block -> pooling -> dense), "textcnn" (Kim 2014), "bag" (mean of word and
     # word n-gram embeddings -> dense: fastText) or "auto": "bag" for long documents (the median training text
     # over LONG_DOCUMENT_WORDS words), else "textrnn" (always "textrnn" when starting from a language model or
-    # from word vectors). Measured: a bag of bigrams scores 88-89% on movie_reviews where the TextRNN scores 70%;
-    # on sentences the TextRNN is the better of the two.
+    # from word vectors). Why, measured: docs/text_classification.md ("Long documents: a bag of n-grams").
     model: str = "auto"
     # Tokens: "word" or "char".
     level: str = "word"

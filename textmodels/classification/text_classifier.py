@@ -210,7 +210,7 @@ class TextClassifier(LabeledTextEstimator):
         from textmodels.classification.text_bag import TextBag
         from textmodels.classification.text_cnn import TextCNN
 
-        return cls("textcnn" if isinstance(network, TextCNN) else "bag" if isinstance(network, TextBag) else "textrnn")
+        return cls({TextCNN: "textcnn", TextBag: "bag"}.get(type(network), "textrnn"))
 
     @property
     def label_names(self) -> list[str]:

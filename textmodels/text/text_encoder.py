@@ -101,8 +101,8 @@ class TextEncoder:
             except TypeError as error:
                 raise TypeError(f"Text #{position}: {error}") from None
             counts.update(tokens)
-            for length in range(2, ngrams + 1):
-                ngram_counts.update(_ngrams(tokens, length))
+            for end in range(2, len(tokens) + 1):
+                ngram_counts.update(_ngrams_ending_at(tokens, end, ngrams))
         if not counts:
             raise DataError("Cannot build a vocabulary: the texts contain no tokens.")
         counts.update({ngram: count for ngram, count in ngram_counts.items() if count >= max(2, min_count)})
@@ -127,10 +127,7 @@ class TextEncoder:
         tokens = []
         for end, word in enumerate(words, start=1):
             tokens.append(word)
-            for length in range(2, min(self.ngrams, end) + 1):
-                ngram = " ".join(words[end - length:end])
-                if ngram in self.vocabulary:
-                    tokens.append(ngram)
+            tokens += [ngram for ngram in _ngrams_ending_at(words, end, self.ngrams) if ngram in self.vocabulary]
         return tokens
 
     def encode(self, texts: Sequence[str]) -> np.ndarray:
@@ -202,5 +199,6 @@ class TextEncoder:
         return cls(**config)
 
 
-def _ngrams(tokens: Sequence[str], length: int) -> list[str]:
-    return [" ".join(tokens[start:start + length]) for start in range(len(tokens) - length + 1)]
+def _ngrams_ending_at(words: Sequence[str], end: int, longest: int) -> list[str]:
+    """The n-grams of 2 to ``longest`` words that end just before ``words[end]``, shortest first."""
+    return [" ".join(words[end - length:end]) for length in range(2, min(longest, end) + 1)]
