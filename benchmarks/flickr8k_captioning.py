@@ -39,7 +39,8 @@ from textmodels.data.paths import shared_data_dir  # noqa: E402
 RESULTS = Path(__file__).resolve().parent / "results"
 METRICS = ("bleu1", "bleu2", "bleu3", "bleu4", "meteor", "rouge_l", "cider")
 ALL_RUNS = ("first_step:0,first_step:1,first_step:2,image_blind:0,image_blind:1,image_blind:2,"
-            "init_state:0,pre_inject:0,par_inject:0,merge:0,small_cnn:0,first_step+scst:0,init_state+scst:0")
+            "init_state:0,pre_inject:0,par_inject:0,merge:0,small_cnn:0,small_cnn_concepts:0,first_step+scst:0,"
+            "init_state+scst:0")
 # A run named "MODE+scst" fine-tunes the cross-entropy model of run "MODE" (same seed, its .keras file in the work
 # folder) with self-critical training on CIDEr-D (captioner.self_critical, its default settings).
 SELF_CRITICAL_SUFFIX = "+scst"
@@ -70,13 +71,18 @@ def run_config(name: str, base: CaptionerConfig) -> tuple[CaptionerConfig, bool]
         return replace(base, encoder="small", weights=None, image_size=64, conv_filters=(16, 32, 64, 128),
                        feature_dim=4096, train_encoder=True, feature_activation="linear",
                        feature_normalization="l2"), False
+    if name == "small_cnn_concepts":
+        # The small CNN first learns from the pixels which words the photos' captions use (concept pretraining,
+        # captioner.encoder.concept_pretraining), then stays fixed while the decoder learns to caption.
+        return replace(base, encoder="small", weights=None, image_size=64, conv_filters=(16, 32, 64, 128),
+                       feature_dim=4096, concept_epochs=30, train_encoder=False), False
     return replace(base, inject=name), True
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", default=ALL_RUNS, help="comma-separated NAME:SEED (names: first_step, "
-                        "init_state, pre_inject, par_inject, merge, image_blind, small_cnn)")
+                        "init_state, pre_inject, par_inject, merge, image_blind, small_cnn, small_cnn_concepts)")
     parser.add_argument("--epochs", type=int, default=PHOTO_DECODER["epochs"],
                         help="most epochs per run (early stopping ends sooner)")
     parser.add_argument("--work-dir", type=Path, default=Path("runs/flickr8k"),
@@ -128,8 +134,8 @@ def main() -> None:
         if key in report["runs"] and not args.rerun:
             print(f"{key}: already in {output}, skipped (--rerun trains it again)")
             continue
-        config, uses_features = run_config(name.removesuffix(SELF_CRITICAL_SUFFIX),
-                                           decoder_config(weights, epochs, int(seed or 0)))
+        recipe = decoder_config(weights, epochs, int(seed or 0))
+        config, uses_features = run_config(name.removesuffix(SELF_CRITICAL_SUFFIX), recipe)
         started = time.perf_counter()
         model_path = work / f"{name}_{int(seed or 0)}.keras"
         scst_history = None
@@ -170,6 +176,8 @@ def main() -> None:
             "distinct_captions": len(set(captions)),
             "mean_length": round(sum(len(caption.split()) for caption in captions) / len(captions), 2),
             "decoding": choice.best,
+            # What this run changes in the shared recipe (the report's "recipe").
+            "settings": {key: value for key, value in vars(config).items() if vars(recipe)[key] != value},
             "val_grid": [{k: round(v, 4) if isinstance(v, float) else v for k, v in row.items()}
                          for row in choice.table],
             "epochs_run": len(history.get("loss", [])) or None,

@@ -49,6 +49,10 @@ class CaptionerConfig:
     feature_activation: str = "relu"
     # Whether the encoder's weights are updated in end-to-end training (fine-tuning); False freezes them.
     train_encoder: bool = True
+    # Most epochs of teaching the small encoder which words its photos' captions use, before the captioner trains
+    # from pixels (captioner.encoder.concept_pretraining: what keeps a CNN learned from scratch on real photos
+    # from ignoring them); 0: none.
+    concept_epochs: int = 0
 
     # --- Decoder -----------------------------------------------------------------------------------------
     # Word embedding size.

@@ -38,6 +38,7 @@ from captioner.data.records import CaptionRecord
 from captioner.decoder import FEATURE_NORMALIZATIONS
 from captioner.decoding_settings import DecodingSettings
 from captioner.encoder import FeatureCacheError, encoder_config, read_features
+from captioner.encoder.concept_pretraining import pretrain_on_concepts
 from captioner.errors import CaptionDataError
 from captioner.model import CaptionModel, fit_caption_vocabulary
 from textmodels.errors import (
@@ -47,6 +48,7 @@ from textmodels.errors import (
     OPEN_FRACTION,
     POSITIVE_INT,
     POSITIVE_NUMBER,
+    ConfigurationError,
     check,
     check_all,
     check_choice,
@@ -292,6 +294,11 @@ def check_config(config: CaptionerConfig) -> None:
     check("dropout", config.dropout, DROPOUT_RATE)
     check_choice("feature_normalization", config.feature_normalization, FEATURE_NORMALIZATIONS)
     check("seed", config.seed, INTEGER)
+    check("concept_epochs", config.concept_epochs, NON_NEGATIVE_INT)
+    if config.concept_epochs and (config.encoder != "small" or config.image_blind):
+        what = "the image-blind baseline has no encoder" if config.image_blind else (
+            f"the {config.encoder} encoder comes pretrained")
+        raise ConfigurationError(f"concept_epochs={config.concept_epochs} pretrains the small encoder; {what}.")
 
 
 def train_captioner(
@@ -318,7 +325,8 @@ def train_captioner(
         config: the `CaptionerConfig`.
         features: ``{image_id: vector}`` or a complete `captioner.encoder.FeatureCache` to train the decoder on
             cached features; None trains end to end from pixels (``config.train_encoder`` says whether the
-            encoder learns too).
+            encoder learns too; ``config.concept_epochs`` first pretrains a new run's small encoder with
+            `captioner.encoder.concept_pretraining`).
         run_dir: the run folder.
         out: the ``.keras`` file that receives the best epoch.
         resume: continue the run saved in the run folder.
@@ -331,6 +339,11 @@ def train_captioner(
 
     distribution = as_distribution(distribution)
     check_config(config)
+    if config.concept_epochs and features is not None:
+        raise ConfigurationError(
+            "concept_epochs pretrains the encoder on photos, but cached features bypass it: train from the photos "
+            "(no features), or set concept_epochs=0."
+        )
     keras.utils.set_random_seed(config.seed)
     train = [record for record in records if record.split in ("train", "restval")]
     val = [record for record in records if record.split == "val"]
@@ -351,6 +364,9 @@ def train_captioner(
         # gradient (for VGG16, twice its 134M parameters).
         with distribution.scope():
             model = build_captioner(train, config if features is None else replace(config, train_encoder=False))
+            if config.concept_epochs:
+                pretrain_on_concepts(model.encoder, train, val, epochs=config.concept_epochs, seed=config.seed,
+                                     verbose=verbose, unreadable=unreadable)
             compile_captioner(model, config)
         if model.decoder.uses_statistics:
             adapt_feature_statistics(model, *inputs_of(train, model, "train")[1:])

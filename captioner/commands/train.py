@@ -33,6 +33,11 @@ def register(subparsers) -> None:
     add_features_option(parser, "train the decoder on the feature cache of `captioner extract-features` (same "
                         "encoder settings)")
     parser.add_argument("--freeze-encoder", action="store_true", help="end to end, but keep the encoder fixed")
+    parser.add_argument("--concept-epochs", type=options.non_negative_int, default=DEFAULTS.concept_epochs,
+                        metavar="N",
+                        help="first teach the small encoder, for at most N epochs, which words its photos' captions "
+                        "use (what keeps it from ignoring real photos; docs/captioning.md, Training); default "
+                        f"{DEFAULTS.concept_epochs}: none")
     options.add_network_options(parser, cell=DEFAULTS.cell, units=DEFAULTS.units, layers=DEFAULTS.layers,
                                 embedding_dim=DEFAULTS.embedding_dim, dropout=DEFAULTS.dropout,
                                 cells=("simple", "gru", "lstm"))
@@ -73,8 +78,8 @@ def config_from_args(args):
     """
     return CaptionerConfig(
         encoder=args.encoder, weights=encoder_weights(args), image_size=args.image_size, conv_filters=args.conv_filters,
-        feature_dim=args.feature_dim,
-        train_encoder=not args.freeze_encoder, embedding_dim=args.embedding_dim, units=args.units, cell=args.cell,
+        feature_dim=args.feature_dim, train_encoder=not args.freeze_encoder, concept_epochs=args.concept_epochs,
+        embedding_dim=args.embedding_dim, units=args.units, cell=args.cell,
         layers=args.layers, inject=args.inject, dropout=args.dropout, image_blind=args.image_blind,
         min_count=args.min_count, max_length=args.max_length, batch_size=args.batch_size, epochs=args.epochs,
         optimizer=args.optimizer, learning_rate=args.learning_rate, lr_reduce_factor=args.lr_reduce_factor,

@@ -158,3 +158,36 @@ def caption_batches(
         return {key: tf.cast(pixels_or_features, tf.float32), "tokens": ids[..., :-1]}, ids[..., 1:]
 
     return dataset.batch(batch_size).map(to_example, num_parallel_calls=tf.data.AUTOTUNE).prefetch(tf.data.AUTOTUNE)
+
+
+def concept_batches(
+    paths: Sequence[str | Path],
+    targets: np.ndarray,
+    batch_size: int,
+    image_size: tuple[int, int],
+    *,
+    shuffle: bool = False,
+    seed: int = 0,
+    unreadable: MutableMapping[str, str] | None = None,
+):
+    """``(images, targets, weights)`` batches for `captioner.encoder.concept_pretraining`: an unreadable photo
+    keeps its place with weight 0, so it teaches nothing (and ``fit`` keeps a dataset of known length).
+
+    Example:
+        >>> batches = concept_batches(["missing.png"], np.ones((1, 3), np.float32), 2, (4, 4))
+        >>> [(images.shape, weights.tolist()) for images, _, weights in batches.as_numpy_iterator()]
+        [((1, 4, 4, 3), [0.0])]
+    """
+    import tensorflow as tf
+
+    decode = _decoder(image_size, unreadable)
+    dataset = tf.data.Dataset.from_tensor_slices((tf.constant([str(path) for path in paths], tf.string), targets))
+    if shuffle:
+        dataset = dataset.shuffle(len(targets), seed=seed, reshuffle_each_iteration=True)
+
+    def decode_example(path, example_targets):
+        image, ok, _ = decode(path)
+        return image, example_targets, tf.cast(ok, tf.float32)
+
+    return (dataset.map(decode_example, num_parallel_calls=tf.data.AUTOTUNE).batch(batch_size)
+            .prefetch(tf.data.AUTOTUNE))
