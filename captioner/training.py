@@ -38,7 +38,7 @@ from captioner.data.records import CaptionRecord
 from captioner.decoder import FEATURE_NORMALIZATIONS
 from captioner.decoding_settings import DecodingSettings
 from captioner.encoder import FeatureCacheError, encoder_config, read_features
-from captioner.encoder.concept_pretraining import pretrain_on_concepts
+from captioner.encoder.concept_pretraining import ConceptPretraining, pretrain_on_concepts
 from captioner.errors import CaptionDataError
 from captioner.model import CaptionModel, fit_caption_vocabulary
 from textmodels.errors import (
@@ -72,6 +72,8 @@ class TrainingResult:
     out: Path | None = None
     source: Path | None = None
     resumed_after: int = 0
+    # What concept pretraining did, when ``concept_epochs`` ran it in this call.
+    concept_pretraining: ConceptPretraining | None = None
 
 
 def config_encoder(config: CaptionerConfig) -> dict:
@@ -350,6 +352,7 @@ def train_captioner(
     monitor = "val_loss" if val else "loss"
     unreadable: dict[str, str] = {}
     inputs = {}
+    concepts: list[ConceptPretraining] = []
 
     def inputs_of(split_records, model, split):  # read once: the feature cache may be large
         if split not in inputs:
@@ -365,8 +368,8 @@ def train_captioner(
         with distribution.scope():
             model = build_captioner(train, config if features is None else replace(config, train_encoder=False))
             if config.concept_epochs:
-                pretrain_on_concepts(model.encoder, train, val, epochs=config.concept_epochs, seed=config.seed,
-                                     verbose=verbose, unreadable=unreadable)
+                concepts.append(pretrain_on_concepts(model.encoder, train, val, epochs=config.concept_epochs,
+                                                     seed=config.seed, verbose=verbose, unreadable=unreadable))
             compile_captioner(model, config)
         if model.decoder.uses_statistics:
             adapt_feature_statistics(model, *inputs_of(train, model, "train")[1:])
@@ -403,6 +406,7 @@ def train_captioner(
                                patience=config.patience, distribution=distribution)
         result = TrainingResult(trained.model, dict(trained.run.state["history"]), trained.out, trained.source,
                                 trained.resumed_after)
+    result.concept_pretraining = concepts[0] if concepts else None
     if unreadable:
         first = next(iter(unreadable.values()))
         if features is None and not result.model.image_blind and {str(r.image_path) for r in train} <= set(unreadable):

@@ -109,6 +109,11 @@ def run(args) -> int:
                              resume=args.resume, verbose=0 if args.quiet else 2, distribution=distribution)
     if not worker_is_chief(args, distribution):
         return 0
+    concepts = result.concept_pretraining
+    if concepts is not None:
+        print(f"concept pretraining: {concepts.epochs} epochs, best loss {concepts.loss:.4f} against "
+              f"{concepts.prior_loss:.4f} for the words' frequencies alone"
+              + ("" if concepts.val_auc is None else f", validation AUC {concepts.val_auc:.3f}"))
     losses = {key: round(values[-1], 4) for key, values in result.history.items() if values}
     print(f"saved {args.out} ({provenance(result)}; epochs: {len(result.history.get('loss', []))}, final {losses})")
     return 0

@@ -67,9 +67,11 @@ def test_training_from_pixels_starts_from_the_pretrained_encoder(shapes, monkeyp
     monkeypatch.setattr(training, "pretrain_on_concepts", recorded)
     subset = [record for record in shapes if record.split != "test"][:64]
     config = CaptionerConfig(**TINY, epochs=1, concept_epochs=2, train_encoder=False)
-    model = train_captioner(subset, config, verbose=0).model
+    result = train_captioner(subset, config, verbose=0)
+    model = result.model
     [(before, after, encoder, epochs)] = calls
     assert epochs == 2 and encoder is model.encoder
+    assert result.concept_pretraining.epochs == 2 and "circle" in result.concept_pretraining.concepts
     assert not all(np.array_equal(a, b) for a, b in zip(before, after))
     # Frozen afterwards: the captioner keeps exactly the weights the pretraining left.
     assert all(np.array_equal(a, np.array(b)) for a, b in zip(after, model.encoder.get_weights()))
@@ -101,3 +103,18 @@ def test_the_command_line_option_reaches_the_config():
     assert config_from_args(parser.parse_args([*base, "--concept-epochs", "5"])).concept_epochs == 5
     with pytest.raises(SystemExit):
         parser.parse_args([*base, "--concept-epochs", "-1"])
+
+
+def test_train_command_pretrains_and_says_how_well(tmp_path, capsys):
+    from captioner.cli import main
+
+    folder = tmp_path / "shapes"
+    assert main(["make-synthetic", "--out-dir", str(folder), "--num-images", "30", "--image-size", "16"]) == 0
+    out = tmp_path / "model.keras"
+    assert main(["train", str(folder / "captions.json"), "--images", str(folder), "--out", str(out),
+                 "--image-size", "16", "--conv-filters", "4", "--feature-dim", "8", "--units", "8",
+                 "--embedding-dim", "4", "--epochs", "1", "--min-count", "1", "--concept-epochs", "1",
+                 "--quiet"]) == 0
+    printed = capsys.readouterr().out
+    assert "concept pretraining: 1 epochs, best loss" in printed and "for the words' frequencies alone" in printed
+    assert out.is_file()
