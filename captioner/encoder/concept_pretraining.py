@@ -157,7 +157,8 @@ def pretrain_on_concepts(
     try:
         namer.compile(keras.optimizers.Adam(LEARNING_RATE), "binary_crossentropy",
                       metrics=[keras.metrics.AUC(multi_label=True, name="auc")] if val else [])
-        history = namer.fit(batches, validation_data=val_batches, epochs=epochs, callbacks=callbacks,
+        # shuffle=False: the tf.data pipeline already reshuffles every epoch.
+        history = namer.fit(batches, validation_data=val_batches, epochs=epochs, callbacks=callbacks, shuffle=False,
                             verbose=verbose).history
     finally:
         encoder.trainable = not frozen
