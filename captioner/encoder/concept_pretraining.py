@@ -44,6 +44,7 @@ STOP_WORDS = frozenset(
 )
 # Photos are flipped left to right as they are learned, which swaps these: they name no concept.
 MIRRORED_WORDS = frozenset({"left", "right"})
+NOT_CONCEPTS = STOP_WORDS | MIRRORED_WORDS
 # Adam's learning rate of the pretraining; the rate halves when the validation loss stalls for an epoch.
 LEARNING_RATE = 1e-3
 # Photos per step: the images are small, and a larger batch steadies the batch normalisation.
@@ -67,7 +68,7 @@ class ConceptPretraining:
 
 def _content_words(record: CaptionRecord, tokenizer: WordTokenizer) -> set[str]:
     words = {token for caption in record.captions for token in tokenizer.tokenize(caption)}
-    return {word for word in words if word.isalpha() and word not in STOP_WORDS | MIRRORED_WORDS}
+    return {word for word in words if word.isalpha() and word not in NOT_CONCEPTS}
 
 
 def caption_concepts(records: Sequence[CaptionRecord], count: int = CONCEPT_COUNT) -> list[str]:
@@ -145,10 +146,11 @@ def pretrain_on_concepts(
     namer = keras.Model(images, scores, name="concept_namer")
     batches = concept_batches([r.image_path for r in train], train_targets, BATCH_SIZE, image_size, shuffle=True,
                               seed=seed, unreadable=unreadable)
+    val_targets = concept_targets(val, concepts) if val else None
     val_batches = None
     if val:
-        val_batches = concept_batches([r.image_path for r in val], concept_targets(val, concepts), BATCH_SIZE,
-                                      image_size, unreadable=unreadable)
+        val_batches = concept_batches([r.image_path for r in val], val_targets, BATCH_SIZE, image_size,
+                                      unreadable=unreadable)
     monitor = "val_loss" if val else "loss"
     callbacks = [keras.callbacks.EarlyStopping(monitor=monitor, patience=PATIENCE, restore_best_weights=True),
                  keras.callbacks.ReduceLROnPlateau(monitor=monitor, factor=0.5, patience=1, verbose=0)]
@@ -162,7 +164,6 @@ def pretrain_on_concepts(
                             verbose=verbose).history
     finally:
         encoder.trainable = not frozen
-    scored = concept_targets(val, concepts) if val else train_targets
     return ConceptPretraining(concepts, len(history["loss"]), float(min(history[monitor])),
-                              _prior_loss(train_targets, scored),
+                              _prior_loss(train_targets, train_targets if val_targets is None else val_targets),
                               float(max(history["val_auc"])) if val else None)
