@@ -352,7 +352,7 @@ def train_captioner(
     monitor = "val_loss" if val else "loss"
     unreadable: dict[str, str] = {}
     inputs = {}
-    concepts: list[ConceptPretraining] = []
+    concept_pretraining: ConceptPretraining | None = None  # set by prepare() when it pretrains the encoder
 
     def inputs_of(split_records, model, split):  # read once: the feature cache may be large
         if split not in inputs:
@@ -361,6 +361,7 @@ def train_captioner(
 
     def prepare(restored):
         """The restored model, or a new one with the training photos' feature statistics."""
+        nonlocal concept_pretraining
         if restored is not None:
             return restored
         # Cached features bypass the encoder: freezing it spares the optimizer state of weights that get no
@@ -368,8 +369,8 @@ def train_captioner(
         with distribution.scope():
             model = build_captioner(train, config if features is None else replace(config, train_encoder=False))
             if config.concept_epochs:
-                concepts.append(pretrain_on_concepts(model.encoder, train, val, epochs=config.concept_epochs,
-                                                     seed=config.seed, verbose=verbose, unreadable=unreadable))
+                concept_pretraining = pretrain_on_concepts(model.encoder, train, val, epochs=config.concept_epochs,
+                                                           seed=config.seed, verbose=verbose, unreadable=unreadable)
             compile_captioner(model, config)
         if model.decoder.uses_statistics:
             adapt_feature_statistics(model, *inputs_of(train, model, "train")[1:])
@@ -406,7 +407,7 @@ def train_captioner(
                                patience=config.patience, distribution=distribution)
         result = TrainingResult(trained.model, dict(trained.run.state["history"]), trained.out, trained.source,
                                 trained.resumed_after)
-    result.concept_pretraining = concepts[0] if concepts else None
+    result.concept_pretraining = concept_pretraining
     if unreadable:
         first = next(iter(unreadable.values()))
         if features is None and not result.model.image_blind and {str(r.image_path) for r in train} <= set(unreadable):

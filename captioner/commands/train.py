@@ -111,7 +111,8 @@ def run(args) -> int:
         return 0
     concepts = result.concept_pretraining
     if concepts is not None:
-        print(f"concept pretraining: {concepts.epochs} epochs, best loss {concepts.loss:.4f} against "
+        epochs = f"{concepts.epochs} epoch{'' if concepts.epochs == 1 else 's'}"
+        print(f"concept pretraining: {epochs}, best loss {concepts.loss:.4f} against "
               f"{concepts.prior_loss:.4f} for the words' frequencies alone"
               + ("" if concepts.val_auc is None else f", validation AUC {concepts.val_auc:.3f}"))
     losses = {key: round(values[-1], 4) for key, values in result.history.items() if values}

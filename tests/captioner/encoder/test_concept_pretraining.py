@@ -116,5 +116,5 @@ def test_train_command_pretrains_and_says_how_well(tmp_path, capsys):
                  "--embedding-dim", "4", "--epochs", "1", "--min-count", "1", "--concept-epochs", "1",
                  "--quiet"]) == 0
     printed = capsys.readouterr().out
-    assert "concept pretraining: 1 epochs, best loss" in printed and "for the words' frequencies alone" in printed
+    assert "concept pretraining: 1 epoch, best loss" in printed and "for the words' frequencies alone" in printed
     assert out.is_file()
